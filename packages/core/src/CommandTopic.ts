@@ -1,0 +1,125 @@
+/**
+ * Carries commands to their processor. Commands with the same partition key (component plus id)
+ * are handled one at a time, in the order they were published (guarantee 2); different keys run
+ * in parallel up to the consumer's concurrency.
+ *
+ * Sending and awaiting the outcome is request/reply through the stored outcome (`EventStore`),
+ * so it works when the processor is another process.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer, Queue, type Scope } from "effect"
+import { EventStore } from "./EventStore.ts"
+import type { InfrastructureError } from "./Errors.ts"
+import { Faults } from "./Faults.ts"
+import * as Message from "./Message.ts"
+import type * as Outcome from "./Outcome.ts"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConsumeOptions {
+  /** Handles one message; never fails (the processor records failures itself). */
+  readonly handle: (message: Message.CommandMessage) => Effect.Effect<void>
+  /** How many partitions are handled at once. */
+  readonly concurrency: number
+  /** Called after each message is done and acknowledged (a progress signal for `awaitIdle`). */
+  readonly settled?: (() => void) | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category services
+ */
+export class CommandTopic extends Context.Service<CommandTopic, {
+  readonly publish: (messages: ReadonlyArray<Message.CommandMessage>) => Effect.Effect<void, InfrastructureError>
+  /** Starts handling messages until the scope closes. */
+  readonly consume: (options: ConsumeOptions) => Effect.Effect<void, never, Scope.Scope>
+  /** Messages published and not yet handled. */
+  readonly pending: Effect.Effect<number>
+}>()("@reventless/core/CommandTopic") {}
+
+/**
+ * Publishes a command and waits for its outcome.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const sendAndAwait = (
+  message: Message.CommandMessage
+): Effect.Effect<Outcome.Outcome, InfrastructureError, CommandTopic | EventStore> =>
+  Effect.flatMap(Effect.all([Effect.service(CommandTopic), Effect.service(EventStore)]), ([topic, store]) =>
+    Effect.andThen(topic.publish([message]), store.awaitOutcome(message.msgId)))
+
+/**
+ * FNV-1a: spreads partition keys over shards.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const hashKey = (key: string): number => {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return hash >>> 0
+}
+
+/**
+ * Commands in memory: one queue per shard, a partition key always maps to the same shard, and
+ * each shard's worker drains its queue in order, a batch at a time.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
+  CommandTopic,
+  Effect.gen(function*() {
+    const faults = yield* Faults
+    let shards: Array<Queue.Queue<Message.CommandMessage>> = []
+    const early: Array<Message.CommandMessage> = []
+    let pending = 0
+
+    const enqueue = (message: Message.CommandMessage) => {
+      pending++
+      if (shards.length === 0) early.push(message)
+      else Queue.offerUnsafe(shards[hashKey(Message.partitionKey(message)) % shards.length]!, message)
+    }
+
+    const worker = (queue: Queue.Queue<Message.CommandMessage>, { handle, settled }: ConsumeOptions) =>
+      Effect.forever(
+        Effect.flatMap(Queue.takeAll(queue), (batch) =>
+          Effect.forEach(batch, (message) =>
+            Effect.ensuring(
+              faults.commandDelayMillis > 0
+                ? Effect.andThen(Effect.sleep(faults.commandDelayMillis), handle(message))
+                : handle(message),
+              Effect.sync(() => {
+                pending--
+                settled?.()
+              })
+            ), { discard: true })),
+        { disableYield: true }
+      )
+
+    return CommandTopic.of({
+      publish: (messages) =>
+        Effect.sync(() => {
+          for (const message of messages) {
+            enqueue(message)
+            if (faults.duplicateCommands) enqueue(message)
+          }
+        }),
+      consume: (options) =>
+        Effect.gen(function*() {
+          const queues = yield* Effect.forEach(Array.from({ length: Math.max(1, options.concurrency) }), () => Queue.unbounded<Message.CommandMessage>())
+          for (const queue of queues) yield* Effect.forkScoped(worker(queue, options))
+          shards = queues
+          for (const message of early.splice(0)) Queue.offerUnsafe(shards[hashKey(Message.partitionKey(message)) % shards.length]!, message)
+        }),
+      pending: Effect.sync(() => pending)
+    })
+  })
+)

@@ -1,0 +1,128 @@
+/**
+ * Work that kept failing after its retries (guarantee 6). A parked command blocks nothing else;
+ * a parked event stalls only its own consumer, which waits until an operator replays the event
+ * (try again) or skips it (move past it). Nothing is retried forever, nothing dropped silently.
+ *
+ * @since 0.1.0
+ */
+import { Context, Deferred, Effect, Layer, Schema } from "effect"
+import { BlobCreated } from "./BlobStore.ts"
+import { Envelope } from "./Event.ts"
+import type { InfrastructureError } from "./Errors.ts"
+import { CommandMessage } from "./Message.ts"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const CommandLetter = Schema.TaggedStruct("Command", {
+  id: Schema.String,
+  message: CommandMessage,
+  reason: Schema.String,
+  attempts: Schema.Int,
+  parkedAt: Schema.String
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const EventLetter = Schema.TaggedStruct("Event", {
+  id: Schema.String,
+  consumer: Schema.String,
+  event: Envelope,
+  reason: Schema.String,
+  attempts: Schema.Int,
+  parkedAt: Schema.String
+})
+
+/**
+ * A blob notification whose task kept failing.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const TaskLetter = Schema.TaggedStruct("Task", {
+  id: Schema.String,
+  task: Schema.String,
+  notification: BlobCreated,
+  reason: Schema.String,
+  attempts: Schema.Int,
+  parkedAt: Schema.String
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const DeadLetter = Schema.Union([CommandLetter, EventLetter, TaskLetter])
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type DeadLetter = typeof DeadLetter.Type
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Resolution = "Replay" | "Skip"
+
+/**
+ * No dead letter has that id (anymore).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DeadLetterNotFound extends Schema.TaggedError<DeadLetterNotFound>()("DeadLetterNotFound", {
+  id: Schema.String
+}) {
+  override get message(): string {
+    return `no dead letter "${this.id}"`
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category services
+ */
+export class DeadLetters extends Context.Service<DeadLetters, {
+  readonly park: (letter: DeadLetter) => Effect.Effect<void, InfrastructureError>
+  readonly list: Effect.Effect<ReadonlyArray<DeadLetter>, InfrastructureError>
+  /** Removes the letter and hands the resolution to whoever waits on it. */
+  readonly resolve: (id: string, resolution: Resolution) => Effect.Effect<DeadLetter, DeadLetterNotFound | InfrastructureError>
+  /** Waits for an operator's decision on a parked letter. */
+  readonly awaitResolution: (id: string) => Effect.Effect<Resolution, InfrastructureError>
+}>()("@reventless/core/DeadLetters") {}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<DeadLetters> = Layer.sync(DeadLetters, () => {
+  const letters = new Map<string, DeadLetter>()
+  const decisions = new Map<string, Deferred.Deferred<Resolution>>()
+  const decision = (id: string) => {
+    let deferred = decisions.get(id)
+    if (deferred === undefined) {
+      deferred = Deferred.makeUnsafe<Resolution>()
+      decisions.set(id, deferred)
+    }
+    return deferred
+  }
+  return DeadLetters.of({
+    park: (letter) => Effect.sync(() => void letters.set(letter.id, letter)),
+    list: Effect.sync(() => [...letters.values()]),
+    resolve: (id, resolution) =>
+      Effect.suspend(() => {
+        const letter = letters.get(id)
+        if (letter === undefined) return Effect.fail(new DeadLetterNotFound({ id }))
+        letters.delete(id)
+        Deferred.doneUnsafe(decision(id), Effect.succeed(resolution))
+        decisions.delete(id)
+        return Effect.succeed(letter)
+      }),
+    awaitResolution: (id) => Deferred.await(decision(id))
+  })
+})

@@ -1,0 +1,150 @@
+/**
+ * The errors a running platform reports to its callers. Bad input (guarantee 8) gets one of
+ * `InvalidJson`, `UnknownComponent`, `InvalidCommand`: each names what was wrong and where, and
+ * nothing is written. A business rejection is an outcome (`CommandRejected`), never retried; an
+ * infrastructure failure that outlived its retries is `CommandFailed` and sits in the dead letters.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/**
+ * The text given as JSON is not JSON.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidJson extends Schema.TaggedError<InvalidJson>()("InvalidJson", {
+  where: Schema.String,
+  input: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.where}: not valid JSON (${this.detail}): ${this.input}`
+  }
+}
+
+/**
+ * No component (aggregate, read model, bucket, ...) of that kind has that name.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnknownComponent extends Schema.TaggedError<UnknownComponent>()("UnknownComponent", {
+  kind: Schema.String,
+  name: Schema.String,
+  known: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `unknown ${this.kind} "${this.name}"; known: ${this.known.length === 0 ? "(none)" : this.known.join(", ")}`
+  }
+}
+
+/**
+ * A payload that does not decode against the component's schema. `path` points at the field.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidCommand extends Schema.TaggedError<InvalidCommand>()("InvalidCommand", {
+  component: Schema.String,
+  id: Schema.String,
+  path: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `invalid command for ${this.component} "${this.id}" at ${this.path}: ${this.detail}`
+  }
+}
+
+/**
+ * The component decided against the command. `error` is the encoded domain error; typed callers
+ * get the decoded error instead of this wrapper.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CommandRejected extends Schema.TaggedError<CommandRejected>()("CommandRejected", {
+  component: Schema.String,
+  id: Schema.String,
+  msgId: Schema.String,
+  error: Schema.Unknown
+}) {
+  override get message(): string {
+    return `${this.component} "${this.id}" rejected the command: ${JSON.stringify(this.error)}`
+  }
+}
+
+/**
+ * Processing failed for a reason other than a business rule and kept failing through its
+ * retries; the command is parked in the dead letters with this reason.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CommandFailed extends Schema.TaggedError<CommandFailed>()("CommandFailed", {
+  component: Schema.String,
+  id: Schema.String,
+  msgId: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.component} "${this.id}": command ${this.msgId} failed: ${this.reason}`
+  }
+}
+
+/**
+ * The authorization hook refused a command or a query.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
+  user: Schema.String,
+  action: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.user} may not ${this.action}: ${this.reason}`
+  }
+}
+
+/**
+ * An infrastructure failure (store, queue, blob storage). `retryable` tells whether trying again
+ * may help.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InfrastructureError extends Schema.TaggedError<InfrastructureError>()("InfrastructureError", {
+  service: Schema.String,
+  operation: Schema.String,
+  detail: Schema.String,
+  retryable: Schema.Boolean
+}) {
+  override get message(): string {
+    return `${this.service}.${this.operation} failed${this.retryable ? " (retryable)" : ""}: ${this.detail}`
+  }
+}
+
+/**
+ * Errors that mean "the input was wrong, nothing was written".
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type InputError = InvalidJson | UnknownComponent | InvalidCommand
+
+/**
+ * Formats a schema issue into the first path and a short reason.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const describeSchemaError = (error: Schema.SchemaError): { readonly path: string; readonly detail: string } => {
+  const text = error.message
+  const at = text.lastIndexOf("\n  at ")
+  return at === -1
+    ? { path: "(root)", detail: text }
+    : { path: text.slice(at + 6).trim(), detail: text.slice(0, at).trim() }
+}

@@ -1,0 +1,45 @@
+/**
+ * Fault injection for the memory platform: tests switch these on to see the runtime survive
+ * duplicate deliveries, failing appends and slow delivery. Production layers ignore them.
+ *
+ * @since 0.1.0
+ */
+import { Context } from "effect"
+
+/**
+ * Mutable switches, read by the memory layers on every operation.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FaultSwitches {
+  /** The next this many appends fail with a retryable infrastructure error. */
+  failAppends: number
+  /** Every command is delivered twice. */
+  duplicateCommands: boolean
+  /** Every batch of events is delivered to its consumer twice. */
+  duplicateEvents: boolean
+  /** Milliseconds to wait before delivering each command. */
+  commandDelayMillis: number
+}
+
+/**
+ * No faults at all.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const none = (): FaultSwitches => ({
+  failAppends: 0,
+  duplicateCommands: false,
+  duplicateEvents: false,
+  commandDelayMillis: 0
+})
+
+/**
+ * The switches in use; by default a fresh set with every fault off.
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export const Faults = Context.Reference<FaultSwitches>("@reventless/core/Faults", { defaultValue: none })

@@ -1,0 +1,149 @@
+/**
+ * A plugin is the unit of deployment: a bounded context's aggregates, event mappings, read
+ * models and tasks under one name, sharing one event log. `make` builds the descriptor;
+ * `validate` checks the graph (names unique, every reference resolves) and names the problem.
+ * The runtime validates every plugin it starts.
+ *
+ * @since 0.1.0
+ */
+import { Predicate, Result, Schema } from "effect"
+import type * as Aggregate from "./Aggregate.ts"
+import type { EventMapping } from "./EventMapping.ts"
+import type * as ReadModel from "./ReadModel.ts"
+import type { Task } from "./Task.ts"
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId = "~@reventless/core/Plugin" as const
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Plugin<R> {
+  readonly [TypeId]: typeof TypeId
+  readonly name: string
+  /** Seconds between heartbeats (the seed's unit for slice sweeps). */
+  readonly heartbeatInterval: number
+  readonly aggregates: ReadonlyArray<Aggregate.Any>
+  readonly eventMappings: ReadonlyArray<EventMapping>
+  readonly readModels: ReadonlyArray<ReadModel.Any>
+  readonly tasks: ReadonlyArray<Task<R>>
+}
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isPlugin = (u: unknown): u is Plugin<unknown> => Predicate.hasProperty(u, TypeId)
+
+/**
+ * The plugin graph is inconsistent; `problems` lists every issue found.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PluginDefinitionError extends Schema.TaggedError<PluginDefinitionError>()("PluginDefinitionError", {
+  plugin: Schema.String,
+  problems: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `plugin "${this.plugin}" is not valid:\n- ${this.problems.join("\n- ")}`
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <R = never>(options: {
+  readonly name: string
+  readonly heartbeatInterval: number
+  readonly aggregates: ReadonlyArray<Aggregate.Any>
+  readonly eventMappings?: ReadonlyArray<EventMapping> | undefined
+  readonly readModels?: ReadonlyArray<ReadModel.Any> | undefined
+  readonly tasks?: ReadonlyArray<Task<R>> | undefined
+}): Plugin<R> => ({
+  [TypeId]: TypeId,
+  name: options.name,
+  heartbeatInterval: options.heartbeatInterval,
+  aggregates: options.aggregates,
+  eventMappings: options.eventMappings ?? [],
+  readModels: options.readModels ?? [],
+  tasks: options.tasks ?? []
+})
+
+/**
+ * The qualified name of a component: `Plugin.Component`.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const qualify = (plugin: { readonly name: string }, component: { readonly name: string }): string =>
+  `${plugin.name}.${component.name}`
+
+const namePattern = /^[A-Za-z][A-Za-z0-9_]*$/
+
+/**
+ * Checks the plugin graph and lists every problem at once.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginDefinitionError> => {
+  const problems: Array<string> = []
+  const seen = new Map<string, string>()
+  const declare = (kind: string, name: string) => {
+    if (!namePattern.test(name)) problems.push(`${kind} name "${name}" must be an identifier (letters, digits, _)`)
+    const previous = seen.get(name)
+    if (previous !== undefined) problems.push(`${kind} "${name}" has the same name as a ${previous}`)
+    else seen.set(name, kind)
+  }
+  if (!namePattern.test(plugin.name)) problems.push(`plugin name "${plugin.name}" must be an identifier`)
+  if (!(plugin.heartbeatInterval > 0)) problems.push(`heartbeatInterval must be a positive number of seconds, got ${plugin.heartbeatInterval}`)
+
+  const aggregates = new Set(plugin.aggregates)
+  for (const aggregate of plugin.aggregates) declare("aggregate", aggregate.name)
+  const known = (aggregate: Aggregate.Any) =>
+    aggregates.has(aggregate) || plugin.aggregates.some((a) => a.name === aggregate.name)
+
+  for (const mapping of plugin.eventMappings) {
+    declare("event mapping", mapping.name)
+    if (!known(mapping.source)) problems.push(`event mapping "${mapping.name}" reads unknown aggregate "${mapping.source.name}"`)
+    for (const target of mapping.targets) {
+      if (!known(target)) problems.push(`event mapping "${mapping.name}" commands unknown aggregate "${target.name}"`)
+    }
+  }
+  for (const readModel of plugin.readModels) {
+    declare("read model", readModel.name)
+    if (readModel.projections.length === 0) problems.push(`read model "${readModel.name}" has no projections`)
+    const sources = new Set<string>()
+    for (const projection of readModel.projections) {
+      if (!known(projection.source)) {
+        problems.push(`read model "${readModel.name}" projects unknown aggregate "${projection.source.name}"`)
+      }
+      if (sources.has(projection.source.name)) {
+        problems.push(`read model "${readModel.name}" has two projections of "${projection.source.name}"`)
+      }
+      sources.add(projection.source.name)
+    }
+  }
+  const buckets = new Map<string, string>()
+  for (const task of plugin.tasks) {
+    declare("task", task.name)
+    for (const { bucket } of task.buckets) {
+      const owner = buckets.get(bucket)
+      if (owner !== undefined) problems.push(`bucket "${bucket}" is watched by both task "${owner}" and task "${task.name}"`)
+      buckets.set(bucket, task.name)
+    }
+    for (const sideEffect of task.sideEffects) {
+      declare("side effect", sideEffect.name)
+      if (!known(sideEffect.source)) {
+        problems.push(`side effect "${sideEffect.name}" of task "${task.name}" reads unknown aggregate "${sideEffect.source.name}"`)
+      }
+    }
+  }
+  return problems.length === 0 ? Result.succeed(plugin) : Result.fail(new PluginDefinitionError({ plugin: plugin.name, problems }))
+}

@@ -1,0 +1,414 @@
+/**
+ * A running plugin graph. `layer` starts command processing, every consumer of the log, the
+ * tasks, the scheduler and the heartbeats over whatever platform provides the services
+ * (EventStore, CommandTopic, EventTopic, Checkpoints, ReadModelStore, Scheduler, BlobStore,
+ * DeadLetters), and exposes what a client needs: send a command and get its outcome, query read
+ * models, read streams, wait until every consumer has caught up, handle dead letters.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Context, Effect, Layer, Option, PubSub, Result, Schedule, Schema, type Scope, Stream } from "effect"
+import type * as Aggregate from "./Aggregate.ts"
+import { Authorization } from "./Authorization.ts"
+import { BlobStore } from "./BlobStore.ts"
+import { Checkpoints } from "./Checkpoints.ts"
+import { CommandTopic } from "./CommandTopic.ts"
+import { type DeadLetter, DeadLetterNotFound, DeadLetters, type Resolution } from "./DeadLetters.ts"
+import {
+  CommandFailed,
+  CommandRejected,
+  describeSchemaError,
+  type InfrastructureError,
+  InvalidCommand,
+  InvalidJson,
+  type Unauthorized,
+  UnknownComponent
+} from "./Errors.ts"
+import type * as Event from "./Event.ts"
+import { EventStore } from "./EventStore.ts"
+import { EventTopic } from "./EventTopic.ts"
+import { Faults } from "./Faults.ts"
+import * as Activity from "./internal/activity.ts"
+import { makeProcessor } from "./internal/commands.ts"
+import * as Consumers from "./internal/consumers.ts"
+import * as Registry from "./internal/registry.ts"
+import * as Tasks from "./internal/tasks.ts"
+import * as Message from "./Message.ts"
+import type * as Outcome from "./Outcome.ts"
+import * as Plugin from "./Plugin.ts"
+import * as Queries from "./QueryEngine.ts"
+import { type ListOptions, type Page, ReadModelStore, type RowWrite } from "./ReadModelStore.ts"
+import { Scheduler } from "./Scheduler.ts"
+
+/**
+ * A command addressed by component name (`Product` or `Catalog.Product`) with an encoded payload.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SendRequest {
+  readonly component: string
+  readonly id: string
+  readonly command: unknown
+  readonly meta?: Message.MetaInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PluginHealth {
+  readonly plugin: string
+  readonly heartbeatInterval: number
+  readonly beats: number
+  readonly lastBeatAt: Option.Option<string>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConsumerHealth {
+  readonly name: string
+  readonly position: Event.Position
+  readonly handled: number
+  /** Events of variants the consumer does not know, skipped. */
+  readonly skipped: number
+  /** The dead letter it waits on, if any. */
+  readonly stalledOn: Option.Option<string>
+}
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type SendError = InvalidJson | UnknownComponent | InvalidCommand | Unauthorized | InfrastructureError
+
+/**
+ * @since 0.1.0
+ * @category services
+ */
+export class Runtime extends Context.Service<Runtime, {
+  readonly plugins: ReadonlyArray<Plugin.Plugin<unknown>>
+  /** Validates, authorizes and publishes a command; returns its message id. Writes nothing on bad input. */
+  readonly send: (request: SendRequest) => Effect.Effect<string, SendError>
+  /** Sends and waits for the outcome: the appended events, or the rejection. */
+  readonly execute: (request: SendRequest) => Effect.Effect<typeof Outcome.Accepted.Type, SendError | CommandRejected | CommandFailed>
+  /** Like `execute`, with the payload given as JSON text. */
+  readonly executeJson: (component: string, id: string, json: string, meta?: Message.MetaInput) => Effect.Effect<typeof Outcome.Accepted.Type, SendError | CommandRejected | CommandFailed>
+  readonly query: (readModel: string, id: string, options?: { readonly user?: string | undefined }) => Effect.Effect<Option.Option<unknown>, UnknownComponent | Unauthorized | InfrastructureError>
+  readonly list: (readModel: string, options?: ListOptions & { readonly user?: string | undefined }) => Effect.Effect<Page<unknown>, UnknownComponent | Unauthorized | InfrastructureError>
+  readonly readStream: (component: string, id: string) => Effect.Effect<ReadonlyArray<Event.Envelope>, UnknownComponent | InfrastructureError>
+  /** The current state of an aggregate instance, encoded, with its version. */
+  readonly state: (component: string, id: string) => Effect.Effect<{ readonly version: number; readonly state: unknown }, UnknownComponent | InfrastructureError>
+  /** Row changes of a `ReadModelStream`, from now on. */
+  readonly watch: (readModel: string) => Stream.Stream<RowWrite, UnknownComponent>
+  /** Completes when no command is pending, no task runs and every consumer has caught up (or waits on a dead letter). */
+  readonly awaitIdle: Effect.Effect<void, InfrastructureError>
+  readonly deadLetters: {
+    readonly list: Effect.Effect<ReadonlyArray<DeadLetter>, InfrastructureError>
+    /** Tries a parked command, event or task again. */
+    readonly replay: (id: string) => Effect.Effect<DeadLetter, DeadLetterNotFound | InfrastructureError>
+    /** Gives up on it: a parked event's consumer moves past it. */
+    readonly skip: (id: string) => Effect.Effect<DeadLetter, DeadLetterNotFound | InfrastructureError>
+  }
+  readonly health: Effect.Effect<{ readonly plugins: ReadonlyArray<PluginHealth>; readonly consumers: ReadonlyArray<ConsumerHealth> }>
+}>()("@reventless/core/Runtime") {}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options<R> {
+  readonly plugins: ReadonlyArray<Plugin.Plugin<R>>
+  /** Command partitions processed at once (default 16). */
+  readonly concurrency?: number | undefined
+  /** Retries of transient failures (default: exponential from 10 ms, 4 retries). */
+  readonly retrySchedule?: Schedule.Schedule<unknown, unknown> | undefined
+  /** Immediate retries of a version conflict (default 10). */
+  readonly maxConflictRetries?: number | undefined
+  /** Events per consumer read (default 256). */
+  readonly batchSize?: number | undefined
+  /** Warm aggregate states kept (default 100,000). */
+  readonly cacheSize?: number | undefined
+  /** How often due scheduled commands are looked for (default 1000 ms). */
+  readonly schedulerPollMillis?: number | undefined
+}
+
+/**
+ * The platform services the runtime needs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Platform = EventStore | CommandTopic | EventTopic | Checkpoints | ReadModelStore | Scheduler | BlobStore | DeadLetters
+
+const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("10 millis").pipe(Schedule.upTo({ times: 4 }))
+
+const checkReadModelNames = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>) => {
+  const owners = new Map<string, string>()
+  const problems: Array<string> = []
+  for (const plugin of plugins) {
+    for (const readModel of plugin.readModels) {
+      const owner = owners.get(readModel.name)
+      if (owner !== undefined) problems.push(`read model "${readModel.name}" is defined by both ${owner} and ${plugin.name}`)
+      owners.set(readModel.name, plugin.name)
+    }
+  }
+  return problems
+}
+
+const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
+  for (const plugin of options.plugins) yield* Effect.fromResult(Plugin.validate(plugin))
+  const names = new Set<string>()
+  for (const plugin of options.plugins) {
+    if (names.has(plugin.name)) return yield* new Plugin.PluginDefinitionError({ plugin: plugin.name, problems: ["two plugins have this name"] })
+    names.add(plugin.name)
+  }
+  const readModelProblems = checkReadModelNames(options.plugins)
+  if (readModelProblems.length > 0) return yield* new Plugin.PluginDefinitionError({ plugin: "(all)", problems: readModelProblems })
+
+  const store = yield* EventStore
+  const commands = yield* CommandTopic
+  const topic = yield* EventTopic
+  const checkpoints = yield* Checkpoints
+  const rows = yield* ReadModelStore
+  const scheduler = yield* Scheduler
+  const blobs = yield* BlobStore
+  const deadLetters = yield* DeadLetters
+  const faults = yield* Faults
+  const authorization = yield* Authorization
+  const clock = yield* Clock.Clock
+  const services = yield* Effect.context<R>()
+  const queries = yield* Effect.context<Queries.QueryEngine>().pipe(Effect.provide(Queries.layer))
+  const now = () => new Date(clock.currentTimeMillisUnsafe()).toISOString()
+
+  const registry = Registry.make(options.plugins)
+  const activity = Activity.make()
+  const retrySchedule = options.retrySchedule ?? defaultRetry
+
+  const processor = makeProcessor({
+    registry,
+    store,
+    deadLetters,
+    queries,
+    retrySchedule,
+    maxConflictRetries: options.maxConflictRetries ?? 10,
+    cacheSize: options.cacheSize ?? 100_000,
+    now
+  })
+  yield* commands.consume({ handle: processor.handle, concurrency: options.concurrency ?? 16, settled: activity.bump })
+
+  const consumerDeps: Consumers.ConsumerDeps = {
+    registry,
+    store,
+    topic,
+    checkpoints,
+    deadLetters,
+    activity,
+    faults,
+    retrySchedule,
+    batchSize: options.batchSize ?? 256,
+    now
+  }
+  const statuses: Array<Consumers.ConsumerStatus> = []
+  const changeFeeds = new Map<string, PubSub.PubSub<RowWrite>>()
+  const handlers: Array<Consumers.Handler> = []
+  for (const plugin of options.plugins) {
+    for (const readModel of plugin.readModels) {
+      const feed = readModel.kind === "ReadModelStream" ? yield* PubSub.unbounded<RowWrite>() : undefined
+      if (feed !== undefined) changeFeeds.set(readModel.name, feed)
+      handlers.push(Consumers.projectionHandler(consumerDeps, rows, readModel, (projection) => Plugin.qualify(plugin, projection.source), feed))
+    }
+    for (const mapping of plugin.eventMappings) handlers.push(Consumers.mappingHandler(consumerDeps, commands, mapping, plugin.name, queries))
+    for (const task of plugin.tasks) {
+      for (const sideEffect of task.sideEffects) handlers.push(Consumers.sideEffectHandler(consumerDeps, sideEffect, plugin.name, task.name, services))
+    }
+  }
+  for (const handler of handlers) {
+    const status: Consumers.ConsumerStatus = { name: handler.name, position: 0, stalledOn: undefined, skipped: 0, handled: 0 }
+    statuses.push(status)
+    yield* Effect.forkScoped(Effect.orDie(Consumers.run(consumerDeps, handler, status)))
+  }
+
+  const running = { count: 0 }
+  const taskDeps: Tasks.TaskDeps = { registry, commands, blobs, scheduler, deadLetters, activity, retrySchedule, now, running }
+  const taskServices = Context.merge(Context.merge(services, queries), Context.make(BlobStore, blobs))
+  for (const plugin of options.plugins) {
+    for (const task of plugin.tasks) {
+      for (const bucket of task.buckets) yield* Effect.forkScoped(Effect.orDie(Tasks.runBucket(taskDeps, plugin.name, task, bucket, taskServices)))
+    }
+  }
+  yield* Effect.forkScoped(Effect.orDie(Tasks.runScheduler(taskDeps, options.schedulerPollMillis ?? 1000, () => clock.currentTimeMillisUnsafe())))
+
+  const heartbeats = new Map<string, { beats: number; lastBeatAt: Option.Option<string> }>()
+  for (const plugin of options.plugins) {
+    const health = { beats: 0, lastBeatAt: Option.none<string>() }
+    heartbeats.set(plugin.name, health)
+    const beat = Effect.sync(() => {
+      health.beats++
+      health.lastBeatAt = Option.some(now())
+    })
+    yield* Effect.forkScoped(Effect.repeat(beat, Schedule.spaced(`${plugin.heartbeatInterval} seconds`)))
+  }
+
+  const prepare = (request: SendRequest): Effect.Effect<Message.CommandMessage, SendError> =>
+    Effect.gen(function*() {
+      const entry = yield* Effect.fromResult(registry.aggregate(request.component))
+      const id = Schema.decodeUnknownResult(entry.aggregate.id)(request.id)
+      if (Result.isFailure(id)) {
+        const { detail } = describeSchemaError(id.failure)
+        return yield* new InvalidCommand({ component: entry.qualified, id: String(request.id), path: "id", detail })
+      }
+      const command = entry.decodeCommand(request.command)
+      if (Result.isFailure(command)) {
+        const { detail, path } = describeSchemaError(command.failure)
+        return yield* new InvalidCommand({ component: entry.qualified, id: request.id, path, detail })
+      }
+      const meta = Message.makeMeta(request.meta ?? {}, new Date(clock.currentTimeMillisUnsafe()))
+      yield* authorization.authorize({ _tag: "Command", user: meta.user, component: entry.qualified, id: request.id, command: command.success })
+      return { component: entry.qualified, id: request.id, msgId: meta.msgId, meta, command: request.command }
+    })
+
+  const settle = (outcome: Outcome.Outcome): Effect.Effect<typeof Outcome.Accepted.Type, CommandRejected | CommandFailed> => {
+    switch (outcome._tag) {
+      case "Accepted":
+        return Effect.succeed(outcome)
+      case "Rejected":
+        return Effect.fail(new CommandRejected({ component: outcome.component, id: outcome.id, msgId: outcome.msgId, error: outcome.error }))
+      case "Failed":
+        return Effect.fail(new CommandFailed({ component: outcome.component, id: outcome.id, msgId: outcome.msgId, reason: outcome.reason }))
+    }
+  }
+
+  const execute = (request: SendRequest) =>
+    Effect.flatMap(prepare(request), (message) =>
+      Effect.flatMap(Effect.andThen(commands.publish([message]), store.awaitOutcome(message.msgId)), settle))
+
+  const readModelFor = (name: string, user: string | undefined, id?: string) =>
+    Effect.flatMap(Effect.fromResult(registry.readModel(name)), (entry) =>
+      Effect.as(authorization.authorize({ _tag: "Query", user: user ?? "anonymous", readModel: entry.readModel.name, id }), entry))
+
+  const isIdle = Effect.gen(function*() {
+    if ((yield* commands.pending) > 0 || running.count > 0 || (yield* blobs.pending) > 0) return false
+    const head = yield* store.head
+    return statuses.every((status) => status.stalledOn !== undefined || status.position >= head)
+  })
+
+  const awaitIdle: Effect.Effect<void, InfrastructureError> = Effect.suspend(() => {
+    const seen = activity.generation()
+    return Effect.flatMap(isIdle, (idle) => idle ? Effect.void : Effect.andThen(activity.awaitChange(seen), awaitIdle))
+  })
+
+  const resolve = (id: string, resolution: Resolution) =>
+    Effect.tap(deadLetters.resolve(id, resolution), (letter) => {
+      activity.bump()
+      if (resolution === "Skip") return Effect.void
+      switch (letter._tag) {
+        case "Command":
+          return commands.publish([letter.message])
+        case "Task":
+          return blobs.redeliver(letter.notification)
+        case "Event":
+          return Effect.void
+      }
+    })
+
+  return Runtime.of({
+    plugins: options.plugins,
+    send: (request) => Effect.flatMap(prepare(request), (message) => Effect.as(commands.publish([message]), message.msgId)),
+    execute,
+    executeJson: (component, id, json, meta) =>
+      Effect.flatMap(
+        Effect.try({
+          try: () => JSON.parse(json) as unknown,
+          catch: (error) => new InvalidJson({ where: `command for ${component} "${id}"`, input: json.slice(0, 200), detail: String(error) })
+        }),
+        (command) => execute({ component, id, command, meta })
+      ),
+    query: (name, id, queryOptions) => Effect.flatMap(readModelFor(name, queryOptions?.user, id), (entry) => rows.get(entry.readModel.name, id)),
+    list: (name, listOptions = {}) => Effect.flatMap(readModelFor(name, listOptions.user), (entry) => rows.list(entry.readModel.name, listOptions)),
+    readStream: (component, id) => Effect.flatMap(Effect.fromResult(registry.aggregate(component)), (entry) => store.readStream(entry.qualified, id)),
+    state: (component, id) =>
+      Effect.flatMap(Effect.fromResult(registry.aggregate(component)), (entry) =>
+        Effect.flatMap(store.readStream(entry.qualified, id), (events) => {
+          let state = entry.aggregate.initialState
+          for (const event of events) {
+            const decoded = registry.decodeEvent(entry, event)
+            if (Result.isSuccess(decoded)) state = entry.aggregate.evolve(state, decoded.success)
+          }
+          return Effect.succeed({ version: events.length, state: Result.getOrElse(entry.encodeState(state), () => state) })
+        })),
+    watch: (name) =>
+      Stream.unwrap(Effect.map(Effect.fromResult(registry.readModel(name)), (entry) => {
+        const feed = changeFeeds.get(entry.readModel.name)
+        return feed === undefined ? Stream.empty : Stream.fromPubSub(feed)
+      })),
+    awaitIdle,
+    deadLetters: {
+      list: deadLetters.list,
+      replay: (id) => resolve(id, "Replay"),
+      skip: (id) => resolve(id, "Skip")
+    },
+    health: Effect.sync(() => ({
+      plugins: options.plugins.map((plugin) => ({ plugin: plugin.name, heartbeatInterval: plugin.heartbeatInterval, ...heartbeats.get(plugin.name)! })),
+      consumers: statuses.map((status) => ({
+        name: status.name,
+        position: status.position,
+        handled: status.handled,
+        skipped: status.skipped,
+        stalledOn: Option.fromUndefinedOr(status.stalledOn)
+      }))
+    }))
+  })
+})
+
+/**
+ * Starts the plugins over the platform's services. Fails with `PluginDefinitionError` when a
+ * plugin graph is inconsistent. `R` are the services the plugins' tasks and side effects use.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <R>(options: Options<R>): Layer.Layer<Runtime, Plugin.PluginDefinitionError, Platform | R> =>
+  Layer.effect(Runtime, make(options) as Effect.Effect<Runtime["Service"], Plugin.PluginDefinitionError, Platform | R | Scope.Scope>)
+
+/**
+ * Sends a typed command to an aggregate and returns its events, decoded; a rejection fails with
+ * the aggregate's own error type.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const execute = <Command, Event, Rejection>(
+  aggregate: Aggregate.Aggregate<string, unknown, Command, Event, Rejection>,
+  id: string,
+  command: Command,
+  meta?: Message.MetaInput
+): Effect.Effect<ReadonlyArray<Event>, Rejection | SendError | CommandFailed, Runtime> =>
+  Effect.gen(function*() {
+    const runtime = yield* Runtime
+    const encoded = Schema.encodeUnknownResult(aggregate.command)(command)
+    if (Result.isFailure(encoded)) {
+      const { detail, path } = describeSchemaError(encoded.failure)
+      return yield* new InvalidCommand({ component: aggregate.name, id, path, detail })
+    }
+    const accepted = yield* runtime.execute({ component: aggregate.name, id, command: encoded.success, meta }).pipe(
+      Effect.catchTag("CommandRejected", (rejected) =>
+        Effect.flatMap(
+          Effect.orDie(Schema.decodeUnknownEffect(aggregate.rejection)(rejected.error)),
+          (error) => Effect.fail(error)
+        ))
+    )
+    return yield* Effect.orDie(Effect.forEach(accepted.events, (event) => Schema.decodeUnknownEffect(aggregate.event)(event.data)))
+  })
+
+/**
+ * Waits until every consumer has caught up.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const awaitIdle: Effect.Effect<void, InfrastructureError, Runtime> = Effect.flatMap(Effect.service(Runtime), (runtime) => runtime.awaitIdle)
+
+export { DeadLetterNotFound, UnknownComponent }

@@ -1,0 +1,100 @@
+/**
+ * The name → component tables of a running plugin graph, with each component's codecs compiled
+ * once. Components are addressed by qualified name (`Catalog.Product`) or, when unambiguous, by
+ * their short name (`Product`).
+ */
+import { Result, Schema } from "effect"
+import type * as Aggregate from "../Aggregate.ts"
+import { UnknownComponent } from "../Errors.ts"
+import type * as Event from "../Event.ts"
+import * as Plugin from "../Plugin.ts"
+import type * as ReadModel from "../ReadModel.ts"
+
+export interface AggregateEntry {
+  readonly plugin: Plugin.Plugin<unknown>
+  readonly qualified: string
+  readonly aggregate: Aggregate.Any
+  readonly decodeCommand: (input: unknown) => Result.Result<unknown, Schema.SchemaError>
+  readonly encodeCommand: (command: unknown) => Result.Result<unknown, Schema.SchemaError>
+  readonly encodeEvent: (event: unknown) => Result.Result<unknown, Schema.SchemaError>
+  readonly decodeEventData: (data: unknown) => Result.Result<unknown, Schema.SchemaError>
+  readonly encodeRejection: (error: unknown) => Result.Result<unknown, Schema.SchemaError>
+  readonly decodeRejection: (error: unknown) => Result.Result<unknown, Schema.SchemaError>
+  readonly encodeState: (state: unknown) => Result.Result<unknown, Schema.SchemaError>
+  readonly decodeState: (state: unknown) => Result.Result<unknown, Schema.SchemaError>
+}
+
+export interface ReadModelEntry {
+  readonly plugin: Plugin.Plugin<unknown>
+  readonly qualified: string
+  readonly readModel: ReadModel.Any
+}
+
+export interface Registry {
+  readonly plugins: ReadonlyArray<Plugin.Plugin<unknown>>
+  readonly aggregates: ReadonlyMap<string, AggregateEntry>
+  readonly readModels: ReadonlyMap<string, ReadModelEntry>
+  readonly aggregate: (name: string) => Result.Result<AggregateEntry, UnknownComponent>
+  readonly readModel: (name: string) => Result.Result<ReadModelEntry, UnknownComponent>
+  /** Decodes a stored event with its aggregate's schema, after upcasting. */
+  readonly decodeEvent: (entry: AggregateEntry, event: Event.Envelope) => Result.Result<unknown, Schema.SchemaError>
+}
+
+const compile = (plugin: Plugin.Plugin<unknown>, aggregate: Aggregate.Any): AggregateEntry => ({
+  plugin,
+  qualified: Plugin.qualify(plugin, aggregate),
+  aggregate,
+  decodeCommand: Schema.decodeUnknownResult(aggregate.command),
+  encodeCommand: Schema.encodeUnknownResult(aggregate.command),
+  encodeEvent: Schema.encodeUnknownResult(aggregate.event),
+  decodeEventData: Schema.decodeUnknownResult(aggregate.event),
+  encodeRejection: Schema.encodeUnknownResult(aggregate.rejection),
+  decodeRejection: Schema.decodeUnknownResult(aggregate.rejection),
+  encodeState: Schema.encodeUnknownResult(aggregate.state),
+  decodeState: Schema.decodeUnknownResult(aggregate.state)
+})
+
+const lookup = <A>(kind: string, qualified: ReadonlyMap<string, A>, short: ReadonlyMap<string, A | null>) =>
+(name: string): Result.Result<A, UnknownComponent> => {
+  const found = qualified.get(name) ?? short.get(name)
+  return found === undefined || found === null
+    ? Result.fail(new UnknownComponent({ kind, name, known: [...qualified.keys()] }))
+    : Result.succeed(found)
+}
+
+const shortNames = <A>(entries: ReadonlyMap<string, A>): Map<string, A | null> => {
+  const short = new Map<string, A | null>()
+  for (const [qualified, entry] of entries) {
+    const name = qualified.slice(qualified.indexOf(".") + 1)
+    short.set(name, short.has(name) ? null : entry)
+  }
+  return short
+}
+
+export const make = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>): Registry => {
+  const aggregates = new Map<string, AggregateEntry>()
+  const readModels = new Map<string, ReadModelEntry>()
+  for (const plugin of plugins) {
+    for (const aggregate of plugin.aggregates) {
+      const entry = compile(plugin, aggregate)
+      aggregates.set(entry.qualified, entry)
+    }
+    for (const readModel of plugin.readModels) {
+      const qualified = Plugin.qualify(plugin, readModel)
+      readModels.set(qualified, { plugin, qualified, readModel })
+    }
+  }
+  return {
+    plugins,
+    aggregates,
+    readModels,
+    aggregate: lookup("aggregate", aggregates, shortNames(aggregates)),
+    readModel: lookup("read model", readModels, shortNames(readModels)),
+    decodeEvent: (entry, event) =>
+      entry.decodeEventData(
+        event.schemaVersion === entry.aggregate.eventVersion
+          ? event.data
+          : entry.aggregate.upcast({ type: event.type, schemaVersion: event.schemaVersion, data: event.data })
+      )
+  }
+}

@@ -1,0 +1,22 @@
+/** The tiny decider every contender runs: Deposit → Deposited, state = balance. */
+import { Result, Schema } from "effect"
+import { Aggregate } from "@reventless/core"
+
+export const Deposit = Schema.TaggedStruct("Deposit", { amount: Schema.Finite })
+export const Deposited = Schema.TaggedStruct("Deposited", { amount: Schema.Finite })
+export const State = Schema.Struct({ balance: Schema.Finite })
+export type State = typeof State.Type
+
+export const evolve = (state: State, event: typeof Deposited.Type): State => ({ balance: state.balance + event.amount })
+export const decide = (_state: State, command: typeof Deposit.Type) => [Deposited.make({ amount: command.amount })]
+
+export const Account = Aggregate.make({
+  name: "Account",
+  command: Deposit,
+  event: Deposited,
+  rejection: Schema.Never,
+  state: State,
+  initialState: { balance: 0 },
+  evolve,
+  decide: (state, command) => Result.succeed(decide(state, command))
+})

@@ -1,0 +1,99 @@
+/**
+ * In-memory command throughput: Reventless (memory platform) side by side with Emmett's
+ * in-memory event store + CommandHandler and a plain Map of arrays (the ceiling), on the same
+ * tiny decider. Run: `pnpm bench` (node scratchpad/bench/commands.bench.ts [scale]).
+ */
+import { CommandHandler, getInMemoryEventStore } from "@event-driven-io/emmett"
+import { MemoryPlatform, Plugin, Runtime } from "@reventless/core"
+import { Layer, ManagedRuntime } from "effect"
+import { Account, decide, Deposit, evolve, type State } from "./account.ts"
+
+const scale = Number(process.argv[2] ?? 1)
+const callers = 64
+const aggregates = 10_000
+const concurrentCommands = Math.round(50_000 * scale)
+const oneStreamEvents = Math.round(20_000 * scale)
+
+interface Contender {
+  readonly name: string
+  readonly deposit: (id: string, amount: number) => Promise<unknown>
+  readonly close: () => Promise<void>
+}
+
+const plainMap = (): Contender => {
+  const streams = new Map<string, Array<{ _tag: "Deposited"; amount: number }>>()
+  const states = new Map<string, State>()
+  return {
+    name: "plain Map (ceiling)",
+    deposit: async (id, amount) => {
+      const state = states.get(id) ?? { balance: 0 }
+      const events = decide(state, Deposit.make({ amount }))
+      let stream = streams.get(id)
+      if (stream === undefined) streams.set(id, stream = [])
+      stream.push(...events)
+      states.set(id, events.reduce(evolve, state))
+    },
+    close: async () => {}
+  }
+}
+
+const emmett = (): Contender => {
+  const store = getInMemoryEventStore()
+  const handle = CommandHandler<State, { type: "Deposited"; data: { amount: number } }>({
+    evolve: (state, event) => ({ balance: state.balance + event.data.amount }),
+    initialState: () => ({ balance: 0 })
+  })
+  return {
+    name: "Emmett in-memory CommandHandler",
+    deposit: (id, amount) => handle(store, id, () => ({ type: "Deposited", data: { amount } })),
+    close: async () => {}
+  }
+}
+
+const reventless = (): Contender => {
+  const plugin = Plugin.make({ name: "Bank", heartbeatInterval: 60, aggregates: [Account] })
+  const runtime = ManagedRuntime.make(Runtime.layer({ plugins: [plugin], concurrency: 16 }).pipe(Layer.provide(MemoryPlatform.layer)))
+  return {
+    name: "Reventless memory platform",
+    deposit: (id, amount) => runtime.runPromise(Runtime.execute(Account, id, Deposit.make({ amount }))),
+    close: () => runtime.dispose()
+  }
+}
+
+const timed = async (run: () => Promise<void>) => {
+  const start = performance.now()
+  await run()
+  return (performance.now() - start) / 1000
+}
+
+const concurrent = (contender: Contender) =>
+  timed(async () => {
+    const perCaller = Math.ceil(concurrentCommands / callers)
+    await Promise.all(Array.from({ length: callers }, async (_, caller) => {
+      for (let k = 0; k < perCaller; k++) await contender.deposit(`acc-${(caller + callers * k) % aggregates}`, 1)
+    }))
+  })
+
+const oneStream = (contender: Contender) =>
+  timed(async () => {
+    for (let k = 0; k < oneStreamEvents; k++) await contender.deposit("hot", 1)
+  })
+
+const rows: Array<{ scenario: string; contender: string; commands: number; seconds: number }> = []
+for (const make of [plainMap, emmett, reventless]) {
+  const contender = make()
+  await contender.deposit("warmup", 1)
+  rows.push({ scenario: `(a) ${callers} callers / ${aggregates} aggregates`, contender: contender.name, commands: concurrentCommands, seconds: await concurrent(contender) })
+  rows.push({ scenario: `(b) 1 caller / 1 aggregate`, contender: contender.name, commands: oneStreamEvents, seconds: await oneStream(contender) })
+  await contender.close()
+}
+
+const rate = (row: (typeof rows)[number]) => row.commands / row.seconds
+const find = (scenario: string, prefix: string) => rows.find((row) => row.scenario === scenario && row.contender.startsWith(prefix))!
+console.log(`| scenario | contender | commands | seconds | commands/s | vs Emmett | vs ceiling |`)
+console.log(`|---|---|---:|---:|---:|---:|---:|`)
+for (const row of rows) {
+  const emmettRow = find(row.scenario, "Emmett")
+  const ceiling = find(row.scenario, "plain")
+  console.log(`| ${row.scenario} | ${row.contender} | ${row.commands} | ${row.seconds.toFixed(2)} | ${Math.round(rate(row)).toLocaleString("en-US")} | ${(rate(row) / rate(emmettRow)).toFixed(2)}x | ${(rate(row) / rate(ceiling)).toFixed(3)} |`)
+}

@@ -1,0 +1,29 @@
+import type { TestProjectConfiguration } from "vitest/config"
+
+/**
+ * The test projects of the workspace, one per package. vitest 5 no longer reads this file on its
+ * own: `vitest.config.ts` imports the array and hands it to `test.projects`.
+ */
+export const projects: Array<TestProjectConfiguration> = [
+  {
+    test: {
+      name: "core",
+      root: "./packages/core",
+      include: ["test/**/*.test.ts"]
+    }
+  },
+  {
+    test: {
+      name: "testing",
+      root: "./packages/testing",
+      include: ["test/**/*.test.ts"]
+    }
+  },
+  {
+    test: {
+      name: "online-shop",
+      root: "./examples/online-shop",
+      include: ["*/test/**/*.test.ts"]
+    }
+  }
+]
