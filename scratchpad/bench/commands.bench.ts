@@ -5,7 +5,7 @@
  */
 import { CommandHandler, getInMemoryEventStore } from "@event-driven-io/emmett"
 import { MemoryPlatform, Plugin, Runtime } from "@reventless/core"
-import { Layer, ManagedRuntime } from "effect"
+import { Effect, Layer, ManagedRuntime } from "effect"
 import { Account, decide, Deposit, evolve, type State } from "./account.ts"
 
 const scale = Number(process.argv[2] ?? 1)
@@ -17,6 +17,8 @@ const oneStreamEvents = Math.round(20_000 * scale)
 interface Contender {
   readonly name: string
   readonly deposit: (id: string, amount: number) => Promise<unknown>
+  /** Runs `callers` loops of `perCaller` deposits, natively for the contender (fibers for Effect). */
+  readonly run?: (callers: number, perCaller: number, id: (caller: number, k: number) => string) => Promise<void>
   readonly close: () => Promise<void>
 }
 
@@ -53,9 +55,16 @@ const emmett = (): Contender => {
 const reventless = (): Contender => {
   const plugin = Plugin.make({ name: "Bank", heartbeatInterval: 60, aggregates: [Account] })
   const runtime = ManagedRuntime.make(Runtime.layer({ plugins: [plugin], concurrency: 16 }).pipe(Layer.provide(MemoryPlatform.layer)))
+  const deposit = (id: string, amount: number) => Runtime.execute(Account, id, Deposit.make({ amount }))
   return {
     name: "Reventless memory platform",
-    deposit: (id, amount) => runtime.runPromise(Runtime.execute(Account, id, Deposit.make({ amount }))),
+    deposit: (id, amount) => runtime.runPromise(deposit(id, amount)),
+    run: (callers, perCaller, id) =>
+      runtime.runPromise(Effect.forEach(
+        Array.from({ length: callers }, (_, caller) => caller),
+        (caller) => Effect.forEach(Array.from({ length: perCaller }, (_, k) => k), (k) => deposit(id(caller, k), 1), { discard: true }),
+        { concurrency: "unbounded", discard: true }
+      )),
     close: () => runtime.dispose()
   }
 }
@@ -66,18 +75,17 @@ const timed = async (run: () => Promise<void>) => {
   return (performance.now() - start) / 1000
 }
 
-const concurrent = (contender: Contender) =>
-  timed(async () => {
-    const perCaller = Math.ceil(concurrentCommands / callers)
-    await Promise.all(Array.from({ length: callers }, async (_, caller) => {
-      for (let k = 0; k < perCaller; k++) await contender.deposit(`acc-${(caller + callers * k) % aggregates}`, 1)
-    }))
-  })
+const runCallers = (contender: Contender, count: number, perCaller: number, id: (caller: number, k: number) => string) =>
+  contender.run !== undefined
+    ? contender.run(count, perCaller, id)
+    : Promise.all(Array.from({ length: count }, async (_, caller) => {
+      for (let k = 0; k < perCaller; k++) await contender.deposit(id(caller, k), 1)
+    })).then(() => {})
 
-const oneStream = (contender: Contender) =>
-  timed(async () => {
-    for (let k = 0; k < oneStreamEvents; k++) await contender.deposit("hot", 1)
-  })
+const concurrent = (contender: Contender) =>
+  timed(() => runCallers(contender, callers, Math.ceil(concurrentCommands / callers), (caller, k) => `acc-${(caller + callers * k) % aggregates}`))
+
+const oneStream = (contender: Contender) => timed(() => runCallers(contender, 1, oneStreamEvents, () => "hot"))
 
 const rows: Array<{ scenario: string; contender: string; commands: number; seconds: number }> = []
 for (const make of [plainMap, emmett, reventless]) {
