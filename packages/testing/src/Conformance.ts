@@ -1,0 +1,252 @@
+/**
+ * The platform conformance suite: DESIGN.md's guarantees, written once against the service
+ * interfaces. Each platform's test file calls `suite(name, platformLayer)`; the suite starts a
+ * small plugin (a counter with a mapping, a read model and a side effect) on a fresh platform per
+ * test and checks guarantees 1, 2 (in one process), 3, 4, 6, 7 and 8.
+ *
+ * @since 0.1.0
+ */
+import { assert, describe, it } from "@effect/vitest"
+import {
+  Aggregate,
+  EventMapping,
+  EventStore,
+  Faults,
+  Plugin,
+  ReadModel,
+  Runtime,
+  SideEffect,
+  Task
+} from "@reventless/core"
+import { Context, Effect, Layer, Option, Result, Schedule, Schema } from "effect"
+
+const Increment = Schema.TaggedStruct("Increment", { by: Schema.Int })
+const Refuse = Schema.TaggedStruct("Refuse", {})
+const Incremented = Schema.TaggedStruct("Incremented", { by: Schema.Int })
+class Refused extends Schema.TaggedError<Refused>()("Refused", {}) {}
+
+/** A counter: Increment adds, Refuse is always rejected. */
+export const Counter = Aggregate.make({
+  name: "Counter",
+  command: Schema.Union([Increment, Refuse]),
+  event: Incremented,
+  rejection: Refused,
+  state: Schema.Int,
+  initialState: 0,
+  evolve: (total: number, event) => total + event.by,
+  decide: (_total, command) => command._tag === "Refuse" ? Result.fail(new Refused()) : Result.succeed([Incremented.make({ by: command.by })])
+})
+
+/** Big increments are mirrored, +1, onto the counter `mirror-<id>`. */
+const Mirror = EventMapping.make({
+  name: "Mirror",
+  source: Counter,
+  targets: [Counter],
+  map: ({ event, id }) => event.by >= 100 ? [EventMapping.publish(Counter, `mirror-${id}`, Increment.make({ by: 1 }))] : []
+})
+
+const Totals = ReadModel.make({
+  name: "Totals",
+  row: Schema.Struct({ total: Schema.Int, events: Schema.Int }),
+  projections: [
+    ReadModel.projection(Counter, ({ event, id }) =>
+      ReadModel.updateWithDefault(id, { total: 0, events: 0 }, (row) => ({ total: row.total + event.by, events: row.events + 1 })))
+  ]
+})
+
+/** What the notification side effect saw, and how it should misbehave. */
+export class Outbox extends Context.Service<Outbox, {
+  readonly deliveries: Array<{ readonly key: string; readonly id: string }>
+  failuresLeft: number
+  alwaysFailFor: string | undefined
+}>()("@reventless/testing/Conformance/Outbox") {}
+
+const Notify = SideEffect.make({
+  name: "Notify",
+  source: Counter,
+  execute: ({ id, idempotencyKey }) =>
+    Effect.flatMap(Effect.service(Outbox), (outbox) => {
+      if (outbox.alwaysFailFor === id) return Effect.fail(`refusing ${id}`)
+      if (outbox.failuresLeft > 0) {
+        outbox.failuresLeft--
+        return Effect.fail("transient outage")
+      }
+      outbox.deliveries.push({ key: idempotencyKey, id })
+      return Effect.void
+    })
+})
+
+/** The plugin the suite runs. */
+export const plugin = Plugin.make<Outbox>({
+  name: "Conformance",
+  heartbeatInterval: 1,
+  aggregates: [Counter],
+  eventMappings: [Mirror],
+  readModels: [Totals],
+  tasks: [Task.make({ name: "Notifications", sideEffects: [Notify] })]
+})
+
+const fastRetry: Schedule.Schedule<unknown, unknown> = Schedule.spaced("1 millis").pipe(Schedule.upTo({ times: 3 }))
+
+const increment = (id: string, by: number, msgId?: string) =>
+  Runtime.execute(Counter, id, Increment.make({ by }), msgId === undefined ? undefined : { msgId })
+
+/**
+ * Registers the suite for one platform. `platform` must build a fresh, empty platform each time.
+ *
+ * @since 0.1.0
+ * @category suites
+ */
+export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
+  describe(`conformance: ${name}`, () => {
+    const run = <A, E>(effect: Effect.Effect<A, E, Runtime.Runtime | Outbox | EventStore.EventStore>, faults: Partial<Faults.FaultSwitches> = {}) => {
+      const switches = { ...Faults.none(), ...faults }
+      const outbox = Layer.sync(Outbox, () => Outbox.of({ deliveries: [], failuresLeft: 0, alwaysFailFor: undefined }))
+      const layer = Runtime.layer({ plugins: [plugin], retrySchedule: fastRetry, concurrency: 4 }).pipe(
+        Layer.provideMerge(Layer.merge(platform, outbox)),
+        Layer.provideMerge(Layer.succeed(Faults.Faults, switches))
+      )
+      return Effect.provide(effect, layer)
+    }
+
+    it.effect("1. a command is processed at most once per msgId; redelivery returns the first outcome", () =>
+      run(Effect.gen(function*() {
+        const first = yield* increment("c1", 5, "msg-1")
+        const again = yield* increment("c1", 5, "msg-1")
+        assert.deepStrictEqual(again, first)
+        const runtime = yield* Runtime.Runtime
+        assert.strictEqual((yield* runtime.readStream("Counter", "c1")).length, 1)
+        const rejected = yield* Effect.flip(runtime.execute({ component: "Counter", id: "c1", command: { _tag: "Refuse" }, meta: { msgId: "msg-2" } }))
+        const rejectedAgain = yield* Effect.flip(runtime.execute({ component: "Counter", id: "c1", command: { _tag: "Refuse" }, meta: { msgId: "msg-2" } }))
+        assert.strictEqual(rejected._tag, "CommandRejected")
+        assert.deepStrictEqual(rejectedAgain, rejected)
+      }), { duplicateCommands: true }))
+
+    it.effect("2. commands for one instance run one at a time, in arrival order", () =>
+      run(Effect.gen(function*() {
+        const runtime = yield* Runtime.Runtime
+        const amounts = Array.from({ length: 40 }, (_, i) => i + 1)
+        const msgIds = yield* Effect.forEach(amounts, (by) => runtime.send({ component: "Counter", id: "ordered", command: { _tag: "Increment", by } }))
+        yield* Effect.forEach(amounts, (by) => runtime.send({ component: "Counter", id: `other-${by % 5}`, command: { _tag: "Increment", by } }))
+        yield* runtime.awaitIdle
+        const stream = yield* runtime.readStream("Counter", "ordered")
+        assert.deepStrictEqual(stream.map((event) => (event.data as { by: number }).by), amounts)
+        assert.deepStrictEqual(stream.map((event) => event.meta.msgId), msgIds)
+      })))
+
+    it.effect("3. versions are contiguous from 1 and positions strictly increase", () =>
+      run(Effect.gen(function*() {
+        yield* Effect.forEach(Array.from({ length: 30 }, (_, i) => i), (i) => increment(`v${i % 3}`, 1), { concurrency: 8 })
+        const runtime = yield* Runtime.Runtime
+        const positions: Array<number> = []
+        for (const id of ["v0", "v1", "v2"]) {
+          const stream = yield* runtime.readStream("Counter", id)
+          assert.deepStrictEqual(stream.map((event) => event.version), Array.from({ length: 10 }, (_, i) => i + 1))
+          positions.push(...stream.map((event) => event.position))
+        }
+        const store = yield* EventStore.EventStore
+        const all = yield* store.readAll({ after: 0, limit: 1000 })
+        assert.strictEqual(all.events.length, 30)
+        all.events.forEach((event, i) => i > 0 && assert.isTrue(event.position > all.events[i - 1]!.position))
+      })))
+
+    it.effect("4. a read model equals the fold of the log, even when events are delivered twice", () =>
+      run(Effect.gen(function*() {
+        yield* Effect.forEach(Array.from({ length: 20 }, (_, i) => i), (i) => increment(`r${i % 4}`, i + 1))
+        const runtime = yield* Runtime.Runtime
+        yield* runtime.awaitIdle
+        for (let k = 0; k < 4; k++) {
+          const stream = yield* runtime.readStream("Counter", `r${k}`)
+          const expected = stream.reduce((total, event) => total + (event.data as { by: number }).by, 0)
+          const row = yield* runtime.query("Totals", `r${k}`)
+          assert.deepStrictEqual(row, Option.some({ total: expected, events: stream.length }))
+        }
+      }), { duplicateEvents: true }))
+
+    it.effect("4. side effects run at least once with a stable idempotency key", () =>
+      run(Effect.gen(function*() {
+        yield* increment("s1", 1)
+        yield* increment("s1", 2)
+        const runtime = yield* Runtime.Runtime
+        yield* runtime.awaitIdle
+        const outbox = yield* Outbox
+        const keys = new Set(outbox.deliveries.map((delivery) => delivery.key))
+        assert.strictEqual(keys.size, 2)
+        assert.isTrue(outbox.deliveries.length >= 2)
+        const stream = yield* runtime.readStream("Counter", "s1")
+        for (const event of stream) assert.isTrue([...keys].some((key) => key.startsWith(`${event.id}|`)))
+      }), { duplicateEvents: true }))
+
+    it.live("6. transient failures are retried; what still fails is parked and can be replayed or skipped", () =>
+      run(Effect.gen(function*() {
+        const runtime = yield* Runtime.Runtime
+        const outbox = yield* Outbox
+        const faults = yield* Faults.Faults
+        faults.failAppends = 2
+        yield* increment("t1", 1)
+        outbox.failuresLeft = 2
+        yield* increment("t2", 1)
+        yield* runtime.awaitIdle
+        assert.strictEqual(outbox.deliveries.filter((d) => d.id === "t2").length, 1)
+
+        outbox.alwaysFailFor = "poison"
+        yield* increment("poison", 1)
+        yield* runtime.awaitIdle
+        const [letter] = yield* runtime.deadLetters.list
+        assert.strictEqual(letter?._tag, "Event")
+        yield* increment("after", 3)
+        yield* runtime.awaitIdle
+        assert.deepStrictEqual(yield* runtime.query("Totals", "after"), Option.some({ total: 3, events: 1 }), "other consumers go on")
+        assert.isFalse(outbox.deliveries.some((d) => d.id === "after"), "the stalled consumer waits")
+        outbox.alwaysFailFor = undefined
+        yield* runtime.deadLetters.replay(letter!.id)
+        yield* runtime.awaitIdle
+        assert.deepStrictEqual(outbox.deliveries.slice(-2).map((d) => d.id), ["poison", "after"])
+
+        faults.failAppends = 100
+        const failed = yield* Effect.flip(increment("stuck", 1))
+        assert.strictEqual(failed._tag, "CommandFailed")
+        faults.failAppends = 0
+        assert.lengthOf(yield* runtime.deadLetters.list, 1)
+        yield* increment("unblocked", 1)
+        const replayed = yield* runtime.deadLetters.replay((yield* runtime.deadLetters.list)[0]!.id)
+        assert.strictEqual(replayed._tag, "Command")
+        yield* runtime.awaitIdle
+        assert.lengthOf(yield* runtime.readStream("Counter", "stuck"), 1)
+
+        const rejected = yield* Effect.flip(Runtime.execute(Counter, "r", Refuse.make({})))
+        assert.strictEqual(rejected._tag, "Refused")
+        assert.lengthOf(yield* runtime.deadLetters.list, 0, "a rejection is an outcome, not a failure")
+      })))
+
+    it.effect("7. derived commands get deterministic msgIds: a redelivered event commands once", () =>
+      run(Effect.gen(function*() {
+        yield* increment("m1", 100)
+        yield* increment("m1", 200)
+        const runtime = yield* Runtime.Runtime
+        yield* runtime.awaitIdle
+        const mirrored = yield* runtime.readStream("Counter", "mirror-m1")
+        assert.strictEqual(mirrored.length, 2)
+        const source = yield* runtime.readStream("Counter", "m1")
+        assert.deepStrictEqual(mirrored.map((event) => event.meta.causationId), source.map((event) => event.id))
+        assert.strictEqual(new Set(mirrored.map((event) => event.meta.msgId)).size, 2)
+      }), { duplicateEvents: true }))
+
+    it.effect("8. bad input gets a typed error naming what was wrong, and writes nothing", () =>
+      run(Effect.gen(function*() {
+        const runtime = yield* Runtime.Runtime
+        const store = yield* EventStore.EventStore
+        const json = yield* Effect.flip(runtime.executeJson("Counter", "b", "{not json"))
+        assert.strictEqual(json._tag, "InvalidJson")
+        const unknown = yield* Effect.flip(runtime.execute({ component: "Nope", id: "b", command: {} }))
+        assert.strictEqual(unknown._tag, "UnknownComponent")
+        assert.include(unknown.message, "Nope")
+        const mismatch = yield* Effect.flip(runtime.execute({ component: "Counter", id: "b", command: { _tag: "Increment", by: "x" } }))
+        assert.strictEqual(mismatch._tag, "InvalidCommand")
+        assert.include(mismatch.message, "by")
+        const noId = yield* Effect.flip(runtime.execute({ component: "Counter", id: "", command: { _tag: "Increment", by: 1 } }))
+        assert.strictEqual(noId._tag, "InvalidCommand")
+        assert.strictEqual(yield* store.head, 0)
+        assert.lengthOf(yield* runtime.deadLetters.list, 0)
+      })))
+  })

@@ -1,0 +1,71 @@
+/**
+ * Specification-style tests for aggregates, as in Emmett's `DeciderSpecification`: given past
+ * events, when a command, then the expected events or rejection.
+ *
+ * @since 0.1.0
+ */
+import { Aggregate, QueryEngine } from "@reventless/core"
+import { assert } from "@effect/vitest"
+import { Effect, Exit, Layer, Option } from "effect"
+
+/**
+ * A query engine that finds nothing, for decisions that read read models; pass your own layer
+ * to `for` for anything else.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const emptyQueries: Layer.Layer<QueryEngine.QueryEngine> = Layer.succeed(
+  QueryEngine.QueryEngine,
+  QueryEngine.QueryEngine.of({
+    get: () => Effect.succeedNone,
+    list: () => Effect.succeed({ items: [], next: Option.none() })
+  })
+)
+
+/**
+ * Runs a decision (either form) against the state folded from `given`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const decide = <State, Command, Event, Rejection>(
+  aggregate: Aggregate.Aggregate<string, State, Command, Event, Rejection>,
+  given: ReadonlyArray<Event>,
+  command: Command,
+  queries: Layer.Layer<QueryEngine.QueryEngine> = emptyQueries
+): Exit.Exit<ReadonlyArray<Event>, Rejection> =>
+  Effect.runSyncExit(
+    Aggregate.decideEffect(aggregate, Aggregate.fold(aggregate, given), command, { id: "spec", user: "spec", time: new Date(0).toISOString() })
+      .pipe(Effect.provide(queries))
+  )
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <State, Command, Event, Rejection>(
+  aggregate: Aggregate.Aggregate<string, State, Command, Event, Rejection>,
+  queries?: Layer.Layer<QueryEngine.QueryEngine>
+) => ({
+  given: (...events: ReadonlyArray<Event>) => ({
+    when: (command: Command) => {
+      const exit = decide(aggregate, events, command, queries)
+      return {
+        /** Expects exactly these events (none for an idempotent command). */
+        then: (...expected: ReadonlyArray<Event>) => {
+          if (Exit.isFailure(exit)) assert.fail(`expected events, got ${String(exit.cause)}`)
+          assert.deepStrictEqual(exit.value, expected)
+        },
+        /** Expects a rejection with this tag (and fields, when given). */
+        thenRejects: (expected: Rejection) => {
+          if (Exit.isSuccess(exit)) assert.fail(`expected rejection ${JSON.stringify(expected)}, got events ${JSON.stringify(exit.value)}`)
+          const error = Exit.findErrorOption(exit)
+          assert.isTrue(Option.isSome(error), `expected a rejection, got ${String(exit.cause)}`)
+          assert.deepStrictEqual({ ...Option.getOrThrow(error) as object }, { ...expected as object })
+          assert.strictEqual((Option.getOrThrow(error) as { readonly _tag?: unknown })._tag, (expected as { readonly _tag?: unknown })._tag)
+        }
+      }
+    }
+  })
+})

@@ -1,0 +1,18 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * @since 0.1.0
+ */
+export * as Conformance from "./Conformance.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as DeciderSpec from "./DeciderSpec.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as Properties from "./Properties.ts"
