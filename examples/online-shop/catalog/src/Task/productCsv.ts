@@ -38,9 +38,22 @@ const parseRow = (line: number, fields: ReadonlyArray<string>): Result.Result<Go
   return Result.succeed({ line, sku, command: command.success })
 }
 
+const lineCounter = (text: string) => {
+  const body = text.startsWith("\ufeff") ? text.slice(1) : text
+  let offset = 0
+  let line = 1
+  return (target: number): number => {
+    for (; offset < target && offset < body.length; offset++) {
+      const char = body[offset]
+      if (char === "\n" || (char === "\r" && body[offset + 1] !== "\n")) line++
+    }
+    return line
+  }
+}
+
 /** Parses the file; a malformed header or CSV syntax error rejects the whole file (nothing is half-read). */
 export const parseProductCsv = (text: string): ParsedCsv => {
-  let records: Array<{ readonly record: Array<string>; readonly info: { readonly lines: number } }>
+  let records: Array<{ readonly record: Array<string>; readonly info: { readonly bytes: number } }>
   try {
     records = parse(text, { bom: true, info: true, relax_column_count: true, skip_empty_lines: false }) as unknown as typeof records
   } catch (error) {
@@ -53,10 +66,13 @@ export const parseProductCsv = (text: string): ParsedCsv => {
   }
   const good: Array<GoodRow> = []
   const rejected: Array<RejectedRow> = []
-  let previousEnd = first.info.lines
+  // A record starts where the previous one ended; its line is 1 + the line breaks before that
+  // offset (CRLF counted once, also inside quoted fields, where the parser counts it twice).
+  const lineAt = lineCounter(text)
+  let previousEnd = first.info.bytes
   for (const { info, record } of rest) {
-    const line = previousEnd + 1
-    previousEnd = info.lines
+    const line = lineAt(previousEnd)
+    previousEnd = info.bytes
     if (record.length === 1 && record[0]!.trim() === "") continue
     const row = parseRow(line, record)
     if (Result.isSuccess(row)) good.push(row.success)
