@@ -411,4 +411,3 @@ export const execute = <Command, Event, Rejection>(
  */
 export const awaitIdle: Effect.Effect<void, InfrastructureError, Runtime> = Effect.flatMap(Effect.service(Runtime), (runtime) => runtime.awaitIdle)
 
-export { DeadLetterNotFound, UnknownComponent }

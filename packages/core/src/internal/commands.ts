@@ -186,5 +186,5 @@ export const makeProcessor = (options: ProcessorOptions) => {
       )
     })
 
-  return { handle, invalidate: () => cache.clear() }
+  return { handle }
 }

@@ -231,6 +231,14 @@ export const projectionHandler = (
   }
 }
 
+/** A consumer of one source whose checkpoint is a plain `Checkpoints` entry (no rows to commit with it). */
+const checkpointed = (deps: ConsumerDeps, name: string, source: string) => ({
+  name,
+  sources: new Set([source]),
+  reset: () => {},
+  flush: (position: Event.Position) => deps.checkpoints.save(name, position)
+})
+
 /** An event mapping: publishes derived commands with deterministic message ids (guarantee 7). */
 export const mappingHandler = (
   deps: ConsumerDeps,
@@ -242,10 +250,7 @@ export const mappingHandler = (
   const name = `mapping:${plugin}.${mapping.name}`
   const source = `${plugin}.${mapping.source.name}`
   return {
-    name,
-    sources: new Set([source]),
-    reset: () => {},
-    flush: (position) => deps.checkpoints.save(name, position),
+    ...checkpointed(deps, name, source),
     handle: (event) =>
       Effect.gen(function*() {
         const decoded = yield* decodeFor(deps.registry, entryOf(deps.registry, source), event)
@@ -288,10 +293,7 @@ export const sideEffectHandler = <R>(
   const name = `sideEffect:${plugin}.${task}.${sideEffect.name}`
   const source = `${plugin}.${sideEffect.source.name}`
   return {
-    name,
-    sources: new Set([source]),
-    reset: () => {},
-    flush: (position) => deps.checkpoints.save(name, position),
+    ...checkpointed(deps, name, source),
     handle: (event) =>
       Effect.flatMap(decodeFor(deps.registry, entryOf(deps.registry, source), event), (decoded) =>
         sideEffect.execute({ event: decoded, id: event.streamId, meta: event.meta, idempotencyKey: `${event.id}|${name}` }).pipe(

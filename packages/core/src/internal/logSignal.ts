@@ -1,8 +1,9 @@
 /**
- * In-process wake-up for the memory platform: the memory EventStore bumps it on every append,
- * and the memory EventTopic waits on it.
+ * In-process wake-up for the memory platform: the memory EventStore reports every new head, and
+ * the memory EventTopic waits for one past a position.
  */
-import { Context, Deferred, Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
+import * as Activity from "./activity.ts"
 
 export class LogSignal extends Context.Service<LogSignal, {
   readonly notify: (head: number) => void
@@ -10,22 +11,18 @@ export class LogSignal extends Context.Service<LogSignal, {
 }>()("@reventless/core/internal/LogSignal") {}
 
 export const layer: Layer.Layer<LogSignal> = Layer.sync(LogSignal, () => {
+  const activity = Activity.make()
   let head = 0
-  let waiting: Array<Deferred.Deferred<void>> = []
+  const awaitAfter = (position: number): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      const seen = activity.generation()
+      return head > position ? Effect.void : Effect.andThen(activity.awaitChange(seen), awaitAfter(position))
+    })
   return LogSignal.of({
     notify: (next) => {
       head = next
-      if (waiting.length === 0) return
-      const woken = waiting
-      waiting = []
-      for (const deferred of woken) Deferred.doneUnsafe(deferred, Effect.void)
+      activity.bump()
     },
-    awaitAfter: (position) =>
-      Effect.suspend(() => {
-        if (head > position) return Effect.void
-        const deferred = Deferred.makeUnsafe<void>()
-        waiting.push(deferred)
-        return Deferred.await(deferred)
-      })
+    awaitAfter
   })
 })

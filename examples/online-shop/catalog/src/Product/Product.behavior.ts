@@ -33,7 +33,8 @@ export const decide = (state: Product.State, command: Product.Command): Aggregat
   switch (command._tag) {
     case "Add": {
       if (state._tag === "Created") return Result.fail(new Product.ProductAlreadyExists())
-      if (!(command.price > 0)) return Result.fail(new Product.PriceMustBePositive({ price: command.price }))
+      const price = positive(command.price)
+      if (Result.isFailure(price)) return Result.fail(price.failure)
       const { _tag, ...fields } = command
       const added = Product.Added.make(fields)
       return command.categoryId === undefined ? Result.succeed([added]) : Effect.as(checkCategory(command.categoryId), [added])
