@@ -145,6 +145,54 @@ export const make = <const Name extends string, State, Command, Event, Rejection
 })
 
 /**
+ * An aggregate's schemas compiled into decoders and encoders, once per aggregate.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Codecs<State, Command, Event, Rejection> {
+  readonly decodeId: (input: unknown) => Result.Result<string, Schema.SchemaError>
+  readonly decodeCommand: (input: unknown) => Result.Result<Command, Schema.SchemaError>
+  readonly encodeCommand: (command: Command) => Result.Result<unknown, Schema.SchemaError>
+  readonly decodeEvent: (data: unknown) => Result.Result<Event, Schema.SchemaError>
+  readonly encodeEvent: (event: Event) => Result.Result<unknown, Schema.SchemaError>
+  readonly decodeRejection: (error: unknown) => Result.Result<Rejection, Schema.SchemaError>
+  readonly encodeRejection: (error: Rejection) => Result.Result<unknown, Schema.SchemaError>
+  readonly decodeState: (state: unknown) => Result.Result<State, Schema.SchemaError>
+  readonly encodeState: (state: State) => Result.Result<unknown, Schema.SchemaError>
+}
+
+const compiled = new WeakMap<object, Codecs<any, any, any, any>>()
+
+/**
+ * The compiled codecs of an aggregate (built on first use and kept: compiling a schema costs far
+ * more than running it).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const codecs = <State, Command, Event, Rejection>(
+  aggregate: Aggregate<string, State, Command, Event, Rejection>
+): Codecs<State, Command, Event, Rejection> => {
+  let found = compiled.get(aggregate)
+  if (found === undefined) {
+    found = {
+      decodeId: Schema.decodeUnknownResult(aggregate.id),
+      decodeCommand: Schema.decodeUnknownResult(aggregate.command),
+      encodeCommand: Schema.encodeUnknownResult(aggregate.command),
+      decodeEvent: Schema.decodeUnknownResult(aggregate.event),
+      encodeEvent: Schema.encodeUnknownResult(aggregate.event),
+      decodeRejection: Schema.decodeUnknownResult(aggregate.rejection),
+      encodeRejection: Schema.encodeUnknownResult(aggregate.rejection),
+      decodeState: Schema.decodeUnknownResult(aggregate.state),
+      encodeState: Schema.encodeUnknownResult(aggregate.state)
+    }
+    compiled.set(aggregate, found)
+  }
+  return found
+}
+
+/**
  * Folds events over a state.
  *
  * @since 0.1.0

@@ -20,11 +20,14 @@ import type * as Outcome from "./Outcome.ts"
  * @category models
  */
 export interface ConsumeOptions {
-  /** Handles one message; never fails (the processor records failures itself). */
-  readonly handle: (message: Message.CommandMessage) => Effect.Effect<void>
+  /**
+   * Handles a batch of messages in publish order; all messages of one partition key arrive in
+   * the same worker's batches. Never fails (the processor records failures itself).
+   */
+  readonly handle: (messages: ReadonlyArray<Message.CommandMessage>) => Effect.Effect<void>
   /** How many partitions are handled at once. */
   readonly concurrency: number
-  /** Called after each message is done and acknowledged (a progress signal for `awaitIdle`). */
+  /** Called after each batch is done and acknowledged (a progress signal for `awaitIdle`). */
   readonly settled?: (() => void) | undefined
 }
 
@@ -91,16 +94,13 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
     const worker = (queue: Queue.Queue<Message.CommandMessage>, { handle, settled }: ConsumeOptions) =>
       Effect.forever(
         Effect.flatMap(Queue.takeAll(queue), (batch) =>
-          Effect.forEach(batch, (message) =>
-            Effect.ensuring(
-              faults.commandDelayMillis > 0
-                ? Effect.andThen(Effect.sleep(faults.commandDelayMillis), handle(message))
-                : handle(message),
-              Effect.sync(() => {
-                pending--
-                settled?.()
-              })
-            ), { discard: true })),
+          Effect.ensuring(
+            faults.commandDelayMillis > 0 ? Effect.andThen(Effect.sleep(faults.commandDelayMillis), handle(batch)) : handle(batch),
+            Effect.sync(() => {
+              pending -= batch.length
+              settled?.()
+            })
+          )),
         { disableYield: true }
       )
 

@@ -2,9 +2,11 @@
  * The event log of the plugins: aggregate streams with contiguous versions, one global position
  * order over all of them, and beside it the outcome of every command by message id.
  *
- * Appending events and recording the command's outcome is one call, so a platform commits them
+ * Appending events and recording the command's outcome is one request, so a platform commits them
  * together: a command is processed at most once per message id (guarantee 1), and a version
- * conflict (another writer got there first) appends nothing.
+ * conflict (another writer got there first) appends nothing. `commit` takes a batch of requests
+ * (the command processor's batch per partition) so a platform can write them in one round trip;
+ * each request still succeeds or fails on its own.
  *
  * @since 0.1.0
  */
@@ -43,8 +45,20 @@ export interface AppendRequest {
 }
 
 /**
- * `Committed`: this call stored the outcome. `Duplicate`: the message id already had one, which
- * is returned and nothing was written.
+ * One command's result to store: its events (`Append`, Accepted when the expected version holds)
+ * or its rejection (`Reject`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CommitRequest =
+  | { readonly _tag: "Append"; readonly request: AppendRequest }
+  | { readonly _tag: "Reject"; readonly outcome: typeof Outcome.Rejected.Type }
+
+/**
+ * `Committed`: this request stored the outcome. `Duplicate`: the message id already had one,
+ * which is returned and nothing was written. `Conflict`: the stream was not at the expected
+ * version and nothing was written.
  *
  * @since 0.1.0
  * @category models
@@ -52,6 +66,7 @@ export interface AppendRequest {
 export type CommitResult =
   | { readonly _tag: "Committed"; readonly outcome: Outcome.Final }
   | { readonly _tag: "Duplicate"; readonly outcome: Outcome.Final }
+  | { readonly _tag: "Conflict"; readonly conflict: VersionConflict }
 
 /**
  * Events read in global order, and the position through which the log was scanned: a consumer
@@ -93,10 +108,11 @@ export class EventStore extends Context.Service<EventStore, {
   }) => Effect.Effect<ReadAllResult, InfrastructureError>
   /** The position of the last committed event (0 for an empty log). */
   readonly head: Effect.Effect<Event.Position, InfrastructureError>
-  /** Appends (when `expectedVersion` holds) and records the Accepted outcome. */
-  readonly append: (request: AppendRequest) => Effect.Effect<CommitResult, VersionConflict | InfrastructureError>
-  /** Records a rejection as the command's outcome. */
-  readonly reject: (outcome: typeof Outcome.Rejected.Type) => Effect.Effect<CommitResult, InfrastructureError>
+  /**
+   * Stores each request's outcome (and events), in order, and returns one result per request.
+   * Fails only when the store could not be reached; then none of the requests was written.
+   */
+  readonly commit: (requests: ReadonlyArray<CommitRequest>) => Effect.Effect<ReadonlyArray<CommitResult>, InfrastructureError>
   /** The stored outcome of a message id. */
   readonly outcome: (msgId: string) => Effect.Effect<Option.Option<Outcome.Final>, InfrastructureError>
   /** Waits for a message's outcome; `Failed` arrives when the command is parked. */
@@ -106,6 +122,11 @@ export class EventStore extends Context.Service<EventStore, {
   readonly loadSnapshot: (source: string, streamId: string) => Effect.Effect<Option.Option<Snapshot>, InfrastructureError>
   readonly saveSnapshot: (source: string, streamId: string, snapshot: Snapshot) => Effect.Effect<void, InfrastructureError>
 }>()("@reventless/core/EventStore") {}
+
+interface Waiting {
+  readonly _tag: "Waiting"
+  readonly deferreds: Array<Deferred.Deferred<Outcome.Outcome>>
+}
 
 /**
  * The log in memory: an array per stream and one array in global order, so positions are
@@ -121,74 +142,74 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     const signal = yield* LogSignal
     const log: Array<Event.Envelope> = []
     const streams = new Map<string, Array<Event.Envelope>>()
-    const outcomes = new Map<string, Outcome.Final>()
-    const waiters = new Map<string, Array<Deferred.Deferred<Outcome.Outcome>>>()
+    /** By message id: the final outcome, or the senders waiting for it (one map, so a command costs two lookups). */
+    const records = new Map<string, Outcome.Final | Waiting>()
     const snapshots = new Map<string, Snapshot>()
     const key = (source: string, streamId: string) => `${source}/${streamId}`
 
-    const settle = (outcome: Outcome.Outcome) => {
-      const waiting = waiters.get(outcome.msgId)
-      if (waiting === undefined) return
-      waiters.delete(outcome.msgId)
-      for (const deferred of waiting) Deferred.doneUnsafe(deferred, Effect.succeed(outcome))
+    const wake = (waiting: Waiting, outcome: Outcome.Outcome) => {
+      for (const deferred of waiting.deferreds) Deferred.doneUnsafe(deferred, Effect.succeed(outcome))
     }
-    const commit = (outcome: Outcome.Final): CommitResult => {
-      outcomes.set(outcome.msgId, outcome)
-      settle(outcome)
+    const commitOutcome = (outcome: Outcome.Final, waiting: Waiting | undefined): CommitResult => {
+      records.set(outcome.msgId, outcome)
+      if (waiting !== undefined) wake(waiting, outcome)
       return { _tag: "Committed", outcome }
     }
 
-    const append = (request: AppendRequest): Effect.Effect<CommitResult, VersionConflict | InfrastructureError> =>
-      Effect.suspend((): Effect.Effect<CommitResult, VersionConflict | InfrastructureError> => {
-        const previous = outcomes.get(request.msgId)
-        if (previous !== undefined) return Effect.succeed({ _tag: "Duplicate", outcome: previous } as const)
+    const append = (request: AppendRequest, waiting: Waiting | undefined): CommitResult => {
+      const streamKey = key(request.source, request.streamId)
+      let stream = streams.get(streamKey)
+      const actual = stream === undefined ? 0 : stream.length
+      if (request.events.length > 0 && actual !== request.expectedVersion) {
+        return {
+          _tag: "Conflict",
+          conflict: new VersionConflict({ source: request.source, streamId: request.streamId, expected: request.expectedVersion, actual })
+        }
+      }
+      const appended: Array<Event.Envelope> = []
+      if (request.events.length > 0) {
+        if (stream === undefined) {
+          stream = []
+          streams.set(streamKey, stream)
+        }
+        for (const event of request.events) {
+          const version = stream.length + 1
+          const envelope: Event.Envelope = {
+            id: Event.eventId(request.source, request.streamId, version),
+            type: event.type,
+            source: request.source,
+            streamId: request.streamId,
+            version,
+            position: log.length + 1,
+            schemaVersion: event.schemaVersion,
+            data: event.data,
+            meta: request.meta
+          }
+          stream.push(envelope)
+          log.push(envelope)
+          appended.push(envelope)
+        }
+      }
+      return commitOutcome({ _tag: "Accepted", msgId: request.msgId, component: request.source, id: request.streamId, events: appended }, waiting)
+    }
+
+    const commitOne = (request: CommitRequest): CommitResult => {
+      const msgId = request._tag === "Append" ? request.request.msgId : request.outcome.msgId
+      const record = records.get(msgId)
+      if (record !== undefined && record._tag !== "Waiting") return { _tag: "Duplicate", outcome: record }
+      return request._tag === "Append" ? append(request.request, record) : commitOutcome(request.outcome, record)
+    }
+
+    const commit = (requests: ReadonlyArray<CommitRequest>): Effect.Effect<ReadonlyArray<CommitResult>, InfrastructureError> =>
+      Effect.suspend(() => {
         if (faults.failAppends > 0) {
           faults.failAppends--
-          return Effect.fail(
-            new InfrastructureError({ service: "EventStore", operation: "append", detail: "injected fault", retryable: true })
-          )
+          return Effect.fail(new InfrastructureError({ service: "EventStore", operation: "commit", detail: "injected fault", retryable: true }))
         }
-        const streamKey = key(request.source, request.streamId)
-        let stream = streams.get(streamKey)
-        const actual = stream === undefined ? 0 : stream.length
-        if (request.events.length > 0 && actual !== request.expectedVersion) {
-          return Effect.fail(
-            new VersionConflict({
-              source: request.source,
-              streamId: request.streamId,
-              expected: request.expectedVersion,
-              actual
-            })
-          )
-        }
-        const appended: Array<Event.Envelope> = []
-        if (request.events.length > 0) {
-          if (stream === undefined) {
-            stream = []
-            streams.set(streamKey, stream)
-          }
-          for (const event of request.events) {
-            const version = stream.length + 1
-            const envelope: Event.Envelope = {
-              id: Event.eventId(request.source, request.streamId, version),
-              type: event.type,
-              source: request.source,
-              streamId: request.streamId,
-              version,
-              position: log.length + 1,
-              schemaVersion: event.schemaVersion,
-              data: event.data,
-              meta: request.meta
-            }
-            stream.push(envelope)
-            log.push(envelope)
-            appended.push(envelope)
-          }
-          signal.notify(log.length)
-        }
-        return Effect.succeed(
-          commit({ _tag: "Accepted", msgId: request.msgId, component: request.source, id: request.streamId, events: appended })
-        )
+        const before = log.length
+        const results = requests.map(commitOne)
+        if (log.length > before) signal.notify(log.length)
+        return Effect.succeed(results)
       })
 
     return EventStore.of({
@@ -205,24 +226,28 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
           return { events, through: Math.max(after, i) }
         }),
       head: Effect.sync(() => log.length),
-      append,
-      reject: (rejected) =>
+      commit,
+      outcome: (msgId) =>
         Effect.sync(() => {
-          const previous = outcomes.get(rejected.msgId)
-          return previous !== undefined ? { _tag: "Duplicate", outcome: previous } as const : commit(rejected)
+          const record = records.get(msgId)
+          return record === undefined || record._tag === "Waiting" ? Option.none() : Option.some(record)
         }),
-      outcome: (msgId) => Effect.sync(() => Option.fromUndefinedOr(outcomes.get(msgId))),
       awaitOutcome: (msgId) =>
         Effect.suspend(() => {
-          const done = outcomes.get(msgId)
-          if (done !== undefined) return Effect.succeed<Outcome.Outcome>(done)
+          const record = records.get(msgId)
+          if (record !== undefined && record._tag !== "Waiting") return Effect.succeed<Outcome.Outcome>(record)
           const deferred = Deferred.makeUnsafe<Outcome.Outcome>()
-          const waiting = waiters.get(msgId)
-          if (waiting === undefined) waiters.set(msgId, [deferred])
-          else waiting.push(deferred)
+          if (record === undefined) records.set(msgId, { _tag: "Waiting", deferreds: [deferred] })
+          else record.deferreds.push(deferred)
           return Deferred.await(deferred)
         }),
-      fail: (failed) => Effect.sync(() => settle(failed)),
+      fail: (failed) =>
+        Effect.sync(() => {
+          const record = records.get(failed.msgId)
+          if (record === undefined || record._tag !== "Waiting") return
+          records.delete(failed.msgId)
+          wake(record, failed)
+        }),
       loadSnapshot: (source, streamId) => Effect.sync(() => Option.fromUndefinedOr(snapshots.get(key(source, streamId)))),
       saveSnapshot: (source, streamId, snapshot) => Effect.sync(() => void snapshots.set(key(source, streamId), snapshot))
     })

@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { createHash, randomUUID } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 
 /**
  * Message metadata, as in the seed's `Message.meta`, plus causation and trace context.
@@ -79,20 +79,50 @@ export interface MetaInput {
   readonly traceparent?: string | undefined
 }
 
+const processPrefix = randomBytes(12).toString("base64url")
+let issued = 0
+
 /**
- * Builds metadata for a new command. Without a `msgId` a random one is drawn; the correlation id
- * defaults to the message id (the start of a new conversation).
+ * A new unique message id: 96 random bits drawn once per process, then a counter. As unique as a
+ * random UUID across processes, and several times cheaper to make and to use as a map key (the
+ * command path makes one per command).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeMeta = (input: MetaInput, now: Date): Meta => {
-  const msgId = input.msgId ?? randomUUID()
+export const newMsgId = (): string => `${processPrefix}.${(issued++).toString(36)}`
+
+let lastMillis = Number.NaN
+let lastIso = ""
+
+/**
+ * `Date#toISOString`, reusing the last string within the same millisecond.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const isoTime = (millis: number): string => {
+  if (millis !== lastMillis) {
+    lastMillis = millis
+    lastIso = new Date(millis).toISOString()
+  }
+  return lastIso
+}
+
+/**
+ * Builds metadata for a new command. Without a `msgId` a new one is made (`newMsgId`); the
+ * correlation id defaults to the message id (the start of a new conversation).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMeta = (input: MetaInput, time: string): Meta => {
+  const msgId = input.msgId ?? newMsgId()
   const meta: {
     -readonly [K in keyof Meta]: Meta[K]
   } = {
     service: input.service ?? "client",
-    time: now.toISOString(),
+    time,
     ip: input.ip ?? "",
     user: input.user ?? "anonymous",
     msgId,

@@ -8,8 +8,8 @@
  * @since 0.1.0
  */
 import { Clock, Context, Effect, Layer, Option, PubSub, Result, Schedule, Schema, type Scope, Stream } from "effect"
-import type * as Aggregate from "./Aggregate.ts"
-import { Authorization } from "./Authorization.ts"
+import * as Aggregate from "./Aggregate.ts"
+import * as Authorization from "./Authorization.ts"
 import { BlobStore } from "./BlobStore.ts"
 import { Checkpoints } from "./Checkpoints.ts"
 import { CommandTopic } from "./CommandTopic.ts"
@@ -177,11 +177,11 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   const blobs = yield* BlobStore
   const deadLetters = yield* DeadLetters
   const faults = yield* Faults
-  const authorization = yield* Authorization
+  const authorization = yield* Authorization.Authorization
   const clock = yield* Clock.Clock
   const services = yield* Effect.context<R>()
   const queries = yield* Effect.context<Queries.QueryEngine>().pipe(Effect.provide(Queries.layer))
-  const now = () => new Date(clock.currentTimeMillisUnsafe()).toISOString()
+  const now = () => Message.isoTime(clock.currentTimeMillisUnsafe())
 
   const registry = Registry.make(options.plugins)
   const activity = Activity.make()
@@ -252,23 +252,26 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     yield* Effect.forkScoped(Effect.repeat(beat, Schedule.spaced(`${plugin.heartbeatInterval} seconds`)))
   }
 
-  const prepare = (request: SendRequest): Effect.Effect<Message.CommandMessage, SendError> =>
-    Effect.gen(function*() {
-      const entry = yield* Effect.fromResult(registry.aggregate(request.component))
-      const id = Schema.decodeUnknownResult(entry.aggregate.id)(request.id)
-      if (Result.isFailure(id)) {
-        const { detail } = describeSchemaError(id.failure)
-        return yield* new InvalidCommand({ component: entry.qualified, id: String(request.id), path: "id", detail })
-      }
-      const command = entry.decodeCommand(request.command)
-      if (Result.isFailure(command)) {
-        const { detail, path } = describeSchemaError(command.failure)
-        return yield* new InvalidCommand({ component: entry.qualified, id: request.id, path, detail })
-      }
-      const meta = Message.makeMeta(request.meta ?? {}, new Date(clock.currentTimeMillisUnsafe()))
-      yield* authorization.authorize({ _tag: "Command", user: meta.user, component: entry.qualified, id: request.id, command: command.success })
-      return { component: entry.qualified, id: request.id, msgId: meta.msgId, meta, command: request.command }
-    })
+  const invalid = (component: string, id: string, error: Schema.SchemaError, at?: string) => {
+    const { detail, path } = describeSchemaError(error)
+    return new InvalidCommand({ component, id, path: at ?? path, detail })
+  }
+
+  /** Validates a request into the message to publish; nothing is published when it fails. */
+  const prepare = (request: SendRequest): Effect.Effect<Message.CommandMessage, SendError> => {
+    const found = registry.aggregate(request.component)
+    if (Result.isFailure(found)) return Effect.fail(found.failure)
+    const entry = found.success
+    const id = entry.codecs.decodeId(request.id)
+    if (Result.isFailure(id)) return Effect.fail(invalid(entry.qualified, String(request.id), id.failure, "id"))
+    const command = entry.codecs.decodeCommand(request.command)
+    if (Result.isFailure(command)) return Effect.fail(invalid(entry.qualified, request.id, command.failure))
+    const meta = Message.makeMeta(request.meta ?? {}, now())
+    const message: Message.CommandMessage = { component: entry.qualified, id: request.id, msgId: meta.msgId, meta, command: request.command }
+    return authorization === Authorization.allowAll
+      ? Effect.succeed(message)
+      : Effect.as(authorization.authorize({ _tag: "Command", user: meta.user, component: entry.qualified, id: request.id, command: command.success }), message)
+  }
 
   const settle = (outcome: Outcome.Outcome): Effect.Effect<typeof Outcome.Accepted.Type, CommandRejected | CommandFailed> => {
     switch (outcome._tag) {
@@ -337,7 +340,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
             const decoded = registry.decodeEvent(entry, event)
             if (Result.isSuccess(decoded)) state = entry.aggregate.evolve(state, decoded.success)
           }
-          return Effect.succeed({ version: events.length, state: Result.getOrElse(entry.encodeState(state), () => state) })
+          return Effect.succeed({ version: events.length, state: Result.getOrElse(entry.codecs.encodeState(state), () => state) })
         })),
     watch: (name) =>
       Stream.unwrap(Effect.map(Effect.fromResult(registry.readModel(name)), (entry) => {
@@ -385,23 +388,31 @@ export const execute = <Command, Event, Rejection>(
   id: string,
   command: Command,
   meta?: Message.MetaInput
-): Effect.Effect<ReadonlyArray<Event>, Rejection | SendError | CommandFailed, Runtime> =>
-  Effect.gen(function*() {
-    const runtime = yield* Runtime
-    const encoded = Schema.encodeUnknownResult(aggregate.command)(command)
-    if (Result.isFailure(encoded)) {
-      const { detail, path } = describeSchemaError(encoded.failure)
-      return yield* new InvalidCommand({ component: aggregate.name, id, path, detail })
+): Effect.Effect<ReadonlyArray<Event>, Rejection | SendError | CommandFailed, Runtime> => {
+  const codecs = Aggregate.codecs(aggregate)
+  const encoded = codecs.encodeCommand(command)
+  if (Result.isFailure(encoded)) {
+    const { detail, path } = describeSchemaError(encoded.failure)
+    return Effect.fail(new InvalidCommand({ component: aggregate.name, id, path, detail }))
+  }
+  const decodeEvents = (accepted: typeof Outcome.Accepted.Type): Effect.Effect<ReadonlyArray<Event>> => {
+    const events: Array<Event> = []
+    for (const event of accepted.events) {
+      const decoded = codecs.decodeEvent(event.data)
+      if (Result.isFailure(decoded)) return Effect.die(decoded.failure)
+      events.push(decoded.success)
     }
-    const accepted = yield* runtime.execute({ component: aggregate.name, id, command: encoded.success, meta }).pipe(
-      Effect.catchTag("CommandRejected", (rejected) =>
-        Effect.flatMap(
-          Effect.orDie(Schema.decodeUnknownEffect(aggregate.rejection)(rejected.error)),
-          (error) => Effect.fail(error)
-        ))
-    )
-    return yield* Effect.orDie(Effect.forEach(accepted.events, (event) => Schema.decodeUnknownEffect(aggregate.event)(event.data)))
-  })
+    return Effect.succeed(events)
+  }
+  return Effect.flatMap(Effect.service(Runtime), (runtime) =>
+    runtime.execute({ component: aggregate.name, id, command: encoded.success, meta }).pipe(
+      Effect.catchTag("CommandRejected", (rejected) => {
+        const error = codecs.decodeRejection(rejected.error)
+        return Result.isSuccess(error) ? Effect.fail(error.success) : Effect.die(error.failure)
+      }),
+      Effect.flatMap(decodeEvents)
+    ))
+}
 
 /**
  * Waits until every consumer has caught up.

@@ -1,15 +1,18 @@
 /**
- * Command processing: dedup by message id → load state (warm cache, else snapshot + stream) →
- * decide → append with the expected version together with the outcome. Version conflicts are
- * retried at once with fresh state; retryable infrastructure failures are retried on the
- * transient schedule; what still fails is parked in the dead letters (guarantee 6).
+ * Command processing: load state (warm cache, else snapshot + stream) → decide → commit the
+ * events with the expected version together with the outcome; the store's msgId check makes a
+ * redelivered command a no-op (guarantee 1). A worker's batch is decided message by message and
+ * committed in one call (one decision per partition per call). Version conflicts are retried at
+ * once with fresh state; retryable infrastructure failures are retried on the transient
+ * schedule; what still fails is parked in the dead letters (guarantee 6).
  */
-import { Cause, type Context, Effect, Option, Result, Schedule, Schema } from "effect"
+import { Cause, type Context, Effect, Exit, Option, Result, Schedule, Schema } from "effect"
 import * as Aggregate from "../Aggregate.ts"
 import { DeadLetters } from "../DeadLetters.ts"
 import { describeSchemaError, InfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
-import { EventStore, VersionConflict } from "../EventStore.ts"
+import type { AppendRequest, CommitRequest, EventStore, VersionConflict } from "../EventStore.ts"
+import * as Message from "../Message.ts"
 import type { CommandMessage } from "../Message.ts"
 import type { QueryEngine } from "../QueryEngine.ts"
 import type { AggregateEntry, Registry } from "./registry.ts"
@@ -22,6 +25,16 @@ export class PermanentFailure extends Schema.TaggedError<PermanentFailure>()("Pe
 interface Warm {
   readonly state: unknown
   readonly version: number
+}
+
+/** A decided message waiting to be stored. */
+interface Pending {
+  readonly message: CommandMessage
+  readonly entry: AggregateEntry
+  readonly key: string
+  readonly warm: Warm
+  readonly events: ReadonlyArray<unknown>
+  readonly request: CommitRequest
 }
 
 export interface ProcessorOptions {
@@ -65,7 +78,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
     Effect.flatMap(store.loadSnapshot(entry.qualified, id), (snapshot) => {
       let start: Warm = { state: entry.aggregate.initialState, version: 0 }
       if (Option.isSome(snapshot)) {
-        const state = entry.decodeState(snapshot.value.state)
+        const state = entry.codecs.decodeState(snapshot.value.state)
         if (Result.isSuccess(state)) start = { state: state.success, version: snapshot.value.version }
       }
       return Effect.flatMap(store.readStream(entry.qualified, id, start.version), (events) =>
@@ -75,7 +88,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
   const encodeAll = (entry: AggregateEntry, events: ReadonlyArray<unknown>): Result.Result<Array<Event.NewEvent>, PermanentFailure> => {
     const out: Array<Event.NewEvent> = []
     for (const event of events) {
-      const data = entry.encodeEvent(event)
+      const data = entry.codecs.encodeEvent(event)
       if (Result.isFailure(data)) return Result.fail(schemaFailure(`${entry.qualified} emitted an invalid event`, data.failure))
       const tag = (data.success as { readonly _tag?: unknown })._tag
       out.push({
@@ -87,53 +100,67 @@ export const makeProcessor = (options: ProcessorOptions) => {
     return Result.succeed(out)
   }
 
-  const commit = (
+  const contextOf = (message: CommandMessage): Aggregate.DecideContext => ({ id: message.id, user: message.meta.user, time: message.meta.time })
+
+  /** Turns a decision into the request that stores it, with what to remember once it is stored. */
+  const pendingFor = (
     entry: AggregateEntry,
     message: CommandMessage,
     key: string,
     warm: Warm,
     decision: Result.Result<ReadonlyArray<unknown>, unknown>
-  ): Effect.Effect<void, VersionConflict | PermanentFailure | InfrastructureError> => {
+  ): Result.Result<Pending, PermanentFailure> => {
     if (Result.isFailure(decision)) {
-      const error = entry.encodeRejection(decision.failure)
-      if (Result.isFailure(error)) return Effect.fail(schemaFailure(`${entry.qualified} rejected with an invalid error`, error.failure))
-      return Effect.asVoid(store.reject({ _tag: "Rejected", msgId: message.msgId, component: entry.qualified, id: message.id, error: error.success }))
+      const error = entry.codecs.encodeRejection(decision.failure)
+      if (Result.isFailure(error)) return Result.fail(schemaFailure(`${entry.qualified} rejected with an invalid error`, error.failure))
+      const outcome = { _tag: "Rejected", msgId: message.msgId, component: entry.qualified, id: message.id, error: error.success } as const
+      return Result.succeed({ message, entry, key, warm, events: [], request: { _tag: "Reject", outcome } })
     }
-    const events = decision.success
-    const encoded = encodeAll(entry, events)
-    if (Result.isFailure(encoded)) return Effect.fail(encoded.failure)
-    return Effect.flatMap(
-      store.append({
-        msgId: message.msgId,
-        source: entry.qualified,
-        streamId: message.id,
-        expectedVersion: warm.version,
-        events: encoded.success,
-        meta: message.meta
-      }),
-      (result) => {
-        if (result._tag === "Duplicate" || events.length === 0) return Effect.void
-        const next: Warm = { state: Aggregate.fold(entry.aggregate, events, warm.state), version: warm.version + events.length }
-        remember(key, next)
-        const every = entry.aggregate.snapshotEvery
-        if (every > 0 && Math.floor(next.version / every) > Math.floor(warm.version / every)) {
-          const state = entry.encodeState(next.state)
-          if (Result.isSuccess(state)) return store.saveSnapshot(entry.qualified, message.id, { version: next.version, state: state.success })
-        }
-        return Effect.void
-      }
+    const encoded = encodeAll(entry, decision.success)
+    if (Result.isFailure(encoded)) return Result.fail(encoded.failure)
+    const request: AppendRequest = {
+      msgId: message.msgId,
+      source: entry.qualified,
+      streamId: message.id,
+      expectedVersion: warm.version,
+      events: encoded.success,
+      meta: message.meta
+    }
+    return Result.succeed({ message, entry, key, warm, events: decision.success, request: { _tag: "Append", request } })
+  }
+
+  /**
+   * Keeps the new state warm; returns the snapshot to save when one is due (best effort: a
+   * snapshot only saves replay).
+   */
+  const committed = (pending: Pending): Effect.Effect<void> | undefined => {
+    const { entry, events, warm } = pending
+    if (events.length === 0) return undefined
+    const next: Warm = { state: Aggregate.fold(entry.aggregate, events, warm.state), version: warm.version + events.length }
+    remember(pending.key, next)
+    const every = entry.aggregate.snapshotEvery
+    if (every === 0 || Math.floor(next.version / every) === Math.floor(warm.version / every)) return undefined
+    const state = entry.codecs.encodeState(next.state)
+    if (Result.isFailure(state)) return Effect.logWarning(`${entry.qualified} state does not encode; no snapshot`)
+    return Effect.catch(
+      store.saveSnapshot(entry.qualified, pending.message.id, { version: next.version, state: state.success }),
+      (error) => Effect.logWarning(`snapshot of ${pending.key} not saved: ${error.message}`)
     )
   }
 
+  const commitOne = (pending: Pending): Effect.Effect<void, VersionConflict | InfrastructureError> =>
+    Effect.flatMap(store.commit([pending.request]), ([result]) =>
+      result!._tag === "Conflict" ? Effect.fail(result!.conflict) : (result!._tag === "Committed" && committed(pending)) || Effect.void)
+
   const attempt = (entry: AggregateEntry, message: CommandMessage, command: unknown) => {
-    const key = `${entry.qualified}/${message.id}`
+    const key = Message.partitionKey(message)
     const decideWith = (warm: Warm) => {
-      const context = { id: message.id, user: message.meta.user, time: message.meta.time }
-      const decision = entry.aggregate.decide(warm.state, command, context)
+      const decision = entry.aggregate.decide(warm.state, command, contextOf(message))
+      const commitDecision = (result: Result.Result<ReadonlyArray<unknown>, unknown>) =>
+        Effect.flatMap(Effect.fromResult(pendingFor(entry, message, key, warm, result)), commitOne)
       return Result.isResult(decision)
-        ? commit(entry, message, key, warm, decision)
-        : Effect.flatMap(Effect.provideContext(Effect.result(decision), options.queries), (result) =>
-          commit(entry, message, key, warm, result))
+        ? commitDecision(decision)
+        : Effect.flatMap(Effect.provideContext(Effect.result(decision), options.queries), commitDecision)
     }
     const warm = cache.get(key)
     return warm !== undefined
@@ -156,12 +183,15 @@ export const makeProcessor = (options: ProcessorOptions) => {
   const isRetryable = (error: VersionConflict | PermanentFailure | InfrastructureError) =>
     error._tag === "InfrastructureError" && error.retryable
 
-  /** Processes one command message to its outcome; never fails. */
-  const handle = (message: CommandMessage): Effect.Effect<void> =>
+  /**
+   * One message on its own, to its outcome, with every safeguard: a dedup check, immediate
+   * retries of version conflicts, the transient retry schedule, and parking. Never fails.
+   */
+  const handleOne = (message: CommandMessage): Effect.Effect<void> =>
     Effect.suspend(() => {
       const entry = registry.aggregates.get(message.component)
       if (entry === undefined) return park(message, `unknown component "${message.component}"`, 1)
-      const command = entry.decodeCommand(message.command)
+      const command = entry.codecs.decodeCommand(message.command)
       if (Result.isFailure(command)) return park(message, schemaFailure(`invalid command for ${entry.qualified}`, command.failure).reason, 1)
       let attempts = 0
       const once = Effect.suspend(() => {
@@ -174,7 +204,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
           : once.pipe(
             Effect.tapError((error) =>
               Effect.sync(() => {
-                if (error._tag === "VersionConflict") cache.delete(`${entry.qualified}/${message.id}`)
+                if (error._tag === "VersionConflict") cache.delete(Message.partitionKey(message))
               })
             ),
             Effect.retry({ while: (error) => error._tag === "VersionConflict", times: options.maxConflictRetries })
@@ -185,6 +215,95 @@ export const makeProcessor = (options: ProcessorOptions) => {
         Effect.catchDefect((defect) => park(message, `defect: ${Cause.pretty(Cause.die(defect))}`, attempts))
       )
     })
+
+  /** Stores a batch of decisions in one call, then settles each message by its result. */
+  const flush = (batch: ReadonlyArray<Pending>): Effect.Effect<void> => {
+    if (batch.length === 0) return Effect.void
+    return Effect.matchEffect(store.commit(batch.map((pending) => pending.request)), {
+      onFailure: () => {
+        for (const pending of batch) cache.delete(pending.key)
+        return Effect.forEach(batch, (pending) => handleOne(pending.message), { discard: true })
+      },
+      onSuccess: (results) => {
+        const after: Array<Effect.Effect<void>> = []
+        results.forEach((result, i) => {
+          const pending = batch[i]!
+          if (result._tag === "Committed") {
+            const snapshot = committed(pending)
+            if (snapshot !== undefined) after.push(snapshot)
+          } else if (result._tag === "Conflict") {
+            cache.delete(pending.key)
+            after.push(handleOne(pending.message))
+          }
+        })
+        return after.length === 0 ? Effect.void : Effect.forEach(after, (effect) => effect, { discard: true })
+      }
+    })
+  }
+
+  /** Loads the state of every partition of the batch that is not warm yet. */
+  const warmUp = (messages: ReadonlyArray<CommandMessage>): Effect.Effect<void> => {
+    const cold = new Map<string, { readonly entry: AggregateEntry; readonly id: string }>()
+    for (const message of messages) {
+      const entry = registry.aggregates.get(message.component)
+      const key = Message.partitionKey(message)
+      if (entry !== undefined && !cache.has(key)) cold.set(key, { entry, id: message.id })
+    }
+    if (cold.size === 0) return Effect.void
+    return Effect.forEach(cold, ([key, { entry, id }]) =>
+      Effect.match(load(entry, id), {
+        onFailure: () => undefined, // left cold: the message takes the careful path
+        onSuccess: (warm) => remember(key, warm)
+      }), { discard: true })
+  }
+
+  /**
+   * The fast path: decides message after message against warm states and collects the decisions,
+   * one per partition, into a batch that is stored in one call. A message that needs care (cold
+   * state, bad payload, a throwing decide, a second message of a partition already in the batch)
+   * flushes the batch first, so each partition still sees its messages in order.
+   */
+  const pass = (messages: ReadonlyArray<CommandMessage>, from: number, batch: Array<Pending>, keys: Set<string>): Effect.Effect<void> => {
+    const careful = (i: number) =>
+      Effect.andThen(flush(batch), Effect.andThen(handleOne(messages[i]!), Effect.suspend(() => pass(messages, i + 1, [], new Set()))))
+    const add = (pending: Result.Result<Pending, PermanentFailure>): boolean => {
+      if (Result.isFailure(pending)) return false
+      batch.push(pending.success)
+      keys.add(pending.success.key)
+      return true
+    }
+    for (let i = from; i < messages.length; i++) {
+      const message = messages[i]!
+      const key = Message.partitionKey(message)
+      if (keys.has(key)) return Effect.andThen(flush(batch), Effect.suspend(() => pass(messages, i, [], new Set())))
+      const entry = registry.aggregates.get(message.component)
+      const warm = cache.get(key)
+      if (entry === undefined || warm === undefined) return careful(i)
+      const command = entry.codecs.decodeCommand(message.command)
+      if (Result.isFailure(command)) return careful(i)
+      let decision: Aggregate.Decision<unknown, unknown>
+      try {
+        decision = entry.aggregate.decide(warm.state, command.success, contextOf(message))
+      } catch {
+        return careful(i)
+      }
+      if (Result.isResult(decision)) {
+        if (!add(pendingFor(entry, message, key, warm, decision))) return careful(i)
+        continue
+      }
+      return Effect.flatMap(Effect.exit(Effect.provideContext(decision, options.queries)), (exit) => {
+        const result = Exit.isSuccess(exit)
+          ? Result.succeed(exit.value)
+          : Option.match(Exit.findErrorOption(exit), { onNone: () => undefined, onSome: Result.fail })
+        return result !== undefined && add(pendingFor(entry, message, key, warm, result)) ? pass(messages, i + 1, batch, keys) : careful(i)
+      })
+    }
+    return flush(batch)
+  }
+
+  /** Processes a batch of messages (one worker's, in order) to their outcomes; never fails. */
+  const handle = (messages: ReadonlyArray<CommandMessage>): Effect.Effect<void> =>
+    Effect.andThen(warmUp(messages), Effect.suspend(() => pass(messages, 0, [], new Set())))
 
   return { handle }
 }

@@ -264,7 +264,7 @@ export const mappingHandler = (
           if (target === undefined) {
             return yield* new HandlerFailure({ reason: `event mapping ${mapping.name} commands unknown aggregate ${component}`, retryable: false })
           }
-          const command = target.encodeCommand(publish.command)
+          const command = target.codecs.encodeCommand(publish.command)
           if (Result.isFailure(command)) {
             return yield* new HandlerFailure({ reason: `event mapping ${mapping.name} built an invalid ${component} command: ${command.failure.message}`, retryable: false })
           }

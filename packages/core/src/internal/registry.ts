@@ -1,10 +1,10 @@
 /**
  * The name → component tables of a running plugin graph, with each component's codecs compiled
- * once. Components are addressed by qualified name (`Catalog.Product`) or, when unambiguous, by
+ * once (`Aggregate.codecs`). Components are addressed by qualified name (`Catalog.Product`) or, when unambiguous, by
  * their short name (`Product`).
  */
 import { Result, Schema } from "effect"
-import type * as Aggregate from "../Aggregate.ts"
+import * as Aggregate from "../Aggregate.ts"
 import { UnknownComponent } from "../Errors.ts"
 import type * as Event from "../Event.ts"
 import * as Plugin from "../Plugin.ts"
@@ -14,14 +14,7 @@ export interface AggregateEntry {
   readonly plugin: Plugin.Plugin<unknown>
   readonly qualified: string
   readonly aggregate: Aggregate.Any
-  readonly decodeCommand: (input: unknown) => Result.Result<unknown, Schema.SchemaError>
-  readonly encodeCommand: (command: unknown) => Result.Result<unknown, Schema.SchemaError>
-  readonly encodeEvent: (event: unknown) => Result.Result<unknown, Schema.SchemaError>
-  readonly decodeEventData: (data: unknown) => Result.Result<unknown, Schema.SchemaError>
-  readonly encodeRejection: (error: unknown) => Result.Result<unknown, Schema.SchemaError>
-  readonly decodeRejection: (error: unknown) => Result.Result<unknown, Schema.SchemaError>
-  readonly encodeState: (state: unknown) => Result.Result<unknown, Schema.SchemaError>
-  readonly decodeState: (state: unknown) => Result.Result<unknown, Schema.SchemaError>
+  readonly codecs: Aggregate.Codecs<unknown, unknown, unknown, unknown>
 }
 
 export interface ReadModelEntry {
@@ -44,14 +37,7 @@ const compile = (plugin: Plugin.Plugin<unknown>, aggregate: Aggregate.Any): Aggr
   plugin,
   qualified: Plugin.qualify(plugin, aggregate),
   aggregate,
-  decodeCommand: Schema.decodeUnknownResult(aggregate.command),
-  encodeCommand: Schema.encodeUnknownResult(aggregate.command),
-  encodeEvent: Schema.encodeUnknownResult(aggregate.event),
-  decodeEventData: Schema.decodeUnknownResult(aggregate.event),
-  encodeRejection: Schema.encodeUnknownResult(aggregate.rejection),
-  decodeRejection: Schema.decodeUnknownResult(aggregate.rejection),
-  encodeState: Schema.encodeUnknownResult(aggregate.state),
-  decodeState: Schema.decodeUnknownResult(aggregate.state)
+  codecs: Aggregate.codecs(aggregate)
 })
 
 const lookup = <A>(kind: string, qualified: ReadonlyMap<string, A>, short: ReadonlyMap<string, A | null>) =>
@@ -91,7 +77,7 @@ export const make = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>): Registry =
     aggregate: lookup("aggregate", aggregates, shortNames(aggregates)),
     readModel: lookup("read model", readModels, shortNames(readModels)),
     decodeEvent: (entry, event) =>
-      entry.decodeEventData(
+      entry.codecs.decodeEvent(
         event.schemaVersion === entry.aggregate.eventVersion
           ? event.data
           : entry.aggregate.upcast({ type: event.type, schemaVersion: event.schemaVersion, data: event.data })

@@ -42,7 +42,7 @@ const messagesOf = (
   if (entry === undefined) return Result.fail(invalid(`task ${task} commands unknown aggregate ${component}`))
   const messages: Array<Message.CommandMessage> = []
   for (const outgoing of commands) {
-    const command = entry.encodeCommand(outgoing.command)
+    const command = entry.codecs.encodeCommand(outgoing.command)
     if (Result.isFailure(command)) return Result.fail(invalid(`task ${task} built an invalid ${component} command: ${command.failure.message}`))
     messages.push({
       component,
@@ -50,7 +50,7 @@ const messagesOf = (
       msgId: outgoing.msgId,
       meta: Message.makeMeta(
         { msgId: outgoing.msgId, service: task, user: "system", correlationId: outgoing.correlationId ?? cause, causationId: cause },
-        new Date(deps.now())
+        deps.now()
       ),
       command: command.success
     })
