@@ -8,7 +8,9 @@ export const State = Schema.Struct({ balance: Schema.Finite })
 export type State = typeof State.Type
 
 export const evolve = (state: State, event: typeof Deposited.Type): State => ({ balance: state.balance + event.amount })
-export const decide = (_state: State, command: typeof Deposit.Type) => [Deposited.make({ amount: command.amount })]
+/** Plain literals, not `Schema.make` (which validates): every contender runs exactly this code. */
+export const decide = (_state: State, command: typeof Deposit.Type): Array<typeof Deposited.Type> => [{ _tag: "Deposited", amount: command.amount }]
+export const deposit = (amount: number): typeof Deposit.Type => ({ _tag: "Deposit", amount })
 
 export const Account = Aggregate.make({
   name: "Account",

@@ -141,7 +141,9 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     const faults = yield* Faults
     const signal = yield* LogSignal
     const log: Array<Event.Envelope> = []
-    const streams = new Map<string, Array<Event.Envelope>>()
+    /** Source → stream id → events (nested, so a lookup builds no key string). */
+    const streams = new Map<string, Map<string, Array<Event.Envelope>>>()
+    const streamOf = (source: string, streamId: string) => streams.get(source)?.get(streamId)
     /** By message id: the final outcome, or the senders waiting for it (one map, so a command costs two lookups). */
     const records = new Map<string, Outcome.Final | Waiting>()
     const snapshots = new Map<string, Snapshot>()
@@ -157,8 +159,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     }
 
     const append = (request: AppendRequest, waiting: Waiting | undefined): CommitResult => {
-      const streamKey = key(request.source, request.streamId)
-      let stream = streams.get(streamKey)
+      let stream = streamOf(request.source, request.streamId)
       const actual = stream === undefined ? 0 : stream.length
       if (request.events.length > 0 && actual !== request.expectedVersion) {
         return {
@@ -170,7 +171,9 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
       if (request.events.length > 0) {
         if (stream === undefined) {
           stream = []
-          streams.set(streamKey, stream)
+          let bySource = streams.get(request.source)
+          if (bySource === undefined) streams.set(request.source, bySource = new Map())
+          bySource.set(request.streamId, stream)
         }
         for (const event of request.events) {
           const version = stream.length + 1
@@ -214,7 +217,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
 
     return EventStore.of({
       readStream: (source, streamId, afterVersion = 0) =>
-        Effect.sync(() => (streams.get(key(source, streamId)) ?? []).slice(afterVersion)),
+        Effect.sync(() => (streamOf(source, streamId) ?? []).slice(afterVersion)),
       readAll: ({ after, limit, sources }) =>
         Effect.sync(() => {
           const events: Array<Event.Envelope> = []

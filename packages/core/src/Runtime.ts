@@ -92,6 +92,8 @@ export class Runtime extends Context.Service<Runtime, {
   readonly plugins: ReadonlyArray<Plugin.Plugin<unknown>>
   /** Validates, authorizes and publishes a command; returns its message id. Writes nothing on bad input. */
   readonly send: (request: SendRequest) => Effect.Effect<string, SendError>
+  /** Sends and waits for the outcome, whatever it is (accepted, rejected, or failed and parked). */
+  readonly submit: (request: SendRequest) => Effect.Effect<Outcome.Outcome, SendError>
   /** Sends and waits for the outcome: the appended events, or the rejection. */
   readonly execute: (request: SendRequest) => Effect.Effect<typeof Outcome.Accepted.Type, SendError | CommandRejected | CommandFailed>
   /** Like `execute`, with the payload given as JSON text. */
@@ -284,9 +286,9 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     }
   }
 
-  const execute = (request: SendRequest) =>
-    Effect.flatMap(prepare(request), (message) =>
-      Effect.flatMap(Effect.andThen(commands.publish([message]), store.awaitOutcome(message.msgId)), settle))
+  const submit = (request: SendRequest) =>
+    Effect.flatMap(prepare(request), (message) => Effect.andThen(commands.publish([message]), store.awaitOutcome(message.msgId)))
+  const execute = (request: SendRequest) => Effect.flatMap(submit(request), settle)
 
   const readModelFor = (name: string, user: string | undefined, id?: string) =>
     Effect.flatMap(Effect.fromResult(registry.readModel(name)), (entry) =>
@@ -320,6 +322,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   return Runtime.of({
     plugins: options.plugins,
     send: (request) => Effect.flatMap(prepare(request), (message) => Effect.as(commands.publish([message]), message.msgId)),
+    submit,
     execute,
     executeJson: (component, id, json, meta) =>
       Effect.flatMap(
@@ -395,23 +398,27 @@ export const execute = <Command, Event, Rejection>(
     const { detail, path } = describeSchemaError(encoded.failure)
     return Effect.fail(new InvalidCommand({ component: aggregate.name, id, path, detail }))
   }
-  const decodeEvents = (accepted: typeof Outcome.Accepted.Type): Effect.Effect<ReadonlyArray<Event>> => {
-    const events: Array<Event> = []
-    for (const event of accepted.events) {
-      const decoded = codecs.decodeEvent(event.data)
-      if (Result.isFailure(decoded)) return Effect.die(decoded.failure)
-      events.push(decoded.success)
+  const settle = (outcome: Outcome.Outcome): Effect.Effect<ReadonlyArray<Event>, Rejection | CommandFailed> => {
+    switch (outcome._tag) {
+      case "Accepted": {
+        const events: Array<Event> = []
+        for (const event of outcome.events) {
+          const decoded = codecs.decodeEvent(event.data)
+          if (Result.isFailure(decoded)) return Effect.die(decoded.failure)
+          events.push(decoded.success)
+        }
+        return Effect.succeed(events)
+      }
+      case "Rejected": {
+        const error = codecs.decodeRejection(outcome.error)
+        return Result.isSuccess(error) ? Effect.fail(error.success) : Effect.die(error.failure)
+      }
+      case "Failed":
+        return Effect.fail(new CommandFailed({ component: outcome.component, id: outcome.id, msgId: outcome.msgId, reason: outcome.reason }))
     }
-    return Effect.succeed(events)
   }
   return Effect.flatMap(Effect.service(Runtime), (runtime) =>
-    runtime.execute({ component: aggregate.name, id, command: encoded.success, meta }).pipe(
-      Effect.catchTag("CommandRejected", (rejected) => {
-        const error = codecs.decodeRejection(rejected.error)
-        return Result.isSuccess(error) ? Effect.fail(error.success) : Effect.die(error.failure)
-      }),
-      Effect.flatMap(decodeEvents)
-    ))
+    Effect.flatMap(runtime.submit({ component: aggregate.name, id, command: encoded.success, meta }), settle))
 }
 
 /**

@@ -243,13 +243,14 @@ export const makeProcessor = (options: ProcessorOptions) => {
 
   /** Loads the state of every partition of the batch that is not warm yet. */
   const warmUp = (messages: ReadonlyArray<CommandMessage>): Effect.Effect<void> => {
-    const cold = new Map<string, { readonly entry: AggregateEntry; readonly id: string }>()
+    let cold: Map<string, { readonly entry: AggregateEntry; readonly id: string }> | undefined
     for (const message of messages) {
-      const entry = registry.aggregates.get(message.component)
       const key = Message.partitionKey(message)
-      if (entry !== undefined && !cache.has(key)) cold.set(key, { entry, id: message.id })
+      if (cache.has(key)) continue
+      const entry = registry.aggregates.get(message.component)
+      if (entry !== undefined) (cold ??= new Map()).set(key, { entry, id: message.id })
     }
-    if (cold.size === 0) return Effect.void
+    if (cold === undefined) return Effect.void
     return Effect.forEach(cold, ([key, { entry, id }]) =>
       Effect.match(load(entry, id), {
         onFailure: () => undefined, // left cold: the message takes the careful path
