@@ -77,21 +77,26 @@ export const layerMemory: Layer.Layer<BlobStore> = Layer.sync(BlobStore, () => {
   const queues = new Map<string, Queue.Queue<BlobCreated>>()
   let sequence = 0
   let pending = 0
-  const queue = (bucket: string) => {
-    let q = queues.get(bucket)
-    if (q === undefined) {
-      q = Effect.runSync(Queue.unbounded<BlobCreated>())
-      queues.set(bucket, q)
-    }
-    return q
-  }
-  const notify = (notification: BlobCreated) => {
-    pending++
-    Queue.offerUnsafe(queue(notification.bucket), notification)
-  }
+  /** The bucket's notification queue, made on first use. */
+  const queue = (bucket: string): Effect.Effect<Queue.Queue<BlobCreated>> =>
+    Effect.suspend(() => {
+      const existing = queues.get(bucket)
+      if (existing !== undefined) return Effect.succeed(existing)
+      return Effect.map(Queue.unbounded<BlobCreated>(), (made) => {
+        const raced = queues.get(bucket)
+        if (raced !== undefined) return raced
+        queues.set(bucket, made)
+        return made
+      })
+    })
+  const notify = (notification: BlobCreated) =>
+    Effect.map(queue(notification.bucket), (q) => {
+      pending++
+      Queue.offerUnsafe(q, notification)
+    })
   return BlobStore.of({
     put: (bucket, key, body) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
         blobs.set(`${bucket}/${key}`, body)
         const notification: BlobCreated = {
           bucket,
@@ -101,17 +106,16 @@ export const layerMemory: Layer.Layer<BlobStore> = Layer.sync(BlobStore, () => {
           etag: contentHash(body),
           sequencer: String(++sequence).padStart(16, "0")
         }
-        notify(notification)
-        return notification
+        return Effect.as(notify(notification), notification)
       }),
     get: (bucket, key) =>
       Effect.suspend(() => {
         const body = blobs.get(`${bucket}/${key}`)
         return body === undefined ? Effect.fail(new BlobNotFound({ bucket, key })) : Effect.succeed(body)
       }),
-    receive: (bucket) => Queue.take(queue(bucket)),
+    receive: (bucket) => Effect.flatMap(queue(bucket), Queue.take),
     ack: () => Effect.sync(() => void pending--),
-    redeliver: (notification) => Effect.sync(() => notify(notification)),
+    redeliver: notify,
     pending: Effect.sync(() => pending)
   })
 })

@@ -4,7 +4,8 @@
  *
  * Appending events and recording the command's outcome is one request, so a platform commits them
  * together: a command is processed at most once per message id (guarantee 1), and a version
- * conflict (another writer got there first) appends nothing. `commit` takes a batch of requests
+ * conflict (another writer got there first, so the decision saw stale state) stores nothing,
+ * whether the decision was events, no events, or a rejection. `commit` takes a batch of requests
  * (the command processor's batch per partition) so a platform can write them in one round trip;
  * each request still succeeds or fails on its own.
  *
@@ -45,15 +46,16 @@ export interface AppendRequest {
 }
 
 /**
- * One command's result to store: its events (`Append`, Accepted when the expected version holds)
- * or its rejection (`Reject`).
+ * One command's result to store: its events (`Append`) or its rejection (`Reject`). Both hold
+ * only if the stream is still at the version the decision saw: a rejection decided on stale
+ * state is as wrong as stale events.
  *
  * @since 0.1.0
  * @category models
  */
 export type CommitRequest =
   | { readonly _tag: "Append"; readonly request: AppendRequest }
-  | { readonly _tag: "Reject"; readonly outcome: typeof Outcome.Rejected.Type }
+  | { readonly _tag: "Reject"; readonly expectedVersion: number; readonly outcome: typeof Outcome.Rejected.Type }
 
 /**
  * `Committed`: this request stored the outcome. `Duplicate`: the message id already had one,
@@ -158,15 +160,15 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
       return { _tag: "Committed", outcome }
     }
 
+    const conflict = (source: string, streamId: string, expected: number): VersionConflict | undefined => {
+      const actual = streamOf(source, streamId)?.length ?? 0
+      return actual === expected ? undefined : new VersionConflict({ source, streamId, expected, actual })
+    }
+
     const append = (request: AppendRequest, waiting: Waiting | undefined): CommitResult => {
+      const moved = conflict(request.source, request.streamId, request.expectedVersion)
+      if (moved !== undefined) return { _tag: "Conflict", conflict: moved }
       let stream = streamOf(request.source, request.streamId)
-      const actual = stream === undefined ? 0 : stream.length
-      if (request.events.length > 0 && actual !== request.expectedVersion) {
-        return {
-          _tag: "Conflict",
-          conflict: new VersionConflict({ source: request.source, streamId: request.streamId, expected: request.expectedVersion, actual })
-        }
-      }
       const appended: Array<Event.Envelope> = []
       if (request.events.length > 0) {
         if (stream === undefined) {
@@ -200,7 +202,9 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
       const msgId = request._tag === "Append" ? request.request.msgId : request.outcome.msgId
       const record = records.get(msgId)
       if (record !== undefined && record._tag !== "Waiting") return { _tag: "Duplicate", outcome: record }
-      return request._tag === "Append" ? append(request.request, record) : commitOutcome(request.outcome, record)
+      if (request._tag === "Append") return append(request.request, record)
+      const moved = conflict(request.outcome.component, request.outcome.id, request.expectedVersion)
+      return moved !== undefined ? { _tag: "Conflict", conflict: moved } : commitOutcome(request.outcome, record)
     }
 
     const commit = (requests: ReadonlyArray<CommitRequest>): Effect.Effect<ReadonlyArray<CommitResult>, InfrastructureError> =>

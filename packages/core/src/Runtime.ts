@@ -105,7 +105,10 @@ export class Runtime extends Context.Service<Runtime, {
   readonly state: (component: string, id: string) => Effect.Effect<{ readonly version: number; readonly state: unknown }, UnknownComponent | InfrastructureError>
   /** Row changes of a `ReadModelStream`, from now on. */
   readonly watch: (readModel: string) => Stream.Stream<RowWrite, UnknownComponent>
-  /** Completes when no command is pending, no task runs and every consumer has caught up (or waits on a dead letter). */
+  /**
+   * Completes when no command is pending or due on the scheduler, no task runs, and every consumer
+   * has caught up (or waits on a dead letter).
+   */
   readonly awaitIdle: Effect.Effect<void, InfrastructureError>
   readonly deadLetters: {
     readonly list: Effect.Effect<ReadonlyArray<DeadLetter>, InfrastructureError>
@@ -296,6 +299,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
 
   const isIdle = Effect.gen(function*() {
     if ((yield* commands.pending) > 0 || running.count > 0 || (yield* blobs.pending) > 0) return false
+    if ((yield* scheduler.due(clock.currentTimeMillisUnsafe(), 1)).length > 0) return false
     const head = yield* store.head
     return statuses.every((status) => status.stalledOn !== undefined || status.position >= head)
   })

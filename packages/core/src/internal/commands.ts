@@ -114,7 +114,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
       const error = entry.codecs.encodeRejection(decision.failure)
       if (Result.isFailure(error)) return Result.fail(schemaFailure(`${entry.qualified} rejected with an invalid error`, error.failure))
       const outcome = { _tag: "Rejected", msgId: message.msgId, component: entry.qualified, id: message.id, error: error.success } as const
-      return Result.succeed({ message, entry, key, warm, events: [], request: { _tag: "Reject", outcome } })
+      return Result.succeed({ message, entry, key, warm, events: [], request: { _tag: "Reject", expectedVersion: warm.version, outcome } })
     }
     const encoded = encodeAll(entry, decision.success)
     if (Result.isFailure(encoded)) return Result.fail(encoded.failure)

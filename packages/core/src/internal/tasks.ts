@@ -120,7 +120,7 @@ export const runScheduler = (deps: TaskDeps, pollMillis: number, nowMillis: () =
   Effect.forever(
     Effect.andThen(
       Effect.sleep(pollMillis),
-      Effect.flatMap(deps.scheduler.due(nowMillis(), 100), (due) =>
+      Effect.flatMap(Effect.suspend(() => deps.scheduler.due(nowMillis(), 100)), (due) =>
         due.length === 0
           ? Effect.void
           : Effect.andThen(deps.commands.publish(due.map((entry) => entry.message)), deps.scheduler.delivered(due.map((entry) => entry.key))))

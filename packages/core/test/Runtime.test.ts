@@ -1,0 +1,302 @@
+/**
+ * The runtime's own behavior on the memory platform: batched command processing, conflicts with
+ * another writer, throwing decisions, snapshots and upcasting, the scheduler and heartbeats under
+ * TestClock, read model queries, the authorization hook and read model streams.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import {
+  Aggregate,
+  Authorization,
+  BlobStore,
+  Errors,
+  type Event,
+  EventStore,
+  MemoryPlatform,
+  Plugin,
+  QueryEngine,
+  ReadModel,
+  Runtime,
+  Scheduler,
+  Task
+} from "@reventless/core"
+import { Properties } from "@reventless/testing"
+import { Effect, Fiber, Layer, Option, Predicate, Result, Schema, Stream } from "effect"
+import { TestClock } from "effect/testing"
+
+const Deposit = Schema.TaggedStruct("Deposit", { amount: Schema.Int })
+const Withdraw = Schema.TaggedStruct("Withdraw", { amount: Schema.Int })
+const Explode = Schema.TaggedStruct("Explode", {})
+const Command = Schema.Union([Deposit, Withdraw, Explode])
+const Deposited = Schema.TaggedStruct("Deposited", { amount: Schema.Int })
+const Withdrawn = Schema.TaggedStruct("Withdrawn", { amount: Schema.Int })
+class InsufficientFunds extends Schema.TaggedError<InsufficientFunds>()("InsufficientFunds", { balance: Schema.Int }) {}
+
+/** Version 1 of Deposited stored the amount as text. */
+const upcast: Event.Upcaster = (event) =>
+  event.schemaVersion === 1 && Predicate.isObject(event.data) && Predicate.hasProperty(event.data, "amount")
+    ? { ...event.data, amount: Number(event.data.amount) }
+    : event.data
+
+const Account = Aggregate.make({
+  name: "Account",
+  command: Command,
+  event: Schema.Union([Deposited, Withdrawn]),
+  rejection: InsufficientFunds,
+  state: Schema.Struct({ balance: Schema.Int }),
+  initialState: { balance: 0 },
+  evolve: (state, event) => ({ balance: event._tag === "Deposited" ? state.balance + event.amount : state.balance - event.amount }),
+  decide: (state, command) => {
+    switch (command._tag) {
+      case "Deposit":
+        return Result.succeed([Deposited.make({ amount: command.amount })])
+      case "Withdraw":
+        return command.amount > state.balance
+          ? Result.fail(new InsufficientFunds({ balance: state.balance }))
+          : Result.succeed([Withdrawn.make({ amount: command.amount })])
+      case "Explode":
+        throw new Error("boom")
+    }
+  },
+  eventVersion: 2,
+  upcast,
+  snapshotEvery: 3
+})
+
+const Balance = Schema.Struct({ balance: Schema.Int, tier: Schema.Literals(["basic", "gold"]) })
+type Balance = typeof Balance.Type
+
+const Balances = ReadModel.makeStream({
+  name: "Balances",
+  row: Balance,
+  projections: [
+    ReadModel.projection(Account, ({ event, id }) =>
+      ReadModel.updateWithDefault<Balance>(id, { balance: 0, tier: "basic" }, (row) => {
+        const balance = event._tag === "Deposited" ? row.balance + event.amount : row.balance - event.amount
+        return { balance, tier: balance >= 100 ? "gold" : "basic" }
+      }))
+  ]
+})
+
+/** A blob in `schedules` schedules a deposit (`{ key, id, amount, at }`) or cancels one (`{ cancel }`). */
+const ScheduleRequest = Schema.fromJsonString(Schema.Union([
+  Schema.Struct({ key: Schema.String, id: Schema.String, amount: Schema.Int, at: Schema.Number }),
+  Schema.Struct({ cancel: Schema.String })
+]))
+
+const Schedules = Task.make({
+  name: "Schedules",
+  buckets: [
+    Task.bucket("schedules", (blob) =>
+      Effect.gen(function*() {
+        const body = yield* Effect.flatMap(Effect.service(BlobStore.BlobStore), (blobs) => blobs.get(blob.bucket, blob.key))
+        const request = yield* Schema.decodeUnknownEffect(ScheduleRequest)(new TextDecoder().decode(body))
+        return "cancel" in request
+          ? [Task.cancelSchedule(request.cancel)]
+          : [Task.scheduleCommand(Account, {
+            key: request.key,
+            at: request.at,
+            command: { id: request.id, msgId: request.key, command: Deposit.make({ amount: request.amount }) }
+          })]
+      }))
+  ]
+})
+
+const Bank = Plugin.make({ name: "Bank", heartbeatInterval: 5, aggregates: [Account], readModels: [Balances], tasks: [Schedules] })
+
+const bank = (options: Partial<Runtime.Options<never>> = {}) =>
+  Runtime.layer({ plugins: [Bank], schedulerPollMillis: 100, ...options }).pipe(Layer.provideMerge(MemoryPlatform.layer))
+
+const newEvent = (amount: number | string, schemaVersion: number): Event.NewEvent => ({
+  type: "Bank.Account.Deposited",
+  schemaVersion,
+  data: { _tag: "Deposited", amount }
+})
+
+/** Appends as another process would: straight to the store, behind the runtime's back. */
+const appendBehindTheRuntime = (streamId: string, expectedVersion: number, events: ReadonlyArray<Event.NewEvent>) =>
+  Effect.flatMap(Effect.service(EventStore.EventStore), (store) =>
+    store.commit([{
+      _tag: "Append",
+      request: {
+        msgId: `foreign-${streamId}-${expectedVersion}`,
+        source: "Bank.Account",
+        streamId,
+        expectedVersion,
+        events,
+        meta: { service: "elsewhere", time: new Date(0).toISOString(), ip: "", user: "other", msgId: "foreign", correlationId: "foreign" }
+      }
+    }]))
+
+const amounts = (events: ReadonlyArray<Event.Envelope>) => events.map((event) => (event.data as { readonly amount: number }).amount)
+
+const Step = Schema.Struct({
+  id: Schema.Literals(["a", "b", "c"]),
+  command: Schema.Union([
+    Schema.TaggedStruct("Deposit", { amount: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 50 })) }),
+    Schema.TaggedStruct("Withdraw", { amount: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 80 })) })
+  ])
+})
+
+describe("Runtime on the memory platform", () => {
+  it.effect.prop(
+    "a burst of sends is decided in batches, yet each account ends as if its commands ran one by one",
+    [Schema.Array(Step)],
+    ([steps]) =>
+      Effect.gen(function*() {
+        const runtime = yield* Runtime.Runtime
+        for (const step of steps) yield* runtime.send({ component: "Account", id: step.id, command: step.command })
+        yield* runtime.awaitIdle
+        for (const id of ["a", "b", "c"]) {
+          const expected = Properties.run(Account, steps.filter((step) => step.id === id).map((step) => step.command))
+          const stream = yield* runtime.readStream("Account", id)
+          assert.deepStrictEqual(stream.map((event) => event.data), [...expected.events])
+          assert.deepStrictEqual(stream.map((event) => event.version), expected.events.map((_, i) => i + 1))
+          assert.deepStrictEqual(yield* runtime.query("Balances", id), expected.events.length === 0 ? Option.none() : Option.some({
+            balance: expected.state.balance,
+            tier: expected.state.balance >= 100 ? "gold" : "basic"
+          }))
+        }
+      }).pipe(Effect.provide(bank({ concurrency: 2 }))),
+    { arbitrary: { runs: 40 } }
+  )
+
+  it.effect("an append by another writer is a version conflict: the command is decided again on fresh state", () =>
+    Effect.gen(function*() {
+      yield* Runtime.execute(Account, "x", Deposit.make({ amount: 10 }))
+      yield* appendBehindTheRuntime("x", 1, [newEvent(5, 2)])
+      // The warm state says 10, so this would be rejected; the log says 15.
+      const events = yield* Runtime.execute(Account, "x", Withdraw.make({ amount: 15 }))
+      assert.deepStrictEqual(events, [Withdrawn.make({ amount: 15 })])
+      const runtime = yield* Runtime.Runtime
+      assert.deepStrictEqual((yield* runtime.readStream("Account", "x")).map((event) => event.version), [1, 2, 3])
+      // A rejection decided on stale state is retried the same way.
+      yield* appendBehindTheRuntime("x", 3, [newEvent(1, 2)])
+      const rejected = yield* Effect.flip(Runtime.execute(Account, "x", Withdraw.make({ amount: 5 })))
+      assert.deepStrictEqual(rejected, new InsufficientFunds({ balance: 1 }))
+    }).pipe(Effect.provide(bank())))
+
+  it.effect("a decide that throws parks its own command only", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const exploding = yield* runtime.send({ component: "Account", id: "x", command: { _tag: "Explode" } })
+      yield* runtime.send({ component: "Account", id: "y", command: { _tag: "Deposit", amount: 3 } })
+      yield* runtime.send({ component: "Account", id: "x", command: { _tag: "Deposit", amount: 4 } })
+      yield* runtime.awaitIdle
+      const letters = yield* runtime.deadLetters.list
+      assert.deepStrictEqual(letters.map((letter) => letter.id), [exploding])
+      assert.include(letters[0]!.reason, "boom")
+      assert.deepStrictEqual(amounts(yield* runtime.readStream("Account", "y")), [3])
+      assert.deepStrictEqual(amounts(yield* runtime.readStream("Account", "x")), [4])
+      const failed = yield* Effect.flip(Runtime.execute(Account, "z", Explode.make({})))
+      assert.strictEqual(failed._tag, "CommandFailed")
+    }).pipe(Effect.provide(bank())))
+
+  it.effect("events of an older schema version are upcast when read", () =>
+    Effect.gen(function*() {
+      yield* appendBehindTheRuntime("legacy", 0, [newEvent("7", 1), newEvent("7", 1)])
+      const runtime = yield* Runtime.Runtime
+      assert.deepStrictEqual(yield* runtime.state("Account", "legacy"), { version: 2, state: { balance: 14 } })
+      yield* Runtime.execute(Account, "legacy", Withdraw.make({ amount: 14 }))
+      yield* runtime.awaitIdle
+      assert.deepStrictEqual(yield* runtime.query("Balances", "legacy"), Option.some({ balance: 0, tier: "basic" }))
+    }).pipe(Effect.provide(bank())))
+
+  it.effect("snapshots are taken every snapshotEvery events, and a cold load starts from the latest one", () =>
+    Effect.gen(function*() {
+      const store = yield* EventStore.EventStore
+      for (let i = 0; i < 7; i++) yield* Runtime.execute(Account, "s", Deposit.make({ amount: 1 }))
+      assert.deepStrictEqual(yield* store.loadSnapshot("Bank.Account", "s"), Option.some({ version: 6, state: { balance: 6 } }))
+      // Doctor the snapshot, push `s` out of the one-entry cache, and watch the next decision use it.
+      yield* store.saveSnapshot("Bank.Account", "s", { version: 6, state: { balance: 1000 } })
+      yield* Runtime.execute(Account, "other", Deposit.make({ amount: 1 }))
+      assert.deepStrictEqual(yield* Runtime.execute(Account, "s", Withdraw.make({ amount: 1001 })), [Withdrawn.make({ amount: 1001 })])
+    }).pipe(Effect.provide(bank({ cacheSize: 1 }))))
+
+  it.effect("scheduled commands are delivered once due; a cancelled one never is", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const blobs = yield* BlobStore.BlobStore
+      const put = (key: string, body: unknown) => blobs.put("schedules", key, new TextEncoder().encode(JSON.stringify(body)))
+      yield* put("one", { key: "later", id: "scheduled", amount: 5, at: 5_000 })
+      yield* put("two", { key: "sooner", id: "scheduled", amount: 7, at: 3_000 })
+      yield* put("three", { cancel: "sooner" })
+      yield* runtime.awaitIdle
+      assert.deepStrictEqual((yield* (yield* Scheduler.Scheduler).list).map((entry) => entry.key), ["later"])
+
+      yield* TestClock.adjust("4 seconds")
+      yield* runtime.awaitIdle
+      assert.deepStrictEqual(yield* runtime.readStream("Account", "scheduled"), [])
+
+      yield* TestClock.adjust("2 seconds")
+      yield* runtime.awaitIdle
+      const delivered = yield* runtime.readStream("Account", "scheduled")
+      assert.deepStrictEqual(amounts(delivered), [5])
+      assert.strictEqual(delivered[0]!.meta.msgId, "later")
+      assert.deepStrictEqual(yield* (yield* Scheduler.Scheduler).list, [])
+    }).pipe(Effect.provide(bank())))
+
+  it.effect("each plugin beats every heartbeatInterval seconds, visible in health", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const beats = Effect.map(runtime.health, (health) => health.plugins[0]!)
+      yield* TestClock.adjust("4 seconds")
+      assert.strictEqual((yield* beats).beats, 1) // at start
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* beats).beats, 2)
+      yield* TestClock.adjust("5 seconds")
+      const later = yield* beats
+      assert.deepStrictEqual(later, { plugin: "Bank", heartbeatInterval: 5, beats: 3, lastBeatAt: Option.some(new Date(10_000).toISOString()) })
+    }).pipe(Effect.provide(bank())))
+
+  it.effect("read models list by field equality, a page at a time, through the runtime and the QueryEngine", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const deposits = [["a1", 150], ["a2", 20], ["a3", 100], ["a4", 99], ["a5", 300], ["a6", 120], ["a7", 5]] as const
+      yield* Effect.forEach(deposits, ([id, amount]) => Runtime.execute(Account, id, Deposit.make({ amount })))
+      yield* runtime.awaitIdle
+      const first = yield* runtime.list("Balances", { where: { tier: "gold" }, limit: 3 })
+      assert.deepStrictEqual(first.items.map((item) => item.id), ["a1", "a3", "a5"])
+      assert.isTrue(Option.isSome(first.next))
+      const second = yield* runtime.list("Balances", { where: { tier: "gold" }, limit: 3, after: Option.getOrThrow(first.next) })
+      assert.deepStrictEqual(second.items.map((item) => item.id), ["a6"])
+      assert.isTrue(Option.isNone(second.next))
+      const typed = yield* QueryEngine.list(Balances, { where: { tier: "basic" } }).pipe(Effect.provide(QueryEngine.layer))
+      assert.deepStrictEqual(typed.items.map((item) => [item.id, item.row.balance]), [["a2", 20], ["a4", 99], ["a7", 5]])
+    }).pipe(Effect.provide(bank())))
+
+  it.effect("the authorization hook refuses before anything is written or read", () => {
+    const hook: Authorization.Hook = {
+      authorize: (request) =>
+        request.user === "mallory"
+          ? Effect.fail(new Errors.Unauthorized({ user: request.user, action: request._tag, reason: "blocked" }))
+          : Effect.void
+    }
+    return Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const refused = yield* Effect.flip(Runtime.execute(Account, "m", Deposit.make({ amount: 1 }), { user: "mallory" }))
+      assert.strictEqual(refused._tag, "Unauthorized")
+      yield* runtime.awaitIdle
+      assert.deepStrictEqual(yield* runtime.readStream("Account", "m"), [])
+      yield* Runtime.execute(Account, "m", Deposit.make({ amount: 1 }), { user: "alice" })
+      yield* runtime.awaitIdle
+      assert.strictEqual((yield* Effect.flip(runtime.query("Balances", "m", { user: "mallory" })))._tag, "Unauthorized")
+      assert.isTrue(Option.isSome(yield* runtime.query("Balances", "m", { user: "alice" })))
+    }).pipe(Effect.provide(bank().pipe(Layer.provide(Layer.succeed(Authorization.Authorization, hook)))))
+  })
+
+  it.effect("a ReadModelStream can be watched: every row change, in order", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const watching = yield* Effect.forkChild(runtime.watch("Balances").pipe(Stream.take(3), Stream.runCollect))
+      yield* Effect.yieldNow
+      yield* Runtime.execute(Account, "w", Deposit.make({ amount: 60 }))
+      yield* Runtime.execute(Account, "w", Deposit.make({ amount: 60 }))
+      yield* Runtime.execute(Account, "v", Deposit.make({ amount: 1 }))
+      const changes = yield* Fiber.join(watching)
+      assert.deepStrictEqual(changes, [
+        { _tag: "Put", id: "w", row: { balance: 60, tier: "basic" } },
+        { _tag: "Put", id: "w", row: { balance: 120, tier: "gold" } },
+        { _tag: "Put", id: "v", row: { balance: 1, tier: "basic" } }
+      ])
+    }).pipe(Effect.provide(bank())))
+})
