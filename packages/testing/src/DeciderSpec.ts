@@ -36,8 +36,10 @@ export const decide = <State, Command, Event, Rejection>(
   queries: Layer.Layer<QueryEngine.QueryEngine> = emptyQueries
 ): Exit.Exit<ReadonlyArray<Event>, Rejection> =>
   Effect.runSyncExit(
-    Aggregate.decideEffect(aggregate, Aggregate.fold(aggregate, given), command, { id: "spec", user: "spec", time: new Date(0).toISOString() })
-      .pipe(Effect.provide(queries))
+    // suspended, so a decide that throws is reported as a defect of this command, not a crash
+    Effect.suspend(() =>
+      Aggregate.decideEffect(aggregate, Aggregate.fold(aggregate, given), command, { id: "spec", user: "spec", time: new Date(0).toISOString() })
+    ).pipe(Effect.provide(queries))
   )
 
 /**
