@@ -4,8 +4,8 @@
  * tiny decider. Run: `pnpm bench` (node scratchpad/bench/commands.bench.ts [scale]).
  */
 import { CommandHandler, getInMemoryEventStore } from "@event-driven-io/emmett"
-import { MemoryPlatform, Plugin, Runtime } from "@reventless/core"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { CommandTopic, MemoryPlatform, Plugin, Runtime } from "@reventless/core"
+import { Deferred, Effect, Layer, ManagedRuntime, Queue } from "effect"
 import { Account, decide, deposit as depositCommand, evolve, type State } from "./account.ts"
 
 const scale = Number(process.argv[2] ?? 1)
@@ -52,6 +52,53 @@ const emmett = (): Contender => {
   }
 }
 
+/** Runs `deposit` from Effect fibers, as the Reventless callers do. */
+const fiberCallers = <R, ER>(runtime: ManagedRuntime.ManagedRuntime<R, ER>, deposit: (id: string, amount: number) => Effect.Effect<unknown, unknown, R>) =>
+  (callers: number, perCaller: number, id: (caller: number, k: number) => string) =>
+    runtime.runPromise(Effect.forEach(
+      Array.from({ length: callers }, (_, caller) => caller),
+      (caller) => Effect.forEach(Array.from({ length: perCaller }, (_, k) => k), (k) => Effect.ignore(deposit(id(caller, k), 1)), { discard: true }),
+      { concurrency: "unbounded", discard: true }
+    ))
+
+/**
+ * The Effect floor: the same decider behind 16 sharded queues, each caller a fiber awaiting a
+ * Deferred, no store, no codecs, no outcome by msgId. What any Effect runtime with this shape
+ * pays before doing the work of an event store.
+ */
+const effectFloor = (): Contender => {
+  const runtime = ManagedRuntime.make(Layer.empty)
+  const states = new Map<string, State>()
+  const streams = new Map<string, Array<{ _tag: "Deposited"; amount: number }>>()
+  const shards = runtime.runSync(Effect.forEach(Array.from({ length: 16 }), () => Queue.unbounded<{ id: string; amount: number; done: Deferred.Deferred<void> }>()))
+  for (const shard of shards) {
+    runtime.runFork(Effect.forever(Effect.flatMap(Queue.takeAll(shard), (batch) =>
+      Effect.sync(() => {
+        for (const { amount, done, id } of batch) {
+          const state = states.get(id) ?? { balance: 0 }
+          const events = decide(state, depositCommand(amount))
+          let stream = streams.get(id)
+          if (stream === undefined) streams.set(id, stream = [])
+          stream.push(...events)
+          states.set(id, events.reduce(evolve, state))
+          Deferred.doneUnsafe(done, Effect.void)
+        }
+      })), { disableYield: true }))
+  }
+  const deposit = (id: string, amount: number) =>
+    Effect.suspend(() => {
+      const done = Deferred.makeUnsafe<void>()
+      Queue.offerUnsafe(shards[CommandTopic.hashKey(id) % shards.length]!, { id, amount, done })
+      return Deferred.await(done)
+    })
+  return {
+    name: "Effect floor: fibers + queues + Deferred",
+    deposit: (id, amount) => runtime.runPromise(deposit(id, amount)),
+    run: fiberCallers(runtime, deposit),
+    close: () => runtime.dispose()
+  }
+}
+
 const reventless = (): Contender => {
   const plugin = Plugin.make({ name: "Bank", heartbeatInterval: 60, aggregates: [Account] })
   const runtime = ManagedRuntime.make(Runtime.layer({ plugins: [plugin], concurrency: 16 }).pipe(Layer.provide(MemoryPlatform.layer)))
@@ -59,12 +106,7 @@ const reventless = (): Contender => {
   return {
     name: "Reventless memory platform",
     deposit: (id, amount) => runtime.runPromise(deposit(id, amount)),
-    run: (callers, perCaller, id) =>
-      runtime.runPromise(Effect.forEach(
-        Array.from({ length: callers }, (_, caller) => caller),
-        (caller) => Effect.forEach(Array.from({ length: perCaller }, (_, k) => k), (k) => deposit(id(caller, k), 1), { discard: true }),
-        { concurrency: "unbounded", discard: true }
-      )),
+    run: fiberCallers(runtime, deposit),
     close: () => runtime.dispose()
   }
 }
@@ -88,10 +130,10 @@ const concurrent = (contender: Contender) =>
 const oneStream = (contender: Contender) => timed(() => runCallers(contender, 1, oneStreamEvents, () => "hot"))
 
 const rows: Array<{ scenario: string; contender: string; commands: number; seconds: number }> = []
-for (const make of [plainMap, emmett, reventless]) {
+for (const make of [plainMap, emmett, effectFloor, reventless]) {
   const contender = make()
   // Warm the JIT on the same code paths (other aggregate ids), as any benchmark harness does.
-  await runCallers(contender, callers, 100, (caller, k) => `warmup-${caller}-${k % 10}`)
+  await runCallers(contender, callers, 100, (caller) => `warmup-${caller}`)
   rows.push({ scenario: `(a) ${callers} callers / ${aggregates} aggregates`, contender: contender.name, commands: concurrentCommands, seconds: await concurrent(contender) })
   rows.push({ scenario: `(b) 1 caller / 1 aggregate`, contender: contender.name, commands: oneStreamEvents, seconds: await oneStream(contender) })
   await contender.close()

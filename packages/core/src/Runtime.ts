@@ -134,7 +134,7 @@ export interface Options<R> {
   readonly maxConflictRetries?: number | undefined
   /** Events per consumer read (default 256). */
   readonly batchSize?: number | undefined
-  /** Warm aggregate states kept (default 100,000). */
+  /** Warm aggregate states kept, per aggregate (default 100,000). */
   readonly cacheSize?: number | undefined
   /** How often due scheduled commands are looked for (default 1000 ms). */
   readonly schedulerPollMillis?: number | undefined

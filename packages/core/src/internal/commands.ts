@@ -12,7 +12,6 @@ import { DeadLetters } from "../DeadLetters.ts"
 import { describeSchemaError, InfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
 import type { AppendRequest, CommitRequest, EventStore, VersionConflict } from "../EventStore.ts"
-import * as Message from "../Message.ts"
 import type { CommandMessage } from "../Message.ts"
 import type { QueryEngine } from "../QueryEngine.ts"
 import type { AggregateEntry, Registry } from "./registry.ts"
@@ -31,7 +30,6 @@ interface Warm {
 interface Pending {
   readonly message: CommandMessage
   readonly entry: AggregateEntry
-  readonly key: string
   readonly warm: Warm
   readonly events: ReadonlyArray<unknown>
   readonly request: CommitRequest
@@ -55,11 +53,18 @@ const schemaFailure = (what: string, error: Schema.SchemaError) => {
 
 export const makeProcessor = (options: ProcessorOptions) => {
   const { deadLetters, registry, store } = options
-  const cache = new Map<string, Warm>()
-
-  const remember = (key: string, warm: Warm) => {
-    if (!cache.has(key) && cache.size >= options.cacheSize) cache.delete(cache.keys().next().value!)
-    cache.set(key, warm)
+  /**
+   * Warm states, per aggregate by instance id (keyed by the message's own id string, so a lookup
+   * builds no key), oldest evicted first beyond `cacheSize` per aggregate.
+   */
+  const caches = new Map<AggregateEntry, Map<string, Warm>>()
+  for (const entry of registry.aggregates.values()) caches.set(entry, new Map())
+  const warmOf = (entry: AggregateEntry, id: string) => caches.get(entry)!.get(id)
+  const forget = (entry: AggregateEntry, id: string) => void caches.get(entry)!.delete(id)
+  const remember = (entry: AggregateEntry, id: string, warm: Warm) => {
+    const cache = caches.get(entry)!
+    if (!cache.has(id) && cache.size >= options.cacheSize) cache.delete(cache.keys().next().value!)
+    cache.set(id, warm)
   }
 
   const foldStored = (entry: AggregateEntry, from: Warm, events: ReadonlyArray<Event.Envelope>): Result.Result<Warm, PermanentFailure> => {
@@ -106,7 +111,6 @@ export const makeProcessor = (options: ProcessorOptions) => {
   const pendingFor = (
     entry: AggregateEntry,
     message: CommandMessage,
-    key: string,
     warm: Warm,
     decision: Result.Result<ReadonlyArray<unknown>, unknown>
   ): Result.Result<Pending, PermanentFailure> => {
@@ -114,7 +118,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
       const error = entry.codecs.encodeRejection(decision.failure)
       if (Result.isFailure(error)) return Result.fail(schemaFailure(`${entry.qualified} rejected with an invalid error`, error.failure))
       const outcome = { _tag: "Rejected", msgId: message.msgId, component: entry.qualified, id: message.id, error: error.success } as const
-      return Result.succeed({ message, entry, key, warm, events: [], request: { _tag: "Reject", expectedVersion: warm.version, outcome } })
+      return Result.succeed({ message, entry, warm, events: [], request: { _tag: "Reject", expectedVersion: warm.version, outcome } })
     }
     const encoded = encodeAll(entry, decision.success)
     if (Result.isFailure(encoded)) return Result.fail(encoded.failure)
@@ -126,7 +130,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
       events: encoded.success,
       meta: message.meta
     }
-    return Result.succeed({ message, entry, key, warm, events: decision.success, request: { _tag: "Append", request } })
+    return Result.succeed({ message, entry, warm, events: decision.success, request: { _tag: "Append", request } })
   }
 
   /**
@@ -137,14 +141,14 @@ export const makeProcessor = (options: ProcessorOptions) => {
     const { entry, events, warm } = pending
     if (events.length === 0) return undefined
     const next: Warm = { state: Aggregate.fold(entry.aggregate, events, warm.state), version: warm.version + events.length }
-    remember(pending.key, next)
+    remember(entry, pending.message.id, next)
     const every = entry.aggregate.snapshotEvery
     if (every === 0 || Math.floor(next.version / every) === Math.floor(warm.version / every)) return undefined
     const state = entry.codecs.encodeState(next.state)
     if (Result.isFailure(state)) return Effect.logWarning(`${entry.qualified} state does not encode; no snapshot`)
     return Effect.catch(
       store.saveSnapshot(entry.qualified, pending.message.id, { version: next.version, state: state.success }),
-      (error) => Effect.logWarning(`snapshot of ${pending.key} not saved: ${error.message}`)
+      (error) => Effect.logWarning(`snapshot of ${entry.qualified} ${pending.message.id} not saved: ${error.message}`)
     )
   }
 
@@ -153,20 +157,19 @@ export const makeProcessor = (options: ProcessorOptions) => {
       result!._tag === "Conflict" ? Effect.fail(result!.conflict) : (result!._tag === "Committed" && committed(pending)) || Effect.void)
 
   const attempt = (entry: AggregateEntry, message: CommandMessage, command: unknown) => {
-    const key = Message.partitionKey(message)
     const decideWith = (warm: Warm) => {
       const decision = entry.aggregate.decide(warm.state, command, contextOf(message))
       const commitDecision = (result: Result.Result<ReadonlyArray<unknown>, unknown>) =>
-        Effect.flatMap(Effect.fromResult(pendingFor(entry, message, key, warm, result)), commitOne)
+        Effect.flatMap(Effect.fromResult(pendingFor(entry, message, warm, result)), commitOne)
       return Result.isResult(decision)
         ? commitDecision(decision)
         : Effect.flatMap(Effect.provideContext(Effect.result(decision), options.queries), commitDecision)
     }
-    const warm = cache.get(key)
+    const warm = warmOf(entry, message.id)
     return warm !== undefined
       ? decideWith(warm)
       : Effect.flatMap(load(entry, message.id), (loaded) => {
-        remember(key, loaded)
+        remember(entry, message.id, loaded)
         return decideWith(loaded)
       })
   }
@@ -204,7 +207,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
           : once.pipe(
             Effect.tapError((error) =>
               Effect.sync(() => {
-                if (error._tag === "VersionConflict") cache.delete(Message.partitionKey(message))
+                if (error._tag === "VersionConflict") forget(entry, message.id)
               })
             ),
             Effect.retry({ while: (error) => error._tag === "VersionConflict", times: options.maxConflictRetries })
@@ -221,7 +224,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
     if (batch.length === 0) return Effect.void
     return Effect.matchEffect(store.commit(batch.map((pending) => pending.request)), {
       onFailure: () => {
-        for (const pending of batch) cache.delete(pending.key)
+        for (const pending of batch) forget(pending.entry, pending.message.id)
         return Effect.forEach(batch, (pending) => handleOne(pending.message), { discard: true })
       },
       onSuccess: (results) => {
@@ -232,7 +235,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
             const snapshot = committed(pending)
             if (snapshot !== undefined) after.push(snapshot)
           } else if (result._tag === "Conflict") {
-            cache.delete(pending.key)
+            forget(pending.entry, pending.message.id)
             after.push(handleOne(pending.message))
           }
         })
@@ -241,45 +244,35 @@ export const makeProcessor = (options: ProcessorOptions) => {
     })
   }
 
-  /** Loads the state of every partition of the batch that is not warm yet. */
-  const warmUp = (messages: ReadonlyArray<CommandMessage>): Effect.Effect<void> => {
-    let cold: Map<string, { readonly entry: AggregateEntry; readonly id: string }> | undefined
-    for (const message of messages) {
-      const key = Message.partitionKey(message)
-      if (cache.has(key)) continue
-      const entry = registry.aggregates.get(message.component)
-      if (entry !== undefined) (cold ??= new Map()).set(key, { entry, id: message.id })
-    }
-    if (cold === undefined) return Effect.void
-    return Effect.forEach(cold, ([key, { entry, id }]) =>
-      Effect.match(load(entry, id), {
-        onFailure: () => undefined, // left cold: the message takes the careful path
-        onSuccess: (warm) => remember(key, warm)
-      }), { discard: true })
-  }
-
   /**
    * The fast path: decides message after message against warm states and collects the decisions,
-   * one per partition, into a batch that is stored in one call. A message that needs care (cold
-   * state, bad payload, a throwing decide, a second message of a partition already in the batch)
-   * flushes the batch first, so each partition still sees its messages in order.
+   * one per partition, into a batch that is stored in one call. A cold partition is loaded on the
+   * way. A message that needs care (state that does not load, a bad payload, a throwing decide)
+   * flushes the batch and goes the careful way; a second message of a partition already in the
+   * batch flushes it first. Either way each partition sees its messages one at a time, in order.
    */
-  const pass = (messages: ReadonlyArray<CommandMessage>, from: number, batch: Array<Pending>, keys: Set<string>): Effect.Effect<void> => {
+  const pass = (messages: ReadonlyArray<CommandMessage>, from: number, batch: Array<Pending>, inBatch: Set<Warm>): Effect.Effect<void> => {
     const careful = (i: number) =>
       Effect.andThen(flush(batch), Effect.andThen(handleOne(messages[i]!), Effect.suspend(() => pass(messages, i + 1, [], new Set()))))
     const add = (pending: Result.Result<Pending, PermanentFailure>): boolean => {
       if (Result.isFailure(pending)) return false
       batch.push(pending.success)
-      keys.add(pending.success.key)
+      inBatch.add(pending.success.warm)
       return true
     }
     for (let i = from; i < messages.length; i++) {
       const message = messages[i]!
-      const key = Message.partitionKey(message)
-      if (keys.has(key)) return Effect.andThen(flush(batch), Effect.suspend(() => pass(messages, i, [], new Set())))
       const entry = registry.aggregates.get(message.component)
-      const warm = cache.get(key)
-      if (entry === undefined || warm === undefined) return careful(i)
+      if (entry === undefined) return careful(i)
+      const warm = warmOf(entry, message.id)
+      if (warm === undefined) {
+        return Effect.flatMap(Effect.exit(load(entry, message.id)), (loaded) => {
+          if (Exit.isFailure(loaded)) return careful(i)
+          remember(entry, message.id, loaded.value)
+          return pass(messages, i, batch, inBatch)
+        })
+      }
+      if (inBatch.has(warm)) return Effect.andThen(flush(batch), Effect.suspend(() => pass(messages, i, [], new Set())))
       const command = entry.codecs.decodeCommand(message.command)
       if (Result.isFailure(command)) return careful(i)
       let decision: Aggregate.Decision<unknown, unknown>
@@ -289,22 +282,21 @@ export const makeProcessor = (options: ProcessorOptions) => {
         return careful(i)
       }
       if (Result.isResult(decision)) {
-        if (!add(pendingFor(entry, message, key, warm, decision))) return careful(i)
+        if (!add(pendingFor(entry, message, warm, decision))) return careful(i)
         continue
       }
       return Effect.flatMap(Effect.exit(Effect.provideContext(decision, options.queries)), (exit) => {
         const result = Exit.isSuccess(exit)
           ? Result.succeed(exit.value)
           : Option.match(Exit.findErrorOption(exit), { onNone: () => undefined, onSome: Result.fail })
-        return result !== undefined && add(pendingFor(entry, message, key, warm, result)) ? pass(messages, i + 1, batch, keys) : careful(i)
+        return result !== undefined && add(pendingFor(entry, message, warm, result)) ? pass(messages, i + 1, batch, inBatch) : careful(i)
       })
     }
     return flush(batch)
   }
 
   /** Processes a batch of messages (one worker's, in order) to their outcomes; never fails. */
-  const handle = (messages: ReadonlyArray<CommandMessage>): Effect.Effect<void> =>
-    Effect.andThen(warmUp(messages), Effect.suspend(() => pass(messages, 0, [], new Set())))
+  const handle = (messages: ReadonlyArray<CommandMessage>): Effect.Effect<void> => Effect.suspend(() => pass(messages, 0, [], new Set()))
 
   return { handle }
 }
