@@ -8,10 +8,12 @@ import {
   Aggregate,
   Authorization,
   BlobStore,
+  CommandTopic,
   Errors,
   type Event,
   EventStore,
   MemoryPlatform,
+  Message,
   Plugin,
   QueryEngine,
   ReadModel,
@@ -298,5 +300,23 @@ describe("Runtime on the memory platform", () => {
         { _tag: "Put", id: "w", row: { balance: 120, tier: "gold" } },
         { _tag: "Put", id: "v", row: { balance: 1, tier: "basic" } }
       ])
+    }).pipe(Effect.provide(bank())))
+
+  it.effect("a client holding only the CommandTopic and the EventStore sends and awaits the outcome", () =>
+    Effect.gen(function*() {
+      const message = (msgId: string, command: unknown): Message.CommandMessage => ({
+        component: "Bank.Account",
+        id: "remote",
+        msgId,
+        meta: Message.makeMeta({ msgId, service: "remote-client" }, new Date(0).toISOString()),
+        command
+      })
+      const accepted = yield* CommandTopic.sendAndAwait(message("remote-1", { _tag: "Deposit", amount: 3 }))
+      assert.strictEqual(accepted._tag, "Accepted")
+      assert.deepStrictEqual(accepted._tag === "Accepted" ? amounts(accepted.events) : [], [3])
+      // Past the runtime's validation, a payload that does not decode is parked; the sender hears Failed.
+      const failed = yield* CommandTopic.sendAndAwait(message("remote-2", { _tag: "Deposit", amount: "three" }))
+      assert.strictEqual(failed._tag, "Failed")
+      assert.include(failed._tag === "Failed" ? failed.reason : "", "amount")
     }).pipe(Effect.provide(bank())))
 })
