@@ -40,7 +40,8 @@ export interface AppendRequest {
   readonly msgId: string
   readonly source: string
   readonly streamId: string
-  readonly expectedVersion: number
+  /** The version the decision saw; `"any"` appends wherever the stream is (extension-point events). */
+  readonly expectedVersion: number | "any"
   readonly events: ReadonlyArray<Event.NewEvent>
   readonly meta: Meta
 }
@@ -166,7 +167,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     }
 
     const append = (request: AppendRequest, waiting: Waiting | undefined): CommitResult => {
-      const moved = conflict(request.source, request.streamId, request.expectedVersion)
+      const moved = request.expectedVersion === "any" ? undefined : conflict(request.source, request.streamId, request.expectedVersion)
       if (moved !== undefined) return { _tag: "Conflict", conflict: moved }
       let stream = streamOf(request.source, request.streamId)
       const appended: Array<Event.Envelope> = []

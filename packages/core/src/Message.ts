@@ -164,7 +164,7 @@ export const derivedMeta = (parent: Meta, options: { readonly msgId: string; rea
  * @since 0.1.0
  * @category constructors
  */
-export const derivedMsgId = (sourceEventId: string, consumer: string, index: number): string =>
+export const derivedMsgId = (sourceEventId: string, consumer: string, index: number | string): string =>
   stableId(`${sourceEventId}|${consumer}|${index}`)
 
 /**

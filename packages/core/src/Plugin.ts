@@ -1,6 +1,6 @@
 /**
  * A plugin is the unit of deployment: a bounded context's aggregates, event mappings, read
- * models and tasks under one name, sharing one event log. `make` builds the descriptor;
+ * models, tasks, extension points and extensions under one name, sharing one event log. `make` builds the descriptor;
  * `validate` checks the graph (names unique, every reference resolves) and names the problem.
  * The runtime validates every plugin it starts.
  *
@@ -9,6 +9,8 @@
 import { Predicate, Result, Schema } from "effect"
 import type * as Aggregate from "./Aggregate.ts"
 import type { EventMapping } from "./EventMapping.ts"
+import type * as Extension from "./Extension.ts"
+import type * as ExtensionPoint from "./ExtensionPoint.ts"
 import type * as ReadModel from "./ReadModel.ts"
 import type { Task } from "./Task.ts"
 
@@ -31,6 +33,10 @@ export interface Plugin<R> {
   readonly eventMappings: ReadonlyArray<EventMapping>
   readonly readModels: ReadonlyArray<ReadModel.Any>
   readonly tasks: ReadonlyArray<Task<R>>
+  /** Its public contracts, mapped onto its aggregates. */
+  readonly extensionPoints: ReadonlyArray<ExtensionPoint.ExtensionPoint>
+  /** Its subscriptions to other plugins' extension points. */
+  readonly extensions: ReadonlyArray<Extension.Extension>
 }
 
 /**
@@ -65,6 +71,8 @@ export const make = <R = never>(options: {
   readonly eventMappings?: ReadonlyArray<EventMapping> | undefined
   readonly readModels?: ReadonlyArray<ReadModel.Any> | undefined
   readonly tasks?: ReadonlyArray<Task<R>> | undefined
+  readonly extensionPoints?: ReadonlyArray<ExtensionPoint.ExtensionPoint> | undefined
+  readonly extensions?: ReadonlyArray<Extension.Extension> | undefined
 }): Plugin<R> => ({
   [TypeId]: TypeId,
   name: options.name,
@@ -72,7 +80,9 @@ export const make = <R = never>(options: {
   aggregates: options.aggregates,
   eventMappings: options.eventMappings ?? [],
   readModels: options.readModels ?? [],
-  tasks: options.tasks ?? []
+  tasks: options.tasks ?? [],
+  extensionPoints: options.extensionPoints ?? [],
+  extensions: options.extensions ?? []
 })
 
 /**
@@ -143,6 +153,24 @@ export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginD
       if (!known(sideEffect.source)) {
         problems.push(`side effect "${sideEffect.name}" of task "${task.name}" reads unknown aggregate "${sideEffect.source.name}"`)
       }
+    }
+  }
+  for (const extensionPoint of plugin.extensionPoints) {
+    const name = extensionPoint.spec.name
+    const [owner, short = ""] = name.split(".", 2)
+    if (owner !== plugin.name) problems.push(`extension point "${name}" must be named "${plugin.name}.<Name>" to belong to plugin ${plugin.name}`)
+    declare("extension point", short)
+    if (!known(extensionPoint.delegate)) problems.push(`extension point "${name}" maps unknown aggregate "${extensionPoint.delegate.name}"`)
+    for (const target of extensionPoint.targets) {
+      if (!known(target)) problems.push(`extension point "${name}" commands unknown aggregate "${target.name}"`)
+    }
+  }
+  for (const extension of plugin.extensions) {
+    declare("extension", extension.name)
+    const delegate = extension.delegate
+    if (!("kind" in delegate) && !known(delegate)) problems.push(`extension "${extension.name}" delegates to unknown aggregate "${delegate.name}"`)
+    if (extension.extensionPoint.name.startsWith(`${plugin.name}.`)) {
+      problems.push(`extension "${extension.name}" subscribes to its own plugin's extension point "${extension.extensionPoint.name}"`)
     }
   }
   return problems.length === 0 ? Result.succeed(plugin) : Result.fail(new PluginDefinitionError({ plugin: plugin.name, problems }))

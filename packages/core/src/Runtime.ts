@@ -18,7 +18,7 @@ import {
   CommandFailed,
   CommandRejected,
   describeSchemaError,
-  type InfrastructureError,
+  InfrastructureError,
   InvalidCommand,
   InvalidJson,
   type Unauthorized,
@@ -29,8 +29,9 @@ import { EventStore } from "./EventStore.ts"
 import { EventTopic } from "./EventTopic.ts"
 import { Faults } from "./Faults.ts"
 import * as Activity from "./internal/activity.ts"
-import { makeProcessor } from "./internal/commands.ts"
+import { makeProcessor, PermanentFailure } from "./internal/commands.ts"
 import * as Consumers from "./internal/consumers.ts"
+import * as Extensions from "./internal/extensions.ts"
 import * as Registry from "./internal/registry.ts"
 import * as Tasks from "./internal/tasks.ts"
 import * as Message from "./Message.ts"
@@ -150,15 +151,18 @@ export type Platform = EventStore | CommandTopic | EventTopic | Checkpoints | Re
 
 const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("10 millis").pipe(Schedule.upTo({ times: 4 }))
 
-const checkReadModelNames = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>) => {
+/** Names that must be unique across plugins: read models (the store's key) and extension points. */
+const checkSharedNames = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>) => {
   const owners = new Map<string, string>()
   const problems: Array<string> = []
+  const claim = (kind: string, name: string, plugin: string) => {
+    const owner = owners.get(`${kind} ${name}`)
+    if (owner !== undefined) problems.push(`${kind} "${name}" is defined by both ${owner} and ${plugin}`)
+    owners.set(`${kind} ${name}`, plugin)
+  }
   for (const plugin of plugins) {
-    for (const readModel of plugin.readModels) {
-      const owner = owners.get(readModel.name)
-      if (owner !== undefined) problems.push(`read model "${readModel.name}" is defined by both ${owner} and ${plugin.name}`)
-      owners.set(readModel.name, plugin.name)
-    }
+    for (const readModel of plugin.readModels) claim("read model", readModel.name, plugin.name)
+    for (const extensionPoint of plugin.extensionPoints) claim("extension point", extensionPoint.spec.name, plugin.name)
   }
   return problems
 }
@@ -170,8 +174,8 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     if (names.has(plugin.name)) return yield* new Plugin.PluginDefinitionError({ plugin: plugin.name, problems: ["two plugins have this name"] })
     names.add(plugin.name)
   }
-  const readModelProblems = checkReadModelNames(options.plugins)
-  if (readModelProblems.length > 0) return yield* new Plugin.PluginDefinitionError({ plugin: "(all)", problems: readModelProblems })
+  const sharedProblems = checkSharedNames(options.plugins)
+  if (sharedProblems.length > 0) return yield* new Plugin.PluginDefinitionError({ plugin: "(all)", problems: sharedProblems })
 
   const store = yield* EventStore
   const commands = yield* CommandTopic
@@ -192,18 +196,6 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   const activity = Activity.make()
   const retrySchedule = options.retrySchedule ?? defaultRetry
 
-  const processor = makeProcessor({
-    registry,
-    store,
-    deadLetters,
-    queries,
-    retrySchedule,
-    maxConflictRetries: options.maxConflictRetries ?? 10,
-    cacheSize: options.cacheSize ?? 100_000,
-    now
-  })
-  yield* commands.consume({ handle: processor.handle, concurrency: options.concurrency ?? 16, settled: activity.bump })
-
   const consumerDeps: Consumers.ConsumerDeps = {
     registry,
     store,
@@ -216,6 +208,24 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     batchSize: options.batchSize ?? 256,
     now
   }
+  const linkDeps: Extensions.LinkDeps = { consumers: consumerDeps, commands, store, scheduler, queries, concurrency: 4 }
+
+  const processor = makeProcessor({
+    registry,
+    store,
+    deadLetters,
+    queries,
+    retrySchedule,
+    maxConflictRetries: options.maxConflictRetries ?? 10,
+    cacheSize: options.cacheSize ?? 100_000,
+    now,
+    extensionPointCommand: (entry, message) =>
+      Effect.mapError(Extensions.extensionPointCommand(linkDeps, entry, message), (error) =>
+        error._tag === "HandlerFailure" && !error.retryable
+          ? new PermanentFailure({ reason: error.reason })
+          : new InfrastructureError({ service: "ExtensionPoint", operation: "command", detail: error.message, retryable: true }))
+  })
+  yield* commands.consume({ handle: processor.handle, concurrency: options.concurrency ?? 16, settled: activity.bump })
   const statuses: Array<Consumers.ConsumerStatus> = []
   const changeFeeds = new Map<string, PubSub.PubSub<RowWrite>>()
   const handlers: Array<Consumers.Handler> = []
@@ -228,6 +238,14 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     for (const mapping of plugin.eventMappings) handlers.push(Consumers.mappingHandler(consumerDeps, commands, mapping, plugin.name, queries))
     for (const task of plugin.tasks) {
       for (const sideEffect of task.sideEffects) handlers.push(Consumers.sideEffectHandler(consumerDeps, sideEffect, plugin.name, task.name, services))
+    }
+    for (const extensionPoint of plugin.extensionPoints) {
+      handlers.push(Extensions.extensionPointHandler(linkDeps, registry.extensionPoints.get(extensionPoint.spec.name)!))
+    }
+    for (const extension of plugin.extensions) {
+      handlers.push(Extensions.extensionIncomingHandler(linkDeps, plugin, extension))
+      const { mapOutgoingEvent } = extension
+      if (mapOutgoingEvent !== undefined) handlers.push(Extensions.extensionOutgoingHandler(linkDeps, plugin, { ...extension, mapOutgoingEvent }))
     }
   }
   for (const handler of handlers) {

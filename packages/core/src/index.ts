@@ -60,6 +60,16 @@ export * as EventTopic from "./EventTopic.ts"
 /**
  * @since 0.1.0
  */
+export * as Extension from "./Extension.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as ExtensionPoint from "./ExtensionPoint.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Faults from "./Faults.ts"
 
 /**

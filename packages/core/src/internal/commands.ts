@@ -14,7 +14,7 @@ import type * as Event from "../Event.ts"
 import type { AppendRequest, CommitRequest, EventStore, VersionConflict } from "../EventStore.ts"
 import type { CommandMessage } from "../Message.ts"
 import type { QueryEngine } from "../QueryEngine.ts"
-import type { AggregateEntry, Registry } from "./registry.ts"
+import type { AggregateEntry, ExtensionPointEntry, Registry } from "./registry.ts"
 
 /** A failure that retrying cannot fix: the command is parked at once. */
 export class PermanentFailure extends Schema.TaggedError<PermanentFailure>()("PermanentFailure", {
@@ -44,6 +44,11 @@ export interface ProcessorOptions {
   readonly maxConflictRetries: number
   readonly cacheSize: number
   readonly now: () => string
+  /** Handles a command addressed to an extension point (internal/extensions.ts). */
+  readonly extensionPointCommand: (
+    entry: ExtensionPointEntry,
+    message: CommandMessage
+  ) => Effect.Effect<void, PermanentFailure | InfrastructureError>
 }
 
 const schemaFailure = (what: string, error: Schema.SchemaError) => {
@@ -193,31 +198,37 @@ export const makeProcessor = (options: ProcessorOptions) => {
   const handleOne = (message: CommandMessage): Effect.Effect<void> =>
     Effect.suspend(() => {
       const entry = registry.aggregates.get(message.component)
-      if (entry === undefined) return park(message, `unknown component "${message.component}"`, 1)
+      if (entry === undefined) {
+        const extensionPoint = registry.extensionPoints.get(message.component)
+        if (extensionPoint === undefined) return park(message, `unknown component "${message.component}"`, 1)
+        return safely(message, options.extensionPointCommand(extensionPoint, message))
+      }
       const command = entry.codecs.decodeCommand(message.command)
       if (Result.isFailure(command)) return park(message, schemaFailure(`invalid command for ${entry.qualified}`, command.failure).reason, 1)
-      let attempts = 0
-      const once = Effect.suspend(() => {
-        attempts++
-        return attempt(entry, message, command.success)
-      })
-      const process = Effect.flatMap(store.outcome(message.msgId), (previous) =>
-        Option.isSome(previous)
-          ? Effect.void
-          : once.pipe(
-            Effect.tapError((error) =>
-              Effect.sync(() => {
-                if (error._tag === "VersionConflict") forget(entry, message.id)
-              })
-            ),
-            Effect.retry({ while: (error) => error._tag === "VersionConflict", times: options.maxConflictRetries })
-          ))
-      return process.pipe(
-        Effect.retry({ schedule: options.retrySchedule, while: isRetryable }),
-        Effect.catch((error) => park(message, error.message, attempts)),
-        Effect.catchDefect((defect) => park(message, `defect: ${Cause.pretty(Cause.die(defect))}`, attempts))
+      const decided = Effect.suspend(() => attempt(entry, message, command.success)).pipe(
+        Effect.tapError((error) =>
+          Effect.sync(() => {
+            if (error._tag === "VersionConflict") forget(entry, message.id)
+          })
+        ),
+        Effect.retry({ while: (error) => error._tag === "VersionConflict", times: options.maxConflictRetries })
       )
+      return safely(message, decided)
     })
+
+  /** Runs `once` unless the message already has an outcome; retries transient failures, then parks. */
+  const safely = (message: CommandMessage, once: Effect.Effect<void, VersionConflict | PermanentFailure | InfrastructureError>): Effect.Effect<void> => {
+    let attempts = 0
+    const counted = Effect.suspend(() => {
+      attempts++
+      return once
+    })
+    return Effect.flatMap(store.outcome(message.msgId), (previous) => Option.isSome(previous) ? Effect.void : counted).pipe(
+      Effect.retry({ schedule: options.retrySchedule, while: isRetryable }),
+      Effect.catch((error) => park(message, error.message, attempts)),
+      Effect.catchDefect((defect) => park(message, `defect: ${Cause.pretty(Cause.die(defect))}`, attempts))
+    )
+  }
 
   /** Stores a batch of decisions in one call, then settles each message by its result. */
   const flush = (batch: ReadonlyArray<Pending>): Effect.Effect<void> => {

@@ -29,7 +29,7 @@ export class HandlerFailure extends Schema.TaggedError<HandlerFailure>()("Handle
   retryable: Schema.Boolean
 }) {}
 
-const unknownVariant = new HandlerFailure({ reason: "unknown event variant", retryable: false })
+export const unknownVariant = new HandlerFailure({ reason: "unknown event variant", retryable: false })
 
 export interface Handler {
   readonly name: string
@@ -62,19 +62,19 @@ export interface ConsumerDeps {
   readonly now: () => string
 }
 
-const decodeFor = (registry: Registry, entry: AggregateEntry, event: Event.Envelope): Effect.Effect<unknown, HandlerFailure> => {
+export const decodeFor = (registry: Registry, entry: AggregateEntry, event: Event.Envelope): Effect.Effect<unknown, HandlerFailure> => {
   const decoded = registry.decodeEvent(entry, event)
   if (Result.isSuccess(decoded)) return Effect.succeed(decoded.success)
   const { detail, path } = describeSchemaError(decoded.failure)
   return Effect.fail(path === "(root)" ? unknownVariant : new HandlerFailure({ reason: `event ${event.id} at ${path}: ${detail}`, retryable: false }))
 }
 
-const entryOf = (registry: Registry, qualified: string): AggregateEntry => registry.aggregates.get(qualified)!
+export const entryOf = (registry: Registry, qualified: string): AggregateEntry => registry.aggregates.get(qualified)!
 
-const guard = <A>(what: string, run: () => A): Effect.Effect<A, HandlerFailure> =>
+export const guard = <A>(what: string, run: () => A): Effect.Effect<A, HandlerFailure> =>
   Effect.try({ try: run, catch: (error) => new HandlerFailure({ reason: `${what} threw: ${String(error)}`, retryable: false }) })
 
-const infrastructure = (error: InfrastructureError) => new HandlerFailure({ reason: error.message, retryable: error.retryable })
+export const infrastructure = (error: InfrastructureError) => new HandlerFailure({ reason: error.message, retryable: error.retryable })
 
 /** Runs a consumer until interrupted. */
 export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus): Effect.Effect<never, InfrastructureError> => {
@@ -232,7 +232,7 @@ export const projectionHandler = (
 }
 
 /** A consumer of one source whose checkpoint is a plain `Checkpoints` entry (no rows to commit with it). */
-const checkpointed = (deps: ConsumerDeps, name: string, source: string) => ({
+export const checkpointed = (deps: ConsumerDeps, name: string, source: string) => ({
   name,
   sources: new Set([source]),
   reset: () => {},

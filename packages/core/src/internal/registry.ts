@@ -7,6 +7,7 @@ import { Result, Schema } from "effect"
 import * as Aggregate from "../Aggregate.ts"
 import { UnknownComponent } from "../Errors.ts"
 import type * as Event from "../Event.ts"
+import type * as ExtensionPoint from "../ExtensionPoint.ts"
 import * as Plugin from "../Plugin.ts"
 import type * as ReadModel from "../ReadModel.ts"
 
@@ -15,6 +16,22 @@ export interface AggregateEntry {
   readonly qualified: string
   readonly aggregate: Aggregate.Any
   readonly codecs: Aggregate.Codecs<unknown, unknown, unknown, unknown>
+}
+
+/** An extension-point contract with its codecs compiled once. */
+export interface ContractEntry {
+  readonly spec: ExtensionPoint.AnySpec
+  readonly decodeCommand: (input: unknown) => Result.Result<unknown, Schema.SchemaError>
+  readonly encodeCommand: (command: unknown) => Result.Result<unknown, Schema.SchemaError>
+  readonly decodeEvent: (data: unknown) => Result.Result<unknown, Schema.SchemaError>
+  readonly encodeEvent: (event: unknown) => Result.Result<unknown, Schema.SchemaError>
+}
+
+/** An extension point owned by a running plugin. */
+export interface ExtensionPointEntry {
+  readonly plugin: Plugin.Plugin<unknown>
+  readonly extensionPoint: ExtensionPoint.ExtensionPoint
+  readonly contract: ContractEntry
 }
 
 export interface ReadModelEntry {
@@ -27,6 +44,10 @@ export interface Registry {
   readonly plugins: ReadonlyArray<Plugin.Plugin<unknown>>
   readonly aggregates: ReadonlyMap<string, AggregateEntry>
   readonly readModels: ReadonlyMap<string, ReadModelEntry>
+  /** Extension points owned by the running plugins, by name (`Catalog.Products`). */
+  readonly extensionPoints: ReadonlyMap<string, ExtensionPointEntry>
+  /** Every contract the running plugins own or subscribe to, by name. */
+  readonly contracts: ReadonlyMap<string, ContractEntry>
   readonly aggregate: (name: string) => Result.Result<AggregateEntry, UnknownComponent>
   readonly readModel: (name: string) => Result.Result<ReadModelEntry, UnknownComponent>
   /** Decodes a stored event with its aggregate's schema, after upcasting. */
@@ -57,9 +78,24 @@ const shortNames = <A>(entries: ReadonlyMap<string, A>): Map<string, A | null> =
   return short
 }
 
+const compileContract = (spec: ExtensionPoint.AnySpec): ContractEntry => ({
+  spec,
+  decodeCommand: Schema.decodeUnknownResult(spec.command),
+  encodeCommand: Schema.encodeUnknownResult(spec.command),
+  decodeEvent: Schema.decodeUnknownResult(spec.event),
+  encodeEvent: Schema.encodeUnknownResult(spec.event)
+})
+
 export const make = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>): Registry => {
   const aggregates = new Map<string, AggregateEntry>()
   const readModels = new Map<string, ReadModelEntry>()
+  const extensionPoints = new Map<string, ExtensionPointEntry>()
+  const contracts = new Map<string, ContractEntry>()
+  const contract = (spec: ExtensionPoint.AnySpec) => {
+    let entry = contracts.get(spec.name)
+    if (entry === undefined) contracts.set(spec.name, entry = compileContract(spec))
+    return entry
+  }
   for (const plugin of plugins) {
     for (const aggregate of plugin.aggregates) {
       const entry = compile(plugin, aggregate)
@@ -69,11 +105,17 @@ export const make = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>): Registry =
       const qualified = Plugin.qualify(plugin, readModel)
       readModels.set(qualified, { plugin, qualified, readModel })
     }
+    for (const extensionPoint of plugin.extensionPoints) {
+      extensionPoints.set(extensionPoint.spec.name, { plugin, extensionPoint, contract: contract(extensionPoint.spec) })
+    }
+    for (const extension of plugin.extensions) contract(extension.extensionPoint)
   }
   return {
     plugins,
     aggregates,
     readModels,
+    extensionPoints,
+    contracts,
     aggregate: lookup("aggregate", aggregates, shortNames(aggregates)),
     readModel: lookup("read model", readModels, shortNames(readModels)),
     decodeEvent: (entry, event) =>
