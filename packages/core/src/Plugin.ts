@@ -104,12 +104,15 @@ const namePattern = /^[A-Za-z][A-Za-z0-9_]*$/
  */
 export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginDefinitionError> => {
   const problems: Array<string> = []
+  // Names are unique per namespace: aggregates and extension points both receive commands by
+  // name, so they share one; every other kind has its own.
   const seen = new Map<string, string>()
   const declare = (kind: string, name: string) => {
     if (!namePattern.test(name)) problems.push(`${kind} name "${name}" must be an identifier (letters, digits, _)`)
-    const previous = seen.get(name)
-    if (previous !== undefined) problems.push(`${kind} "${name}" has the same name as a ${previous}`)
-    else seen.set(name, kind)
+    const namespace = kind === "aggregate" || kind === "extension point" ? "component" : kind
+    const previous = seen.get(`${namespace}:${name}`)
+    if (previous !== undefined) problems.push(`${kind} "${name}" has the same name as ${previous === kind ? "another" : `the ${previous}`}`)
+    else seen.set(`${namespace}:${name}`, kind)
   }
   if (!namePattern.test(plugin.name)) problems.push(`plugin name "${plugin.name}" must be an identifier`)
   if (!(plugin.heartbeatInterval > 0)) problems.push(`heartbeatInterval must be a positive number of seconds, got ${plugin.heartbeatInterval}`)

@@ -237,7 +237,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     }
     for (const mapping of plugin.eventMappings) handlers.push(Consumers.mappingHandler(consumerDeps, commands, mapping, plugin.name, queries))
     for (const task of plugin.tasks) {
-      for (const sideEffect of task.sideEffects) handlers.push(Consumers.sideEffectHandler(consumerDeps, sideEffect, plugin.name, task.name, services))
+      for (const sideEffect of task.sideEffects) handlers.push(Consumers.sideEffectHandler(consumerDeps, sideEffect, plugin.name, task.name, Context.merge(services, queries)))
     }
     for (const extensionPoint of plugin.extensionPoints) {
       handlers.push(Extensions.extensionPointHandler(linkDeps, registry.extensionPoints.get(extensionPoint.spec.name)!))

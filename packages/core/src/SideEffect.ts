@@ -9,6 +9,7 @@
 import type { Effect } from "effect"
 import type * as Aggregate from "./Aggregate.ts"
 import type { Meta } from "./Message.ts"
+import type { QueryEngine } from "./QueryEngine.ts"
 
 /**
  * @since 0.1.0
@@ -28,10 +29,13 @@ export interface ExecuteInput<Event> {
 export interface SideEffect<R> {
   readonly name: string
   readonly source: Aggregate.Any
-  execute(input: ExecuteInput<unknown>): Effect.Effect<void, unknown, R>
+  execute(input: ExecuteInput<unknown>): Effect.Effect<void, unknown, R | QueryEngine>
 }
 
 /**
+ * Builds a side effect. It may read read models through the QueryEngine, which the runtime
+ * provides; any other service it needs becomes a requirement of its plugin.
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -39,8 +43,8 @@ export const make = <Event, E, R>(options: {
   readonly name: string
   readonly source: Aggregate.Aggregate<string, unknown, unknown, Event, unknown>
   readonly execute: (input: ExecuteInput<Event>) => Effect.Effect<void, E, R>
-}): SideEffect<R> => ({
+}): SideEffect<Exclude<R, QueryEngine>> => ({
   name: options.name,
   source: options.source as Aggregate.Any,
-  execute: options.execute as (input: ExecuteInput<unknown>) => Effect.Effect<void, unknown, R>
+  execute: options.execute as (input: ExecuteInput<unknown>) => Effect.Effect<void, unknown, Exclude<R, QueryEngine> | QueryEngine>
 })

@@ -34,7 +34,7 @@ describe("Plugin.validate", () => {
     const problems = Result.isFailure(result) ? result.failure.problems : []
     assert.deepStrictEqual(problems, [
       "heartbeatInterval must be a positive number of seconds, got 0",
-      "aggregate \"Thing\" has the same name as a aggregate",
+      "aggregate \"Thing\" has the same name as another",
       "event mapping \"M\" reads unknown aggregate \"Stranger\"",
       "event mapping \"M\" commands unknown aggregate \"Stranger\"",
       "read model \"Things\" projects unknown aggregate \"Stranger\"",

@@ -1,4 +1,4 @@
-/** The Catalog plugin: what is for sale and how it is organised. */
+/** The Catalog plugin: what is for sale, how it is organised, and how much it is ordered. */
 import { Plugin } from "@reventless/core"
 import { Categories } from "./Category/Categories.readModel.ts"
 import { CategoryAggregate } from "./Category/Category.behavior.ts"
@@ -9,11 +9,15 @@ import { ProductDemands } from "./ProductDemand/ProductDemands.readModel.ts"
 import { ImportReports } from "./ProductImport/ImportReports.readModel.ts"
 import { ProductImportAggregate } from "./ProductImport/ProductImport.behavior.ts"
 import { ImportProducts } from "./Task/ImportProducts.ts"
+import { OrdersExtension } from "./Extension/Orders.extension.ts"
+import { ProductsExtensionPoint } from "./ExtensionPoint/Products.extensionPoint.ts"
 
 export const Catalog = Plugin.make({
   name: "Catalog",
   heartbeatInterval: 5,
   aggregates: [CategoryAggregate, ProductAggregate, ProductDemandAggregate, ProductImportAggregate],
   readModels: [Categories, Products, ProductDemands, ImportReports],
-  tasks: [ImportProducts]
+  tasks: [ImportProducts],
+  extensionPoints: [ProductsExtensionPoint],
+  extensions: [OrdersExtension]
 })

@@ -12,3 +12,5 @@ export { ProductImportAggregate } from "./ProductImport/ProductImport.behavior.t
 export { ImportReports } from "./ProductImport/ImportReports.readModel.ts"
 export { bucket as importBucket, ImportProducts, importId } from "./Task/ImportProducts.ts"
 export { Catalog } from "./Plugin.ts"
+export { OrdersExtension } from "./Extension/Orders.extension.ts"
+export { ProductsExtensionPoint } from "./ExtensionPoint/Products.extensionPoint.ts"

@@ -288,7 +288,7 @@ export const sideEffectHandler = <R>(
   sideEffect: SideEffect<R>,
   plugin: string,
   task: string,
-  services: Context.Context<R>
+  services: Context.Context<R | QueryEngine>
 ): Handler => {
   const name = `sideEffect:${plugin}.${task}.${sideEffect.name}`
   const source = `${plugin}.${sideEffect.source.name}`

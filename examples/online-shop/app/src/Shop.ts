@@ -1,0 +1,21 @@
+/**
+ * The composition root: both plugins over whatever platform Layer the caller picks (the memory
+ * platform by default), with the services the plugins need. The only file that sees both.
+ */
+import { Catalog } from "@online-shop/catalog"
+import { EmailService, Ordering } from "@online-shop/ordering"
+import { MemoryPlatform, Runtime } from "@reventless/core"
+import { Layer } from "effect"
+
+export const plugins = [Catalog, Ordering] as const
+
+/** The shop running on `platform`; the EmailService is the memory outbox unless one is given. */
+export const layer = (options: {
+  readonly platform?: Layer.Layer<Runtime.Platform> | undefined
+  readonly email?: Layer.Layer<EmailService.EmailService> | undefined
+  readonly runtime?: Omit<Runtime.Options<EmailService.EmailService>, "plugins"> | undefined
+} = {}): Layer.Layer<Runtime.Runtime | Runtime.Platform | EmailService.EmailService, unknown> =>
+  Runtime.layer({ ...options.runtime, plugins }).pipe(
+    Layer.provideMerge(options.email ?? EmailService.layerMemory),
+    Layer.provideMerge(options.platform ?? MemoryPlatform.layer)
+  )

@@ -1,0 +1,2 @@
+export * as Shop from "./Shop.ts"
+export { story } from "./story.ts"

@@ -1,0 +1,13 @@
+/**
+ * Ordering.Orders: the order lifecycle as other plugins see it, one event per ordered product
+ * (the seed's ordering-spec/src/Orders_ExtensionPoint.res). Read-only: no commands, no directives.
+ */
+import { ExtensionPoint } from "@reventless/core"
+import { Schema } from "effect"
+
+export const ItemOrdered = Schema.TaggedStruct("ItemOrdered", { orderId: Schema.String, productId: Schema.String })
+export const ItemOrderCancelled = Schema.TaggedStruct("ItemOrderCancelled", { orderId: Schema.String, productId: Schema.String })
+export const Event = Schema.Union([ItemOrdered, ItemOrderCancelled])
+export type Event = typeof Event.Type
+
+export const OrdersExtensionPoint = ExtensionPoint.spec({ name: "Ordering.Orders", event: Event })
