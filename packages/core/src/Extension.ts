@@ -59,7 +59,10 @@ export interface ForwardedCommand {
  * @since 0.1.0
  * @category models
  */
-export type DirectiveHandler<Directive> = (directive: Directive) => Effect.Effect<void, unknown>
+export type DirectiveHandler<Directive> = {
+  // a method signature, so a handler of a wider directive type fits a narrower action and back
+  bivariant(directive: Directive): Effect.Effect<void, unknown>
+}["bivariant"]
 
 /**
  * What a mapped incoming event may do.
@@ -228,9 +231,11 @@ export const make = <EpCommand, EpEvent, Directive, Command, Event, E = never>(o
   readonly mapIncomingEvent: (
     input: MapInput<EpEvent>
   ) =>
-    | ReadonlyArray<IncomingCommandAction<Command, EpCommand, Directive>>
-    | Effect.Effect<ReadonlyArray<IncomingCommandAction<Command, EpCommand, Directive>>, E, QueryEngine>
-  readonly mapOutgoingEvent?: ((input: MapInput<Event>) => ReadonlyArray<OutgoingCommandAction<EpCommand, Directive>>) | undefined
+    | ReadonlyArray<IncomingCommandAction<NoInfer<Command>, NoInfer<EpCommand>, NoInfer<Directive>>>
+    | Effect.Effect<ReadonlyArray<IncomingCommandAction<NoInfer<Command>, NoInfer<EpCommand>, NoInfer<Directive>>>, E, QueryEngine>
+  readonly mapOutgoingEvent?:
+    | ((input: MapInput<Event>) => ReadonlyArray<OutgoingCommandAction<NoInfer<EpCommand>, NoInfer<Directive>>>)
+    | undefined
 }): Extension => ({
   name: options.name,
   extensionPoint: options.extensionPoint as ExtensionPoint.AnySpec,

@@ -181,9 +181,11 @@ export const make = <Command, Event, Directive, DelegateEvent, E = never>(option
   readonly mapOutgoingEvent?:
     | ((
       input: MapInput<DelegateEvent>
-    ) => ReadonlyArray<Action<Event, Directive>> | Effect.Effect<ReadonlyArray<Action<Event, Directive>>, E, QueryEngine>)
+    ) =>
+      | ReadonlyArray<Action<NoInfer<Event>, NoInfer<Directive>>>
+      | Effect.Effect<ReadonlyArray<Action<NoInfer<Event>, NoInfer<Directive>>>, E, QueryEngine>)
     | undefined
-  readonly mapIncomingCommand?: ((input: MapInput<Command>) => ReadonlyArray<IncomingAction<Directive>>) | undefined
+  readonly mapIncomingCommand?: ((input: MapInput<Command>) => ReadonlyArray<IncomingAction<NoInfer<Directive>>>) | undefined
   readonly handleDirective?: ((directive: Directive, scheduler: DirectiveScheduler) => Effect.Effect<void, E, QueryEngine>) | undefined
 }): ExtensionPoint => ({
   spec: options.spec as AnySpec,
