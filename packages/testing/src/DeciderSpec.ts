@@ -24,6 +24,28 @@ export const emptyQueries: Layer.Layer<QueryEngine.QueryEngine> = Layer.succeed(
 )
 
 /**
+ * A query engine over fixed rows, by read model name and id, for decisions that read read
+ * models: `fixedQueries({ Customers: { alice: { active: true } } })`. `list` returns every row of
+ * the read model, in id order.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const fixedQueries = (rows: Readonly<Record<string, Readonly<Record<string, unknown>>>>): Layer.Layer<QueryEngine.QueryEngine> =>
+  Layer.succeed(
+    QueryEngine.QueryEngine,
+    QueryEngine.QueryEngine.of({
+      get: <Row>(readModel: { readonly name: string }, id: string) =>
+        Effect.succeed(Option.fromUndefinedOr(rows[readModel.name]?.[id] as Row | undefined)),
+      list: <Row>(readModel: { readonly name: string }) =>
+        Effect.succeed({
+          items: Object.entries(rows[readModel.name] ?? {}).sort(([a], [b]) => a < b ? -1 : 1).map(([id, row]) => ({ id, row: row as Row })),
+          next: Option.none<string>()
+        })
+    })
+  )
+
+/**
  * Runs a decision (either form) against the state folded from `given`.
  *
  * @since 0.1.0
