@@ -21,6 +21,13 @@ export const projects: Array<TestProjectConfiguration> = [
   },
   {
     test: {
+      name: "cli",
+      root: "./packages/cli",
+      include: ["test/**/*.test.ts"]
+    }
+  },
+  {
+    test: {
       name: "online-shop",
       root: "./examples/online-shop",
       include: ["*/test/**/*.test.ts"]

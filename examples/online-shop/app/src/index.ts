@@ -1,2 +1,3 @@
 export * as Shop from "./Shop.ts"
+export { demo } from "./demo.ts"
 export { story } from "./story.ts"

@@ -1,9 +1,8 @@
 /**
- * The online shop demo on the memory platform: the whole story of `story.ts`, printed as tables.
- * Run with `pnpm demo` (README command 1).
+ * The online shop demo: the whole story of `story.ts`, printed as tables. `reventless demo`
+ * (README command 1) runs it on the memory platform.
  */
 import { Console, Effect } from "effect"
-import * as Shop from "./Shop.ts"
 import { story } from "./story.ts"
 
 /** A cell for Console.table: arrays and objects (an address) as one readable string. */
@@ -13,7 +12,7 @@ const cell = (value: unknown): unknown =>
 const row = (id: string, fields: unknown) =>
   Object.fromEntries([["id", id], ...Object.entries(fields as object).map(([key, value]) => [key, cell(value)])])
 
-const program = Effect.gen(function*() {
+export const demo = Effect.gen(function*() {
   const { consumers, deadLetters, emails, notes, readModels } = yield* story
   for (const line of notes) yield* Console.log(line)
   for (const { name, rows } of readModels) {
@@ -24,9 +23,4 @@ const program = Effect.gen(function*() {
   yield* Console.table(emails.map(({ orderId, productIds, to }) => ({ to, orderId, products: cell(productIds) })))
   yield* Console.log(`\nconsumers: ${consumers.map((c) => `${c.name}@${c.position}`).join(", ")}`)
   yield* Console.log(`dead letters: ${deadLetters.length}`)
-})
-
-Effect.runPromise(program.pipe(Effect.provide(Shop.layer()))).catch((error) => {
-  console.error(error)
-  process.exitCode = 1
 })

@@ -1,0 +1,71 @@
+/**
+ * The real `reventless` binary of the shop, run under plain node on scenario files: results line
+ * by line, duplicates and rejections as results, malformed files refused before anything runs.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url))
+const scenarios = fileURLToPath(new URL("../scenarios/", import.meta.url))
+const reventless = (...args: ReadonlyArray<string>) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 60_000 })
+const lines = (stdout: string) => stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
+
+const scenario = (text: string) => {
+  const dir = mkdtempSync(join(tmpdir(), "reventless-"))
+  const file = join(dir, "scenario.jsonl")
+  writeFileSync(file, text)
+  return file
+}
+
+// Each run starts a node process (about 1.5 s here), so these tests get a minute each.
+describe("reventless (the shop's binary)", { timeout: 60_000 }, () => {
+  it("runs the shop scenario: one result per line, a repeated msgId appends nothing, a rejection is a result", () => {
+    const run = reventless("run", join(scenarios, "shop.jsonl"))
+    assert.strictEqual(run.status, 0, run.stderr)
+    const results = lines(run.stdout)
+    assert.deepStrictEqual(results.map((result) => result.line), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+    assert.deepStrictEqual(results[5], { line: 6, ok: true, duplicate: true, msgId: "place-o1", events: [] })
+    assert.deepStrictEqual(results[6]!.rejected, { _tag: "UnknownProduct", productId: "mug-01" })
+    assert.deepStrictEqual((results[10]!.events as ReadonlyArray<{ type: string }>).map((event) => event.type), ["Ordering.Order.Placed", "Ordering.Order.Cancelled"])
+    assert.deepStrictEqual(results[11]!.rows, [{ id: "pot-01", name: "Tea Pot", orderCount: 0 }, { id: "tea-01", name: "Green Tea", orderCount: 0 }])
+    assert.strictEqual((results[12]!.row as { status: string }).status, "cancelled")
+  })
+
+  it("prints queries as tables on request", () => {
+    const run = reventless("run", "--format", "table", scenario("{\"settle\":true}\n{\"query\":\"Catalog.Products\"}\n"))
+    assert.strictEqual(run.status, 0, run.stderr)
+    assert.include(run.stdout, "line 2: Catalog.Products")
+    assert.include(run.stdout, "(index)")
+  })
+
+  it("refuses a malformed file before running anything, naming the line", () => {
+    const cases = [
+      ["{\"settle\":true}\n{\"send\":\"Ordering.Order\",\"id\":\"o1\",\n", ":2: not JSON"],
+      ["{\"settle\":true}\n\n{\"sned\":\"Ordering.Order\"}\n", ":3: expected an object with one of"],
+      ["{\"query\":\"Catalog.Products\",\"limt\":3}\n", ":1: query at [\"limt\"]"],
+      ["{\"send\":\"Ordering.Order\",\"id\":\"o1\"}\n", ":1: send at [\"command\"]"]
+    ] as const
+    for (const [text, expected] of cases) {
+      const run = reventless("run", scenario(text))
+      assert.notStrictEqual(run.status, 0, text)
+      assert.include(run.stderr + run.stdout, expected)
+      assert.notInclude(run.stdout, "\"ok\"")
+    }
+    const missing = reventless("run", join(tmpdir(), "no-such-scenario.jsonl"))
+    assert.notStrictEqual(missing.status, 0)
+    assert.include(missing.stderr + missing.stdout, "cannot read")
+  })
+
+  it("answers --help for the tool and its commands", () => {
+    const help = reventless("--help")
+    assert.strictEqual(help.status, 0)
+    assert.include(help.stdout, "run")
+    const runHelp = reventless("run", "--help")
+    assert.include(runHelp.stdout, "--platform")
+    assert.include(runHelp.stdout, "scenario")
+  })
+})

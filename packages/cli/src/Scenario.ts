@@ -1,0 +1,243 @@
+/**
+ * Scenario files: one JSON object per line, each a step against a running app: send a command,
+ * upload a file to a task's bucket, wait until consumers settle, query a read model, read a
+ * stream. The whole file is checked before anything runs, so a malformed line writes nothing;
+ * each step that runs yields one result (a command rejection is a result, not a failure).
+ *
+ * @since 0.1.0
+ */
+import { BlobStore, Errors, EventStore, Runtime } from "@reventless/core"
+import { Effect, Option, Result, Schema } from "effect"
+import * as CliError from "effect/cli/CliError"
+import { readFile } from "node:fs/promises"
+import { dirname, resolve } from "node:path"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const Send = Schema.Struct({
+  send: Schema.NonEmptyString,
+  id: Schema.NonEmptyString,
+  command: Schema.Unknown,
+  msgId: Schema.optionalKey(Schema.NonEmptyString),
+  user: Schema.optionalKey(Schema.NonEmptyString)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const Upload = Schema.Struct({ upload: Schema.NonEmptyString, key: Schema.NonEmptyString, path: Schema.NonEmptyString })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const Settle = Schema.Struct({ settle: Schema.Literal(true) })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const Query = Schema.Struct({
+  query: Schema.NonEmptyString,
+  id: Schema.optionalKey(Schema.NonEmptyString),
+  where: Schema.optionalKey(Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Finite, Schema.Boolean, Schema.Null]))),
+  limit: Schema.optionalKey(Schema.Int)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const Events = Schema.Struct({ events: Schema.NonEmptyString, id: Schema.NonEmptyString })
+
+const kinds = { send: Send, upload: Upload, settle: Settle, query: Query, events: Events } as const
+type Kind = keyof typeof kinds
+
+/**
+ * One parsed line, with its line number.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Step = { readonly line: number } & (
+  | { readonly kind: "send"; readonly step: typeof Send.Type }
+  | { readonly kind: "upload"; readonly step: typeof Upload.Type }
+  | { readonly kind: "settle"; readonly step: typeof Settle.Type }
+  | { readonly kind: "query"; readonly step: typeof Query.Type }
+  | { readonly kind: "events"; readonly step: typeof Events.Type }
+)
+
+/**
+ * The scenario file cannot run: it names the file, the line and what is wrong there.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ScenarioError extends Schema.TaggedError<ScenarioError>()("ScenarioError", {
+  file: Schema.String,
+  line: Schema.optionalKey(Schema.Int),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.file}${this.line === undefined ? "" : `:${this.line}`}: ${this.detail}`
+  }
+  override get [CliError.userMessage](): string {
+    return this.message
+  }
+}
+
+const describe = (error: Schema.SchemaError) => {
+  const { detail, path } = Errors.describeSchemaError(error)
+  return `at ${path}: ${detail}`
+}
+
+/**
+ * Parses and checks every line; blank lines are skipped.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parse = (text: string, file: string): Result.Result<ReadonlyArray<Step>, ScenarioError> => {
+  const steps: Array<Step> = []
+  const lines = text.split(/\r?\n/)
+  for (let index = 0; index < lines.length; index++) {
+    const source = lines[index]!.trim()
+    const line = index + 1
+    if (source === "") continue
+    let json: unknown
+    try {
+      json = JSON.parse(source)
+    } catch (error) {
+      return Result.fail(new ScenarioError({ file, line, detail: `not JSON: ${(error as Error).message}` }))
+    }
+    const present = typeof json === "object" && json !== null && !Array.isArray(json)
+      ? (Object.keys(kinds) as Array<Kind>).filter((kind) => kind in json)
+      : []
+    if (present.length !== 1) {
+      return Result.fail(new ScenarioError({
+        file,
+        line,
+        detail: present.length === 0
+          ? `expected an object with one of ${Object.keys(kinds).map((kind) => `"${kind}"`).join(", ")}`
+          : `a line does one thing; found ${present.map((kind) => `"${kind}"`).join(" and ")}`
+      }))
+    }
+    const kind = present[0]!
+    const decoded = Schema.decodeUnknownResult(kinds[kind], { onExcessProperty: "error" })(json)
+    if (Result.isFailure(decoded)) return Result.fail(new ScenarioError({ file, line, detail: `${kind} ${describe(decoded.failure)}` }))
+    steps.push({ line, kind, step: decoded.success } as Step)
+  }
+  return Result.succeed(steps)
+}
+
+/**
+ * Reads and parses a scenario file.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const load = (file: string): Effect.Effect<ReadonlyArray<Step>, ScenarioError> =>
+  Effect.flatMap(
+    Effect.tryPromise({ try: () => readFile(file, "utf8"), catch: (error) => new ScenarioError({ file, detail: `cannot read: ${(error as Error).message}` }) }),
+    (text) => Effect.fromResult(parse(text, file))
+  )
+
+/**
+ * A step's result, as printed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Output = { readonly line: number; readonly ok: boolean } & Record<string, unknown>
+
+const failure = (line: number, error: { readonly _tag: string; readonly message: string }) => ({
+  line,
+  ok: false,
+  error: { ...error, _tag: error._tag, message: error.message }
+})
+
+const eventsOf = (events: ReadonlyArray<{ readonly type: string; readonly version: number; readonly data: unknown }>) =>
+  events.map(({ data, type, version }) => ({ type, version, data }))
+
+/**
+ * Runs one step against the app's runtime. `baseDir` resolves upload paths.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const runStep = (
+  step: Step,
+  baseDir: string
+): Effect.Effect<Output, never, Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore> =>
+  Effect.gen(function*() {
+    const runtime = yield* Runtime.Runtime
+    const { line } = step
+    switch (step.kind) {
+      case "send": {
+        const { command, id, msgId, send, user } = step.step
+        if (msgId !== undefined) {
+          const previous = yield* Effect.flatMap(EventStore.EventStore, (store) => store.outcome(msgId)).pipe(Effect.orElseSucceed(Option.none))
+          if (Option.isSome(previous)) return { line, ok: true, duplicate: true, msgId, events: [] }
+        }
+        return yield* runtime.execute({ component: send, id, command, meta: { msgId, user } }).pipe(
+          Effect.map((accepted): Output => ({ line, ok: true, msgId: accepted.msgId, events: eventsOf(accepted.events) })),
+          Effect.catch((error): Effect.Effect<Output> =>
+            Effect.succeed(error._tag === "CommandRejected" ? { line, ok: false, rejected: error.error, msgId: error.msgId } : failure(line, error)))
+        )
+      }
+      case "upload": {
+        const { key, path, upload } = step.step
+        const bucket = bucketOf(runtime.plugins, upload)
+        if (bucket === undefined) return failure(line, { _tag: "UnknownComponent", message: `no task "${upload}" with a bucket` })
+        const body = yield* Effect.tryPromise(() => readFile(resolve(baseDir, path))).pipe(Effect.option)
+        if (Option.isNone(body)) return failure(line, { _tag: "FileNotFound", message: `cannot read ${resolve(baseDir, path)}` })
+        const created = yield* Effect.result(Effect.flatMap(BlobStore.BlobStore, (blobs) => blobs.put(bucket, key, new Uint8Array(body.value))))
+        return Result.isSuccess(created) ? { line, ok: true, bucket, key, etag: created.success.etag } : failure(line, created.failure)
+      }
+      case "settle":
+        return yield* runtime.awaitIdle.pipe(
+          Effect.map((): Output => ({ line, ok: true, settled: true })),
+          Effect.catch((error) => Effect.succeed(failure(line, error)))
+        )
+      case "query": {
+        const { id, limit, query, where } = step.step
+        const result: Effect.Effect<Output, { readonly _tag: string; readonly message: string }> = id !== undefined
+          ? Effect.map(runtime.query(query, id), (row): Output => ({ line, ok: true, id, row: Option.getOrNull(row) }))
+          : Effect.map(
+            runtime.list(query, { where, limit }),
+            (page): Output => ({ line, ok: true, rows: page.items.map((item) => ({ id: item.id, ...(item.row as object) })), next: Option.getOrNull(page.next) })
+          )
+        return yield* Effect.catch(result, (error) => Effect.succeed(failure(line, error)))
+      }
+      case "events": {
+        const { events, id } = step.step
+        return yield* runtime.readStream(events, id).pipe(
+          Effect.map((stream): Output => ({ line, ok: true, events: eventsOf(stream) })),
+          Effect.catch((error) => Effect.succeed(failure(line, error)))
+        )
+      }
+    }
+  })
+
+/** The bucket of a task named `Plugin.Task` (its first bucket). */
+const bucketOf = (plugins: Runtime.Runtime["Service"]["plugins"], name: string): string | undefined => {
+  const [pluginName, taskName] = name.split(".", 2)
+  const task = plugins.find((plugin) => plugin.name === pluginName)?.tasks.find((candidate) => candidate.name === taskName)
+  return task?.buckets[0]?.bucket
+}
+
+/**
+ * Runs a whole file: checks every line, then runs them in order, handing each result to `emit`.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (
+  file: string,
+  emit: (output: Output, step: Step) => Effect.Effect<void>
+): Effect.Effect<void, ScenarioError, Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore> =>
+  Effect.flatMap(load(file), (steps) =>
+    Effect.forEach(steps, (step) => Effect.flatMap(runStep(step, dirname(file)), (output) => emit(output, step)), { discard: true }))
