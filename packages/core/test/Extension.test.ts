@@ -145,6 +145,12 @@ const makePlugins = () => {
     extensionPoint: StockContract,
     delegate: Shelf,
     mapIncomingEvent: ({ event }) => {
+      if (event.sku === "relay") {
+        return [
+          Extension.publishExtensionPointCommand(event.sku, Audit.make({ note: "incoming ep command" })),
+          Extension.forwardCommand({ extensionPointName: "Warehouse.Inventory", id: event.sku, commandJson: { _tag: "Audit", note: "incoming forward" } })
+        ]
+      }
       if (event.sku === "bundle") {
         const show = Show.make({ available: event.available })
         return [Extension.publishAggregateCommandsAsync(Effect.succeed([["bundle-a", show], ["bundle-b", show]] as const))]
@@ -222,6 +228,11 @@ describe("extension points and extensions", () => {
       assert.deepStrictEqual((yield* (yield* Scheduler.Scheduler).list).map((entry) => [entry.key, entry.message.component, entry.message.id]), [
         ["recount-tea", "Warehouse.Stock", "tea"]
       ])
+
+      // The incoming side may command the extension point too, directly or forwarded as JSON.
+      yield* Runtime.execute(Stock, "relay", Receive.make({ qty: 1 }))
+      yield* runtime.awaitIdle
+      assert.includeMembers(warehouseAudit, ["incoming ep command", "incoming forward"])
 
       // ForwardCommand, decoded against the target contract.
       yield* Runtime.execute(Shelf, "tea", Forward.make({ commandJson: { _tag: "Audit", note: "hello" } }))
