@@ -22,19 +22,25 @@ interface Contender {
   readonly close: () => Promise<void>
 }
 
-const plainMap = (): Contender => {
+/** The decider over a plain Map of arrays: states kept warm, events appended. */
+const mapStore = () => {
   const streams = new Map<string, Array<{ _tag: "Deposited"; amount: number }>>()
   const states = new Map<string, State>()
+  return (id: string, amount: number) => {
+    const state = states.get(id) ?? { balance: 0 }
+    const events = decide(state, depositCommand(amount))
+    let stream = streams.get(id)
+    if (stream === undefined) streams.set(id, stream = [])
+    stream.push(...events)
+    states.set(id, events.reduce(evolve, state))
+  }
+}
+
+const plainMap = (): Contender => {
+  const apply = mapStore()
   return {
     name: "plain Map (ceiling)",
-    deposit: async (id, amount) => {
-      const state = states.get(id) ?? { balance: 0 }
-      const events = decide(state, depositCommand(amount))
-      let stream = streams.get(id)
-      if (stream === undefined) streams.set(id, stream = [])
-      stream.push(...events)
-      states.set(id, events.reduce(evolve, state))
-    },
+    deposit: async (id, amount) => apply(id, amount),
     close: async () => {}
   }
 }
@@ -68,19 +74,13 @@ const fiberCallers = <R, ER>(runtime: ManagedRuntime.ManagedRuntime<R, ER>, depo
  */
 const effectFloor = (): Contender => {
   const runtime = ManagedRuntime.make(Layer.empty)
-  const states = new Map<string, State>()
-  const streams = new Map<string, Array<{ _tag: "Deposited"; amount: number }>>()
+  const apply = mapStore()
   const shards = runtime.runSync(Effect.forEach(Array.from({ length: 16 }), () => Queue.unbounded<{ id: string; amount: number; done: Deferred.Deferred<void> }>()))
   for (const shard of shards) {
     runtime.runFork(Effect.forever(Effect.flatMap(Queue.takeAll(shard), (batch) =>
       Effect.sync(() => {
         for (const { amount, done, id } of batch) {
-          const state = states.get(id) ?? { balance: 0 }
-          const events = decide(state, depositCommand(amount))
-          let stream = streams.get(id)
-          if (stream === undefined) streams.set(id, stream = [])
-          stream.push(...events)
-          states.set(id, events.reduce(evolve, state))
+          apply(id, amount)
           Deferred.doneUnsafe(done, Effect.void)
         }
       })), { disableYield: true }))

@@ -1,6 +1,4 @@
 import { assert, describe, it } from "@effect/vitest"
-import { spawnSync } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import { BlobStore, MemoryPlatform, Runtime } from "@reventless/core"
 import { Effect, Layer, Option } from "effect"
 import { Catalog, CategoryAggregate, importBucket, importId } from "../src/index.ts"
@@ -51,11 +49,4 @@ describe("Catalog on the memory platform", () => {
       assert.include(error.message, "price")
       assert.lengthOf(yield* runtime.readStream("Product", "p9"), 0)
     }).pipe(Effect.provide(platform)))
-
-  it("the demo runs under plain node, outside vitest", () => {
-    const demo = spawnSync(process.execPath, [fileURLToPath(new URL("../src/main.ts", import.meta.url))], { encoding: "utf8", timeout: 60_000 })
-    assert.strictEqual(demo.status, 0, demo.stderr)
-    assert.include(demo.stdout, "ImportReports")
-    assert.include(demo.stdout, "price: \"abc\" is not a number")
-  })
 })

@@ -21,6 +21,7 @@ import type { Checkpoints } from "../Checkpoints.ts"
 import type { CommandTopic } from "../CommandTopic.ts"
 import type { SideEffect } from "../SideEffect.ts"
 import type { Activity } from "./activity.ts"
+import { derive } from "./derived.ts"
 import type { AggregateEntry, Registry } from "./registry.ts"
 
 /** Why an event could not be handled. `skip` marks an unknown variant, which is not an error. */
@@ -256,26 +257,13 @@ export const mappingHandler = (
         const decoded = yield* decodeFor(deps.registry, entryOf(deps.registry, source), event)
         const mapped = yield* guard(`event mapping ${mapping.name}`, () => mapping.map({ event: decoded, id: event.streamId, meta: event.meta }))
         const publishes = Array.isArray(mapped) ? mapped : yield* Effect.provideContext(mapped as Exclude<typeof mapped, ReadonlyArray<unknown>>, queries)
+        const origin = { consumer: name, causeId: event.id, meta: event.meta }
         const messages: Array<Message.CommandMessage> = []
         for (let index = 0; index < publishes.length; index++) {
           const publish = publishes[index]!
-          const component = `${plugin}.${publish.target.name}`
-          const target = deps.registry.aggregates.get(component)
-          if (target === undefined) {
-            return yield* new HandlerFailure({ reason: `event mapping ${mapping.name} commands unknown aggregate ${component}`, retryable: false })
-          }
-          const command = target.codecs.encodeCommand(publish.command)
-          if (Result.isFailure(command)) {
-            return yield* new HandlerFailure({ reason: `event mapping ${mapping.name} built an invalid ${component} command: ${command.failure.message}`, retryable: false })
-          }
-          const msgId = Message.derivedMsgId(event.id, name, index)
-          messages.push({
-            component,
-            id: publish.id,
-            msgId,
-            meta: Message.derivedMeta(event.meta, { msgId, service: name, causationId: event.id, time: deps.now() }),
-            command: command.success
-          })
+          const target = deps.registry.encodeCommand(plugin, publish.target, publish.command)
+          if (Result.isFailure(target)) return yield* new HandlerFailure({ reason: `event mapping ${mapping.name} ${target.failure}`, retryable: false })
+          messages.push(derive(deps.now(), origin, index, target.success, publish.id))
         }
         if (messages.length > 0) yield* Effect.mapError(commands.publish(messages), infrastructure)
       })

@@ -19,6 +19,7 @@ import type * as Plugin from "../Plugin.ts"
 import type { QueryEngine } from "../QueryEngine.ts"
 import type { Scheduler } from "../Scheduler.ts"
 import { checkpointed, type ConsumerDeps, decodeFor, entryOf, guard, type Handler, HandlerFailure, infrastructure, unknownVariant } from "./consumers.ts"
+import { derive, type Origin } from "./derived.ts"
 import type { ContractEntry, ExtensionPointEntry } from "./registry.ts"
 
 export interface LinkDeps {
@@ -34,24 +35,6 @@ export interface LinkDeps {
 const permanent = (reason: string) => new HandlerFailure({ reason, retryable: false })
 const transient = (what: string) => (error: unknown) => new HandlerFailure({ reason: `${what} failed: ${String(error)}`, retryable: true })
 
-/** Where a derived command comes from: the event (or command) and the consumer deriving it. */
-interface Origin {
-  readonly consumer: string
-  readonly causeId: string
-  readonly meta: Message.Meta
-}
-
-const derive = (deps: LinkDeps, origin: Origin, key: string, component: string, id: string, command: unknown): Message.CommandMessage => {
-  const msgId = Message.derivedMsgId(origin.causeId, origin.consumer, key)
-  return {
-    component,
-    id,
-    msgId,
-    meta: Message.derivedMeta(origin.meta, { msgId, service: origin.consumer, causationId: origin.causeId, time: deps.consumers.now() }),
-    command
-  }
-}
-
 /** A command for an aggregate of `plugin`, encoded with its schema. */
 const toAggregate = (
   deps: LinkDeps,
@@ -61,14 +44,11 @@ const toAggregate = (
   target: { readonly name: string },
   id: string,
   command: unknown
-): Result.Result<Message.CommandMessage, HandlerFailure> => {
-  const component = `${plugin}.${target.name}`
-  const entry = deps.consumers.registry.aggregates.get(component)
-  if (entry === undefined) return Result.fail(permanent(`${origin.consumer} commands unknown aggregate ${component}`))
-  const encoded = entry.codecs.encodeCommand(command)
-  if (Result.isFailure(encoded)) return Result.fail(permanent(`${origin.consumer} built an invalid ${component} command: ${encoded.failure.message}`))
-  return Result.succeed(derive(deps, origin, key, component, id, encoded.success))
-}
+): Result.Result<Message.CommandMessage, HandlerFailure> =>
+  Result.match(deps.consumers.registry.encodeCommand(plugin, target, command), {
+    onFailure: (reason) => Result.fail(permanent(`${origin.consumer} ${reason}`)),
+    onSuccess: (encoded) => Result.succeed(derive(deps.consumers.now(), origin, key, encoded, id))
+  })
 
 /** A command for an extension point, encoded with its contract. */
 const toExtensionPoint = (
@@ -83,7 +63,7 @@ const toExtensionPoint = (
   if (Result.isFailure(encoded)) {
     return Result.fail(permanent(`${origin.consumer} built an invalid ${contract.spec.name} command: ${encoded.failure.message}`))
   }
-  return Result.succeed(derive(deps, origin, key, contract.spec.name, id, encoded.success))
+  return Result.succeed(derive(deps.consumers.now(), origin, key, { component: contract.spec.name, command: encoded.success }, id))
 }
 
 /** A forwarded JSON command: decoded against the target contract, so a bad one names its path. */
@@ -151,7 +131,7 @@ const resolveExtensionActions = (
       const encoded = Schema.encodeUnknownResult(delegate.command)(command)
       return Result.isFailure(encoded)
         ? Result.fail(permanent(`${origin.consumer} built an invalid ${delegate.name} command: ${encoded.failure.message}`))
-        : Result.succeed(derive(deps, origin, key, `${plugin}.${delegate.name}`, id, encoded.success))
+        : Result.succeed(derive(deps.consumers.now(), origin, key, { component: `${plugin}.${delegate.name}`, command: encoded.success }, id))
     })
   }
   const what = `extension ${extension.name}`

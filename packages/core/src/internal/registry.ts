@@ -50,6 +50,15 @@ export interface Registry {
   readonly contracts: ReadonlyMap<string, ContractEntry>
   readonly aggregate: (name: string) => Result.Result<AggregateEntry, UnknownComponent>
   readonly readModel: (name: string) => Result.Result<ReadModelEntry, UnknownComponent>
+  /**
+   * Encodes a command for `plugin`'s aggregate `target`; fails with a reason to put after the
+   * name of whoever built it ("commands unknown aggregate ...", "built an invalid ... command").
+   */
+  readonly encodeCommand: (
+    plugin: string,
+    target: { readonly name: string },
+    command: unknown
+  ) => Result.Result<{ readonly component: string; readonly command: unknown }, string>
   /** Decodes a stored event with its aggregate's schema, after upcasting. */
   readonly decodeEvent: (entry: AggregateEntry, event: Event.Envelope) => Result.Result<unknown, Schema.SchemaError>
 }
@@ -118,6 +127,15 @@ export const make = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>): Registry =
     contracts,
     aggregate: lookup("aggregate", aggregates, shortNames(aggregates)),
     readModel: lookup("read model", readModels, shortNames(readModels)),
+    encodeCommand: (plugin, target, command) => {
+      const component = `${plugin}.${target.name}`
+      const entry = aggregates.get(component)
+      if (entry === undefined) return Result.fail(`commands unknown aggregate ${component}`)
+      const encoded = entry.codecs.encodeCommand(command)
+      return Result.isFailure(encoded)
+        ? Result.fail(`built an invalid ${component} command: ${encoded.failure.message}`)
+        : Result.succeed({ component, command: encoded.success })
+    },
     decodeEvent: (entry, event) =>
       entry.codecs.decodeEvent(
         event.schemaVersion === entry.aggregate.eventVersion

@@ -37,22 +37,19 @@ const messagesOf = (
   target: { readonly name: string },
   commands: ReadonlyArray<Task.OutgoingCommand<unknown>>
 ): Result.Result<Array<Message.CommandMessage>, InfrastructureError> => {
-  const component = `${plugin}.${target.name}`
-  const entry = deps.registry.aggregates.get(component)
-  if (entry === undefined) return Result.fail(invalid(`task ${task} commands unknown aggregate ${component}`))
   const messages: Array<Message.CommandMessage> = []
   for (const outgoing of commands) {
-    const command = entry.codecs.encodeCommand(outgoing.command)
-    if (Result.isFailure(command)) return Result.fail(invalid(`task ${task} built an invalid ${component} command: ${command.failure.message}`))
+    const encoded = deps.registry.encodeCommand(plugin, target, outgoing.command)
+    if (Result.isFailure(encoded)) return Result.fail(invalid(`task ${task} ${encoded.failure}`))
     messages.push({
-      component,
+      component: encoded.success.component,
       id: outgoing.id,
       msgId: outgoing.msgId,
       meta: Message.makeMeta(
         { msgId: outgoing.msgId, service: task, user: "system", correlationId: outgoing.correlationId ?? cause, causationId: cause },
         deps.now()
       ),
-      command: command.success
+      command: encoded.success.command
     })
   }
   return Result.succeed(messages)
