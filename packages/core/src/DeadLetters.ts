@@ -92,7 +92,10 @@ export class DeadLetters extends Context.Service<DeadLetters, {
   readonly list: Effect.Effect<ReadonlyArray<DeadLetter>, InfrastructureError>
   /** Removes the letter and hands the resolution to whoever waits on it. */
   readonly resolve: (id: string, resolution: Resolution) => Effect.Effect<DeadLetter, DeadLetterNotFound | InfrastructureError>
-  /** Waits for an operator's decision on a parked letter. */
+  /**
+   * Waits for an operator's decision on the letter parked under `id`, including one taken before
+   * this call (the operator may act as soon as the letter is parked).
+   */
   readonly awaitResolution: (id: string) => Effect.Effect<Resolution, InfrastructureError>
 }>()("@reventless/core/DeadLetters") {}
 
@@ -102,6 +105,8 @@ export class DeadLetters extends Context.Service<DeadLetters, {
  */
 export const layerMemory: Layer.Layer<DeadLetters> = Layer.sync(DeadLetters, () => {
   const letters = new Map<string, DeadLetter>()
+  // A decision outlives its resolve call: the parking consumer may ask for it only after an
+  // operator (woken by the parking) already decided. Parking the same id again starts afresh.
   const decisions = new Map<string, Deferred.Deferred<Resolution>>()
   const decision = (id: string) => {
     let deferred = decisions.get(id)
@@ -112,7 +117,11 @@ export const layerMemory: Layer.Layer<DeadLetters> = Layer.sync(DeadLetters, () 
     return deferred
   }
   return DeadLetters.of({
-    park: (letter) => Effect.sync(() => void letters.set(letter.id, letter)),
+    park: (letter) =>
+      Effect.sync(() => {
+        decisions.delete(letter.id)
+        letters.set(letter.id, letter)
+      }),
     list: Effect.sync(() => [...letters.values()]),
     resolve: (id, resolution) =>
       Effect.suspend(() => {
@@ -120,9 +129,8 @@ export const layerMemory: Layer.Layer<DeadLetters> = Layer.sync(DeadLetters, () 
         if (letter === undefined) return Effect.fail(new DeadLetterNotFound({ id }))
         letters.delete(id)
         Deferred.doneUnsafe(decision(id), Effect.succeed(resolution))
-        decisions.delete(id)
         return Effect.succeed(letter)
       }),
-    awaitResolution: (id) => Deferred.await(decision(id))
+    awaitResolution: (id) => Effect.suspend(() => Deferred.await(decision(id)))
   })
 })

@@ -329,6 +329,10 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
 
   const resolve = (id: string, resolution: Resolution) =>
     Effect.tap(deadLetters.resolve(id, resolution), (letter) => {
+      if (letter._tag === "Event") {
+        // The consumer has work again from now on, before its fiber wakes: awaitIdle must wait for it.
+        for (const status of statuses) if (status.stalledOn === letter.id) status.stalledOn = undefined
+      }
       activity.bump()
       if (resolution === "Skip") return Effect.void
       switch (letter._tag) {

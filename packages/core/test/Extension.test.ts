@@ -16,7 +16,7 @@ import {
   Runtime,
   Scheduler
 } from "@reventless/core"
-import { Effect, Layer, Result, Schema } from "effect"
+import { Effect, Layer, Result, Schedule, Schema } from "effect"
 
 // Warehouse: stock per sku, and its public contract.
 const Receive = Schema.TaggedStruct("Receive", { qty: Schema.Int })
@@ -108,6 +108,7 @@ const HoldSlice: Extension.SliceDelegate<typeof Hold.Type> = { kind: "StateChang
 const makePlugins = () => {
   const warehouseAudit: Array<string> = []
   const shopfrontAudit: Array<string> = []
+  let flakyCalls = 0
   const StockExtensionPoint = ExtensionPoint.make({
     spec: StockContract,
     delegate: Stock,
@@ -145,6 +146,14 @@ const makePlugins = () => {
     extensionPoint: StockContract,
     delegate: Shelf,
     mapIncomingEvent: ({ event }) => {
+      if (event.sku.startsWith("flaky")) {
+        // Fails `failures` times, then answers: the consumer retries it on the transient schedule.
+        return [Extension.publishAggregateCommandAsync(Effect.suspend(() =>
+          flakyCalls++ < (event.sku === "flaky-forever" ? Infinity : 2)
+            ? Effect.fail("lookup service unavailable")
+            : Effect.succeed([event.sku, Show.make({ available: event.available })] as const)
+        ))]
+      }
       if (event.sku === "relay") {
         return [
           Extension.publishExtensionPointCommand(event.sku, Audit.make({ note: "incoming ep command" })),
@@ -191,9 +200,11 @@ const makePlugins = () => {
   return { Warehouse, Shopfront, warehouseAudit, shopfrontAudit }
 }
 
+const fastRetry = Schedule.spaced("1 millis").pipe(Schedule.upTo({ times: 3 }))
+
 const shop = (faults: Partial<Faults.FaultSwitches> = {}) => {
   const made = makePlugins()
-  const layer = Runtime.layer({ plugins: [made.Warehouse, made.Shopfront] }).pipe(
+  const layer = Runtime.layer({ plugins: [made.Warehouse, made.Shopfront], retrySchedule: fastRetry }).pipe(
     Layer.provideMerge(MemoryPlatform.layer),
     Layer.provideMerge(Layer.succeed(Faults.Faults, { ...Faults.none(), ...faults }))
   )
@@ -271,6 +282,28 @@ describe("extension points and extensions", () => {
       ])
       assert.lengthOf((yield* runtime.readStream("Stock", "tea")).filter((event) => event.type.endsWith(".Reserved")), 1)
       assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.live("a failing Async action is retried on the transient schedule, then parked; the consumer waits for a decision", () => {
+    const { layer } = shop()
+    return Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      yield* Runtime.execute(Stock, "flaky", Receive.make({ qty: 4 }))
+      yield* runtime.awaitIdle
+      assert.deepStrictEqual(dataOf(yield* runtime.readStream("Shelf", "flaky")), [{ _tag: "Shown", available: 4 }])
+      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+
+      yield* Runtime.execute(Stock, "flaky-forever", Receive.make({ qty: 1 }))
+      yield* runtime.awaitIdle
+      const [letter] = yield* runtime.deadLetters.list
+      assert.strictEqual(letter?._tag, "Event")
+      assert.include(letter?.reason ?? "", "lookup service unavailable")
+      assert.strictEqual(letter?._tag === "Event" ? letter.consumer : "", "extension:Shopfront.Shelves")
+      yield* runtime.deadLetters.skip(letter!.id)
+      yield* Runtime.execute(Stock, "tea", Receive.make({ qty: 1 }))
+      yield* runtime.awaitIdle
+      assert.deepStrictEqual(dataOf(yield* runtime.readStream("Shelf", "tea")), [{ _tag: "Shown", available: 1 }])
     }).pipe(Effect.provide(layer))
   })
 
