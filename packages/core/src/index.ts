@@ -30,6 +30,11 @@ export * as CommandTopic from "./CommandTopic.ts"
 /**
  * @since 0.1.0
  */
+export * as DcbEventStore from "./DcbEventStore.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as DeadLetters from "./DeadLetters.ts"
 
 /**

@@ -10,6 +10,11 @@ export * as Conformance from "./Conformance.ts"
 /**
  * @since 0.1.0
  */
+export * as DcbConformance from "./DcbConformance.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as DeciderSpec from "./DeciderSpec.ts"
 
 /**
