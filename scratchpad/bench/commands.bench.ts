@@ -88,7 +88,7 @@ const effectFloor = (): Contender => {
   const deposit = (id: string, amount: number) =>
     Effect.suspend(() => {
       const done = Deferred.makeUnsafe<void>()
-      Queue.offerUnsafe(shards[CommandTopic.hashKey(id) % shards.length]!, { id, amount, done })
+      Queue.offerUnsafe(shards[CommandTopic.hashKey({ component: "Bank.Account", id }) % shards.length]!, { id, amount, done })
       return Deferred.await(done)
     })
   return {

@@ -56,18 +56,21 @@ export const sendAndAwait = (
     Effect.andThen(topic.publish([message]), store.awaitOutcome(message.msgId)))
 
 /**
- * FNV-1a: spreads partition keys over shards.
+ * FNV-1a over a message's partition key (component, "/", id) without building the key string:
+ * spreads partitions over shards.
  *
  * @since 0.1.0
  * @category utils
  */
-export const hashKey = (key: string): number => {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i)
+export const hashKey = (message: Pick<Message.CommandMessage, "component" | "id">): number =>
+  fnv(fnv(fnv(0x811c9dc5, message.component), "/"), message.id) >>> 0
+
+const fnv = (hash: number, text: string): number => {
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
     hash = Math.imul(hash, 0x01000193)
   }
-  return hash >>> 0
+  return hash
 }
 
 /**
@@ -88,7 +91,7 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
     const enqueue = (message: Message.CommandMessage) => {
       pending++
       if (shards.length === 0) early.push(message)
-      else Queue.offerUnsafe(shards[hashKey(Message.partitionKey(message)) % shards.length]!, message)
+      else Queue.offerUnsafe(shards[hashKey(message) % shards.length]!, message)
     }
 
     const worker = (queue: Queue.Queue<Message.CommandMessage>, { handle, settled }: ConsumeOptions) =>
@@ -117,7 +120,7 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
           const queues = yield* Effect.forEach(Array.from({ length: Math.max(1, options.concurrency) }), () => Queue.unbounded<Message.CommandMessage>())
           for (const queue of queues) yield* Effect.forkScoped(worker(queue, options))
           shards = queues
-          for (const message of early.splice(0)) Queue.offerUnsafe(shards[hashKey(Message.partitionKey(message)) % shards.length]!, message)
+          for (const message of early.splice(0)) Queue.offerUnsafe(shards[hashKey(message) % shards.length]!, message)
         }),
       pending: Effect.sync(() => pending)
     })

@@ -95,14 +95,24 @@ export const makeProcessor = (options: ProcessorOptions) => {
         Effect.fromResult(foldStored(entry, start, events)))
     })
 
+  /** Qualified event types by tag, built once each (`Catalog.Product.Added`). */
+  const eventTypes = new Map<AggregateEntry, Map<string, string>>()
+  const eventType = (entry: AggregateEntry, tag: unknown): string => {
+    if (typeof tag !== "string") return entry.qualified
+    let types = eventTypes.get(entry)
+    if (types === undefined) eventTypes.set(entry, types = new Map())
+    let type = types.get(tag)
+    if (type === undefined) types.set(tag, type = `${entry.qualified}.${tag}`)
+    return type
+  }
+
   const encodeAll = (entry: AggregateEntry, events: ReadonlyArray<unknown>): Result.Result<Array<Event.NewEvent>, PermanentFailure> => {
     const out: Array<Event.NewEvent> = []
     for (const event of events) {
       const data = entry.codecs.encodeEvent(event)
       if (Result.isFailure(data)) return Result.fail(schemaFailure(`${entry.qualified} emitted an invalid event`, data.failure))
-      const tag = (data.success as { readonly _tag?: unknown })._tag
       out.push({
-        type: typeof tag === "string" ? `${entry.qualified}.${tag}` : entry.qualified,
+        type: eventType(entry, (data.success as { readonly _tag?: unknown })._tag),
         schemaVersion: entry.aggregate.eventVersion,
         data: data.success
       })
