@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { BlobStore, Errors, EventStore, Runtime } from "@reventless/core"
+import { Aggregate, BlobStore, Errors, EventStore, Runtime } from "@reventless/core"
 import { Effect, Option, Result, Schema } from "effect"
 import * as CliError from "effect/cli/CliError"
 import { readFile } from "node:fs/promises"
@@ -44,7 +44,7 @@ export const Query = Schema.Struct({
   query: Schema.NonEmptyString,
   id: Schema.optionalKey(Schema.NonEmptyString),
   where: Schema.optionalKey(Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Finite, Schema.Boolean, Schema.Null]))),
-  limit: Schema.optionalKey(Schema.Int)
+  limit: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0)))
 })
 
 /**
@@ -180,7 +180,12 @@ export const runStep = (
         const { command, id, msgId, send, user } = step.step
         if (msgId !== undefined) {
           const previous = yield* Effect.flatMap(EventStore.EventStore, (store) => store.outcome(msgId)).pipe(Effect.orElseSucceed(Option.none))
-          if (Option.isSome(previous)) return { line, ok: true, duplicate: true, msgId, events: [] }
+          if (Option.isSome(previous)) {
+            // The first outcome stands; nothing is appended again.
+            return previous.value._tag === "Accepted"
+              ? { line, ok: true, duplicate: true, msgId, events: [] }
+              : { line, ok: false, duplicate: true, msgId, rejected: previous.value.error }
+          }
         }
         return yield* runtime.execute({ component: send, id, command, meta: { msgId, user } }).pipe(
           Effect.map((accepted): Output => ({ line, ok: true, msgId: accepted.msgId, events: eventsOf(accepted.events) })),
@@ -229,6 +234,51 @@ const bucketOf = (plugins: Runtime.Runtime["Service"]["plugins"], name: string):
   return task?.buckets[0]?.bucket
 }
 
+/** Components by qualified name and, when unambiguous, by short name. */
+const byName = <A extends { readonly name: string }>(pairs: ReadonlyArray<readonly [string, A]>) => {
+  const names = new Map<string, A | null>()
+  for (const [plugin, component] of pairs) {
+    names.set(`${plugin}.${component.name}`, component)
+    names.set(component.name, names.has(component.name) ? null : component)
+  }
+  return (name: string): A | undefined => names.get(name) ?? undefined
+}
+
+/**
+ * Checks what a line refers to against the app's plugins: components, read models and tasks
+ * exist, and commands decode. Run before any line, so a bad file writes nothing.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const check = (steps: ReadonlyArray<Step>, plugins: Runtime.Runtime["Service"]["plugins"], file: string): Result.Result<void, ScenarioError> => {
+  const aggregate = byName(plugins.flatMap((plugin) => plugin.aggregates.map((a) => [plugin.name, a] as const)))
+  const readModel = byName(plugins.flatMap((plugin) => plugin.readModels.map((r) => [plugin.name, r] as const)))
+  const fail = (line: number, detail: string) => Result.fail(new ScenarioError({ file, line, detail }))
+  for (const step of steps) {
+    switch (step.kind) {
+      case "send": {
+        const target = aggregate(step.step.send)
+        if (target === undefined) return fail(step.line, `send: no aggregate "${step.step.send}"`)
+        const command = Aggregate.codecs(target).decodeCommand(step.step.command)
+        if (Result.isFailure(command)) return fail(step.line, `send: invalid ${step.step.send} command ${describe(command.failure)}`)
+        break
+      }
+      case "events":
+        if (aggregate(step.step.events) === undefined) return fail(step.line, `events: no aggregate "${step.step.events}"`)
+        break
+      case "query":
+        if (readModel(step.step.query) === undefined) return fail(step.line, `query: no read model "${step.step.query}"`)
+        break
+      case "upload":
+        if (bucketOf(plugins, step.step.upload) === undefined) return fail(step.line, `upload: no task "${step.step.upload}" with a bucket`)
+        break
+      case "settle":
+    }
+  }
+  return Result.succeed(undefined)
+}
+
 /**
  * Runs a whole file: checks every line, then runs them in order, handing each result to `emit`.
  *
@@ -239,5 +289,9 @@ export const run = (
   file: string,
   emit: (output: Output, step: Step) => Effect.Effect<void>
 ): Effect.Effect<void, ScenarioError, Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore> =>
-  Effect.flatMap(load(file), (steps) =>
-    Effect.forEach(steps, (step) => Effect.flatMap(runStep(step, dirname(file)), (output) => emit(output, step)), { discard: true }))
+  Effect.gen(function*() {
+    const steps = yield* load(file)
+    const runtime = yield* Runtime.Runtime
+    yield* Effect.fromResult(check(steps, runtime.plugins, file))
+    yield* Effect.forEach(steps, (step) => Effect.flatMap(runStep(step, dirname(file)), (output) => emit(output, step)), { discard: true })
+  })

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Result } from "effect"
+import { Aggregate, Plugin, ReadModel } from "@reventless/core"
+import { Result, Schema } from "effect"
 import { Scenario } from "../src/index.ts"
 
 const parse = (text: string) => Scenario.parse(text, "s.jsonl")
@@ -32,5 +33,41 @@ describe("Scenario.parse", () => {
     assert.strictEqual(problem("{\"settle\":true,\"query\":\"X\"}"), "s.jsonl:1: a line does one thing; found \"settle\" and \"query\"")
     assert.include(problem("{\"settle\":false}"), "s.jsonl:1: settle at [\"settle\"]: Expected true")
     assert.include(problem("{\"events\":\"Ordering.Order\"}"), "s.jsonl:1: events at [\"id\"]")
+  })
+})
+
+describe("Scenario.check", () => {
+  const Ping = Schema.TaggedStruct("Ping", { times: Schema.Int })
+  const Pinger = Aggregate.make({
+    name: "Pinger",
+    command: Ping,
+    event: Ping,
+    rejection: Schema.Never,
+    state: Schema.Int,
+    initialState: 0,
+    evolve: (n: number) => n + 1,
+    decide: (_n, command) => Result.succeed([command])
+  })
+  const Pings = ReadModel.make({ name: "Pings", row: Schema.Int, projections: [ReadModel.projection(Pinger, ({ id }) => ReadModel.set(id, 1))] })
+  const plugins = [Plugin.make({ name: "P", heartbeatInterval: 5, aggregates: [Pinger], readModels: [Pings] })]
+  const problem = (text: string) => {
+    const steps = parse(text)
+    if (Result.isFailure(steps)) return steps.failure.message
+    const checked = Scenario.check(steps.success, plugins, "s.jsonl")
+    return Result.isFailure(checked) ? checked.failure.message : "ok"
+  }
+
+  it("accepts lines that name what the app has, by qualified or short name", () => {
+    assert.strictEqual(problem("{\"send\":\"P.Pinger\",\"id\":\"a\",\"command\":{\"_tag\":\"Ping\",\"times\":1}}\n{\"events\":\"Pinger\",\"id\":\"a\"}\n{\"query\":\"P.Pings\"}"), "ok")
+  })
+  it("names the first line that refers to something missing or sends an invalid command", () => {
+    assert.strictEqual(problem("{\"settle\":true}\n{\"send\":\"P.Nope\",\"id\":\"a\",\"command\":{}}"), "s.jsonl:2: send: no aggregate \"P.Nope\"")
+    assert.strictEqual(
+      problem("{\"send\":\"Pinger\",\"id\":\"a\",\"command\":{\"_tag\":\"Ping\",\"times\":\"x\"}}"),
+      "s.jsonl:1: send: invalid Pinger command at [\"times\"]: Expected number"
+    )
+    assert.strictEqual(problem("{\"query\":\"Nope\"}"), "s.jsonl:1: query: no read model \"Nope\"")
+    assert.strictEqual(problem("{\"events\":\"Nope\",\"id\":\"a\"}"), "s.jsonl:1: events: no aggregate \"Nope\"")
+    assert.strictEqual(problem("{\"upload\":\"P.Import\",\"key\":\"k\",\"path\":\"f\"}"), "s.jsonl:1: upload: no task \"P.Import\" with a bucket")
   })
 })

@@ -120,7 +120,10 @@ export class EventStore extends Context.Service<EventStore, {
   readonly outcome: (msgId: string) => Effect.Effect<Option.Option<Outcome.Final>, InfrastructureError>
   /** Waits for a message's outcome; `Failed` arrives when the command is parked. */
   readonly awaitOutcome: (msgId: string) => Effect.Effect<Outcome.Outcome, InfrastructureError>
-  /** Tells waiters that the command was parked; it stays unprocessed so a replay can retry it. */
+  /**
+   * Tells waiters, present and later, that the command was parked; it stays unprocessed so a
+   * replay can retry it, and the replay's outcome replaces the failure.
+   */
   readonly fail: (outcome: typeof Outcome.Failed.Type) => Effect.Effect<void>
   readonly loadSnapshot: (source: string, streamId: string) => Effect.Effect<Option.Option<Snapshot>, InfrastructureError>
   readonly saveSnapshot: (source: string, streamId: string, snapshot: Snapshot) => Effect.Effect<void, InfrastructureError>
@@ -149,6 +152,8 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     const streamOf = (source: string, streamId: string) => streams.get(source)?.get(streamId)
     /** By message id: the final outcome, or the senders waiting for it (one map, so a command costs two lookups). */
     const records = new Map<string, Outcome.Final | Waiting>()
+    /** Parked commands: a sender that asks after the parking still hears Failed, until a replay settles it. */
+    const failures = new Map<string, typeof Outcome.Failed.Type>()
     const snapshots = new Map<string, Snapshot>()
     const key = (source: string, streamId: string) => `${source}/${streamId}`
 
@@ -157,6 +162,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     }
     const commitOutcome = (outcome: Outcome.Final, waiting: Waiting | undefined): CommitResult => {
       records.set(outcome.msgId, outcome)
+      failures.delete(outcome.msgId)
       if (waiting !== undefined) wake(waiting, outcome)
       return { _tag: "Committed", outcome }
     }
@@ -244,6 +250,8 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
         Effect.suspend(() => {
           const record = records.get(msgId)
           if (record !== undefined && record._tag !== "Waiting") return Effect.succeed<Outcome.Outcome>(record)
+          const failed = failures.get(msgId)
+          if (failed !== undefined) return Effect.succeed<Outcome.Outcome>(failed)
           const deferred = Deferred.makeUnsafe<Outcome.Outcome>()
           if (record === undefined) records.set(msgId, { _tag: "Waiting", deferreds: [deferred] })
           else record.deferreds.push(deferred)
@@ -251,6 +259,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
         }),
       fail: (failed) =>
         Effect.sync(() => {
+          failures.set(failed.msgId, failed)
           const record = records.get(failed.msgId)
           if (record === undefined || record._tag !== "Waiting") return
           records.delete(failed.msgId)

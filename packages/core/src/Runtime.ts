@@ -223,7 +223,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       Effect.mapError(Extensions.extensionPointCommand(linkDeps, entry, message), (error) =>
         error._tag === "HandlerFailure" && !error.retryable
           ? new PermanentFailure({ reason: error.reason })
-          : new InfrastructureError({ service: "ExtensionPoint", operation: "command", detail: error.message, retryable: true }))
+          : new InfrastructureError({ service: "ExtensionPoint", operation: "command", detail: error.message, retryable: error.retryable }))
   })
   yield* commands.consume({ handle: processor.handle, concurrency: options.concurrency ?? 16, settled: activity.bump })
   const statuses: Array<Consumers.ConsumerStatus> = []

@@ -28,9 +28,12 @@ import { TestClock } from "effect/testing"
 const Deposit = Schema.TaggedStruct("Deposit", { amount: Schema.Int })
 const Withdraw = Schema.TaggedStruct("Withdraw", { amount: Schema.Int })
 const Explode = Schema.TaggedStruct("Explode", {})
-const Command = Schema.Union([Deposit, Withdraw, Explode])
+const Poison = Schema.TaggedStruct("Poison", {})
+const Command = Schema.Union([Deposit, Withdraw, Explode, Poison])
 const Deposited = Schema.TaggedStruct("Deposited", { amount: Schema.Int })
 const Withdrawn = Schema.TaggedStruct("Withdrawn", { amount: Schema.Int })
+/** An event this aggregate's evolve cannot take: stored, then it throws on every fold. */
+const Poisoned = Schema.TaggedStruct("Poisoned", {})
 class InsufficientFunds extends Schema.TaggedError<InsufficientFunds>()("InsufficientFunds", { balance: Schema.Int }) {}
 
 /** Version 1 of Deposited stored the amount as text. */
@@ -42,11 +45,14 @@ const upcast: Event.Upcaster = (event) =>
 const Account = Aggregate.make({
   name: "Account",
   command: Command,
-  event: Schema.Union([Deposited, Withdrawn]),
+  event: Schema.Union([Deposited, Withdrawn, Poisoned]),
   rejection: InsufficientFunds,
   state: Schema.Struct({ balance: Schema.Int }),
   initialState: { balance: 0 },
-  evolve: (state, event) => ({ balance: event._tag === "Deposited" ? state.balance + event.amount : state.balance - event.amount }),
+  evolve: (state, event) => {
+    if (event._tag === "Poisoned") throw new Error("cannot fold Poisoned")
+    return { balance: event._tag === "Deposited" ? state.balance + event.amount : state.balance - event.amount }
+  },
   decide: (state, command) => {
     switch (command._tag) {
       case "Deposit":
@@ -57,6 +63,8 @@ const Account = Aggregate.make({
           : Result.succeed([Withdrawn.make({ amount: command.amount })])
       case "Explode":
         throw new Error("boom")
+      case "Poison":
+        return Result.succeed([Poisoned.make({})])
     }
   },
   eventVersion: 2,
@@ -73,7 +81,7 @@ const Balances = ReadModel.makeStream({
   projections: [
     ReadModel.projection(Account, ({ event, id }) =>
       ReadModel.updateWithDefault<Balance>(id, { balance: 0, tier: "basic" }, (row) => {
-        const balance = event._tag === "Deposited" ? row.balance + event.amount : row.balance - event.amount
+        const balance = event._tag === "Deposited" ? row.balance + event.amount : event._tag === "Withdrawn" ? row.balance - event.amount : row.balance
         return { balance, tier: balance >= 100 ? "gold" : "basic" }
       }))
   ]
@@ -192,6 +200,22 @@ describe("Runtime on the memory platform", () => {
       const failed = yield* Effect.flip(Runtime.execute(Account, "z", Explode.make({})))
       assert.strictEqual(failed._tag, "CommandFailed")
     }).pipe(Effect.provide(bank())))
+
+  it.effect("an evolve that throws after a commit stops neither the worker nor other accounts; the account's next command is parked", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      yield* Runtime.execute(Account, "p", Deposit.make({ amount: 1 }))
+      yield* Runtime.execute(Account, "p", Poison.make({}))
+      assert.deepStrictEqual(yield* Runtime.execute(Account, "q", Deposit.make({ amount: 2 })), [Deposited.make({ amount: 2 })])
+      const failed = yield* Effect.flip(Runtime.execute(Account, "p", Deposit.make({ amount: 3 })))
+      assert.strictEqual(failed._tag, "CommandFailed")
+      assert.include(failed._tag === "CommandFailed" ? failed.reason : "", "cannot fold Poisoned")
+      // A sender asking after the parking still hears the failure.
+      const store = yield* EventStore.EventStore
+      const late = yield* store.awaitOutcome(failed._tag === "CommandFailed" ? failed.msgId : "")
+      assert.strictEqual(late._tag, "Failed")
+      assert.lengthOf(yield* runtime.deadLetters.list, 1)
+    }).pipe(Effect.provide(bank({ concurrency: 1 }))))
 
   it.effect("events of an older schema version are upcast when read", () =>
     Effect.gen(function*() {

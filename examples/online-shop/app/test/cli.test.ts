@@ -47,7 +47,13 @@ describe("reventless (the shop's binary)", { timeout: 60_000 }, () => {
       ["{\"settle\":true}\n{\"send\":\"Ordering.Order\",\"id\":\"o1\",\n", ":2: not JSON"],
       ["{\"settle\":true}\n\n{\"sned\":\"Ordering.Order\"}\n", ":3: expected an object with one of"],
       ["{\"query\":\"Catalog.Products\",\"limt\":3}\n", ":1: query at [\"limt\"]"],
-      ["{\"send\":\"Ordering.Order\",\"id\":\"o1\"}\n", ":1: send at [\"command\"]"]
+      ["{\"send\":\"Ordering.Order\",\"id\":\"o1\"}\n", ":1: send at [\"command\"]"],
+      // Refers to the app: checked against its plugins before line 1 runs.
+      [
+        "{\"send\":\"Ordering.Customer\",\"id\":\"c1\",\"command\":{\"_tag\":\"Register\",\"name\":\"C\",\"email\":\"c@example.com\"}}\n" +
+        "{\"send\":\"Ordering.Order\",\"id\":\"o1\",\"command\":{\"_tag\":\"Cancel\"}}\n",
+        ":2: send: invalid Ordering.Order command at [\"reason\"]"
+      ]
     ] as const
     for (const [text, expected] of cases) {
       const run = reventless("run", scenario(text))

@@ -155,14 +155,22 @@ export const makeProcessor = (options: ProcessorOptions) => {
   const committed = (pending: Pending): Effect.Effect<void> | undefined => {
     const { entry, events, warm } = pending
     if (events.length === 0) return undefined
-    const next: Warm = { state: Aggregate.fold(entry.aggregate, events, warm.state), version: warm.version + events.length }
+    let state: unknown
+    try {
+      state = Aggregate.fold(entry.aggregate, events, warm.state)
+    } catch (defect) {
+      // The events are stored already; the next command reloads and meets the defect there.
+      forget(entry, pending.message.id)
+      return Effect.logError(`${entry.qualified} ${pending.message.id}: evolve threw after a commit: ${String(defect)}`)
+    }
+    const next: Warm = { state, version: warm.version + events.length }
     remember(entry, pending.message.id, next)
     const every = entry.aggregate.snapshotEvery
     if (every === 0 || Math.floor(next.version / every) === Math.floor(warm.version / every)) return undefined
-    const state = entry.codecs.encodeState(next.state)
-    if (Result.isFailure(state)) return Effect.logWarning(`${entry.qualified} state does not encode; no snapshot`)
+    const encoded = entry.codecs.encodeState(next.state)
+    if (Result.isFailure(encoded)) return Effect.logWarning(`${entry.qualified} state does not encode; no snapshot`)
     return Effect.catch(
-      store.saveSnapshot(entry.qualified, pending.message.id, { version: next.version, state: state.success }),
+      store.saveSnapshot(entry.qualified, pending.message.id, { version: next.version, state: encoded.success }),
       (error) => Effect.logWarning(`snapshot of ${entry.qualified} ${pending.message.id} not saved: ${error.message}`)
     )
   }
@@ -317,7 +325,18 @@ export const makeProcessor = (options: ProcessorOptions) => {
   }
 
   /** Processes a batch of messages (one worker's, in order) to their outcomes; never fails. */
-  const handle = (messages: ReadonlyArray<CommandMessage>): Effect.Effect<void> => Effect.suspend(() => pass(messages, 0, [], new Set()))
+  const handle = (messages: ReadonlyArray<CommandMessage>): Effect.Effect<void> =>
+    Effect.catchDefect(Effect.suspend(() => pass(messages, 0, [], new Set())), (defect) =>
+      // Whatever broke the fast path (a platform's commit dying, say), the careful path settles every
+      // message: those already stored are skipped by their outcome, the rest retried or parked.
+      Effect.andThen(
+        Effect.logError(`command batch failed, settling its ${messages.length} messages one by one: ${String(defect)}`),
+        Effect.forEach(messages, (message) => {
+          const entry = registry.aggregates.get(message.component)
+          if (entry !== undefined) forget(entry, message.id)
+          return handleOne(message)
+        }, { discard: true })
+      ))
 
   return { handle }
 }

@@ -33,7 +33,12 @@ export interface LinkDeps {
 }
 
 const permanent = (reason: string) => new HandlerFailure({ reason, retryable: false })
-const transient = (what: string) => (error: unknown) => new HandlerFailure({ reason: `${what} failed: ${String(error)}`, retryable: true })
+/** A failure of user code or a service: transient unless the error says it is not retryable. */
+const transient = (what: string) => (error: unknown) =>
+  new HandlerFailure({
+    reason: `${what} failed: ${error instanceof Error ? error.message : String(error)}`,
+    retryable: !(typeof error === "object" && error !== null && "retryable" in error && error.retryable === false)
+  })
 
 /** A command for an aggregate of `plugin`, encoded with its schema. */
 const toAggregate = (
@@ -228,7 +233,7 @@ const schedulerFor = (deps: LinkDeps, entry: ExtensionPointEntry, origin: Origin
   schedule: (target, options) =>
     Effect.flatMap(
       Effect.mapError(
-        Effect.fromResult(toAggregate(deps, { ...origin, causeId: `schedule:${options.key}` }, "0", entry.plugin.name, target, options.id, options.command)),
+        Effect.fromResult(toAggregate(deps, origin, `schedule:${options.key}`, entry.plugin.name, target, options.id, options.command)),
         (failure) => new InfrastructureError({ service: "Scheduler", operation: "schedule", detail: failure.reason, retryable: false })
       ),
       (message) => deps.scheduler.schedule({ key: options.key, dueAt: options.at, message })
@@ -326,8 +331,9 @@ export const extensionPointCommand = (
     const actions = yield* guard(`extension point ${spec.name}`, () =>
       entry.extensionPoint.mapIncomingCommand({ id: message.id, meta: message.meta, value: command.success }))
     const origin = { consumer: spec.name, causeId: message.msgId, meta: message.meta }
-    const { failure, steps } = resolveExtensionPointActions(deps, entry, origin, actions)
+    const { events, failure, steps } = resolveExtensionPointActions(deps, entry, origin, actions)
     if (failure !== undefined) return yield* failure
+    if (events.length > 0) return yield* permanent(`${spec.name}: a command cannot publish extension-point events; they come from the plugin's own events`)
     yield* perform(deps, steps)
     yield* deps.store.commit([{
       _tag: "Append",
