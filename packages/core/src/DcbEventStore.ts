@@ -168,13 +168,8 @@ export class DcbEventStore extends Context.Service<DcbEventStore, {
 /** Events read per chunk. */
 const chunkSize = 256
 
-/**
- * The first position in `log` after `after` (binary search: positions increase).
- *
- * @since 0.1.0
- * @category utils
- */
-export const indexAfter = (log: ReadonlyArray<{ readonly position: number }>, after: number): number => {
+/** The index of the first event in `log` after position `after` (binary search: positions increase). */
+const indexAfter = (log: ReadonlyArray<{ readonly position: number }>, after: number): number => {
   let low = 0
   let high = log.length
   while (low < high) {
