@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import type { Position } from "./Event.ts"
 import type { InfrastructureError } from "./Errors.ts"
 
@@ -13,8 +13,8 @@ import type { InfrastructureError } from "./Errors.ts"
  * @category services
  */
 export class Checkpoints extends Context.Service<Checkpoints, {
-  /** The consumer's checkpoint, 0 when it has none yet. */
-  readonly load: (consumer: string) => Effect.Effect<Position, InfrastructureError>
+  /** The consumer's checkpoint; none for a consumer that never saved one (it decides where to start). */
+  readonly load: (consumer: string) => Effect.Effect<Option.Option<Position>, InfrastructureError>
   readonly save: (consumer: string, position: Position) => Effect.Effect<void, InfrastructureError>
   readonly all: Effect.Effect<ReadonlyMap<string, Position>, InfrastructureError>
 }>()("@reventless/core/Checkpoints") {}
@@ -26,7 +26,7 @@ export class Checkpoints extends Context.Service<Checkpoints, {
 export const layerMemory: Layer.Layer<Checkpoints> = Layer.sync(Checkpoints, () => {
   const positions = new Map<string, Position>()
   return Checkpoints.of({
-    load: (consumer) => Effect.sync(() => positions.get(consumer) ?? 0),
+    load: (consumer) => Effect.sync(() => Option.fromUndefinedOr(positions.get(consumer))),
     save: (consumer, position) => Effect.sync(() => void positions.set(consumer, position)),
     all: Effect.sync(() => new Map(positions))
   })

@@ -207,6 +207,8 @@ export interface MapInput<Event> {
  */
 export interface Extension {
   readonly name: string
+  /** Where a new extension starts: every event the extension point ever published, or only new ones. */
+  readonly startFrom: "beginning" | "now"
   readonly extensionPoint: ExtensionPoint.AnySpec
   readonly delegate: Delegate<unknown, unknown>
   mapIncomingEvent(
@@ -226,6 +228,8 @@ export interface Extension {
  */
 export const make = <EpCommand, EpEvent, Directive, Command, Event, E = never>(options: {
   readonly name: string
+  /** Default "beginning": an extension added later catches up on everything published so far. */
+  readonly startFrom?: "beginning" | "now" | undefined
   readonly extensionPoint: ExtensionPoint.Spec<string, EpCommand, EpEvent, Directive>
   readonly delegate: Delegate<Command, Event>
   readonly mapIncomingEvent: (
@@ -238,6 +242,7 @@ export const make = <EpCommand, EpEvent, Directive, Command, Event, E = never>(o
     | undefined
 }): Extension => ({
   name: options.name,
+  startFrom: options.startFrom ?? "beginning",
   extensionPoint: options.extensionPoint as ExtensionPoint.AnySpec,
   delegate: options.delegate as Delegate<unknown, unknown>,
   mapIncomingEvent: options.mapIncomingEvent as Extension["mapIncomingEvent"],

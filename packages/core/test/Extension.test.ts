@@ -351,6 +351,41 @@ describe("extension points and extensions", () => {
     })
   })
 
+  it.effect("an extension that starts from now ignores what was published before it first ran", () => {
+    const { Warehouse } = makePlugins()
+    const Latecomer = Plugin.make({
+      name: "Latecomer",
+      heartbeatInterval: 60,
+      aggregates: [Shelf],
+      extensions: [Extension.make({
+        name: "NewStockOnly",
+        startFrom: "now",
+        extensionPoint: StockContract,
+        delegate: Shelf,
+        mapIncomingEvent: ({ event }) => [Extension.publishAggregateCommand(event.sku, Show.make({ available: event.available }))]
+      })]
+    })
+    return Effect.gen(function*() {
+      const platform = yield* Layer.build(MemoryPlatform.layer)
+      const run = <A, E>(plugins: ReadonlyArray<Plugin.Plugin<never>>, effect: Effect.Effect<A, E, Runtime.Runtime>) =>
+        Effect.scoped(Effect.flatMap(Layer.build(Runtime.layer({ plugins }).pipe(Layer.provide(Layer.succeedContext(platform)))), (context) =>
+          Effect.provideContext(effect, context)))
+      yield* run([Warehouse], Effect.andThen(Runtime.execute(Stock, "tea", Receive.make({ qty: 3 })), Runtime.awaitIdle))
+      const [before, after] = yield* run(
+        [Warehouse, Latecomer],
+        Effect.gen(function*() {
+          const runtime = yield* Runtime.Runtime
+          yield* runtime.awaitIdle
+          yield* Runtime.execute(Stock, "coffee", Receive.make({ qty: 2 }))
+          yield* runtime.awaitIdle
+          return [yield* runtime.readStream("Latecomer.Shelf", "tea"), yield* runtime.readStream("Latecomer.Shelf", "coffee")] as const
+        })
+      )
+      assert.deepStrictEqual(dataOf(before), [])
+      assert.deepStrictEqual(dataOf(after), [{ _tag: "Shown", available: 2 }])
+    })
+  })
+
   it("the plugin graph names a misplaced or unknown piece", () => {
     const { Shopfront } = makePlugins()
     const stray = ExtensionPoint.make({ spec: StockContract, delegate: Stock })

@@ -40,6 +40,8 @@ export interface Handler {
   readonly flush: (position: Event.Position) => Effect.Effect<void, InfrastructureError>
   /** Forgets unflushed work (a redelivery after a crash starts over). */
   readonly reset: () => void
+  /** Where a consumer without a checkpoint starts (default: the beginning of the log). */
+  readonly startFrom?: "beginning" | "now" | undefined
 }
 
 export interface ConsumerStatus {
@@ -130,7 +132,13 @@ export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus
     })
 
   return Effect.gen(function*() {
-    status.position = yield* deps.checkpoints.load(handler.name)
+    const saved = yield* deps.checkpoints.load(handler.name)
+    if (Option.isSome(saved)) status.position = saved.value
+    else if (handler.startFrom === "now") {
+      // A new consumer that only wants what comes next: remember where "next" began, once.
+      status.position = yield* deps.store.head
+      yield* deps.checkpoints.save(handler.name, status.position)
+    } else status.position = 0
     while (true) {
       const { events, through } = yield* deps.store.readAll({ after: status.position, limit: deps.batchSize, sources: handler.sources })
       if (through <= status.position) {

@@ -189,6 +189,7 @@ export const extensionIncomingHandler = (deps: LinkDeps, plugin: Plugin.Plugin<u
   const definition = pluginDefinition(plugin)
   return {
     ...checkpointed(deps.consumers, name, extension.extensionPoint.name),
+    startFrom: extension.startFrom,
     handle: (event) =>
       Effect.gen(function*() {
         const decoded = contract.decodeEvent(event.data)
@@ -217,6 +218,7 @@ export const extensionOutgoingHandler = (
   const definition = pluginDefinition(plugin)
   return {
     ...checkpointed(deps.consumers, name, source),
+    startFrom: extension.startFrom,
     handle: (event) =>
       Effect.gen(function*() {
         const decoded = yield* decodeFor(deps.consumers.registry, entryOf(deps.consumers.registry, source), event)
