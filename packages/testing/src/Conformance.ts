@@ -1,8 +1,9 @@
 /**
  * The platform conformance suite: DESIGN.md's guarantees, written once against the service
- * interfaces. Each platform's test file calls `suite(name, platformLayer)`; the suite starts a
- * small plugin (a counter with a mapping, a read model and a side effect) on a fresh platform per
- * test and checks guarantees 1, 2 (in one process), 3, 4, 6, 7 and 8.
+ * interfaces. Each platform's test file calls `suite(name, platformLayer)`; the suite starts two
+ * small plugins (a counter with a mapping, a read model, a side effect and an extension point,
+ * and a subscriber to it) on a fresh platform per test and checks guarantees 1, 2 (in one
+ * process), 3, 4, 6, 7 (within and across plugins) and 8.
  *
  * @since 0.1.0
  */
@@ -11,6 +12,8 @@ import {
   Aggregate,
   EventMapping,
   EventStore,
+  Extension,
+  ExtensionPoint,
   Faults,
   Plugin,
   ReadModel,
@@ -76,6 +79,16 @@ const Notify = SideEffect.make({
     })
 })
 
+/** Conformance.Counters: every increment, published for other plugins. */
+const CounterMoved = Schema.TaggedStruct("CounterMoved", { counter: Schema.String, by: Schema.Int })
+const CountersContract = ExtensionPoint.spec({ name: "Conformance.Counters", event: CounterMoved })
+
+const CountersExtensionPoint = ExtensionPoint.make({
+  spec: CountersContract,
+  delegate: Counter,
+  mapOutgoingEvent: ({ id, value }) => [ExtensionPoint.publishEvent(id, CounterMoved.make({ counter: id, by: value.by }))]
+})
+
 /** The plugin the suite runs. */
 export const plugin = Plugin.make<Outbox>({
   name: "Conformance",
@@ -83,7 +96,33 @@ export const plugin = Plugin.make<Outbox>({
   aggregates: [Counter],
   eventMappings: [Mirror],
   readModels: [Totals],
-  tasks: [Task.make({ name: "Notifications", sideEffects: [Notify] })]
+  tasks: [Task.make({ name: "Notifications", sideEffects: [Notify] })],
+  extensionPoints: [CountersExtensionPoint]
+})
+
+/** A second plugin, subscribed to Conformance.Counters: it counts every increment it hears of. */
+const Tally = Aggregate.make({
+  name: "Tally",
+  command: Increment,
+  event: Incremented,
+  rejection: Schema.Never,
+  state: Schema.Int,
+  initialState: 0,
+  evolve: (total: number, event) => total + event.by,
+  decide: (_total, command) => Result.succeed([Incremented.make({ by: command.by })])
+})
+
+/** The subscribing plugin the suite runs beside `plugin`. */
+export const subscriber = Plugin.make({
+  name: "Subscriber",
+  heartbeatInterval: 1,
+  aggregates: [Tally],
+  extensions: [Extension.make({
+    name: "Counters",
+    extensionPoint: CountersContract,
+    delegate: Tally,
+    mapIncomingEvent: ({ event }) => [Extension.publishAggregateCommand(event.counter, Increment.make({ by: event.by }))]
+  })]
 })
 
 const fastRetry: Schedule.Schedule<unknown, unknown> = Schedule.spaced("1 millis").pipe(Schedule.upTo({ times: 3 }))
@@ -102,7 +141,7 @@ export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
     const run = <A, E>(effect: Effect.Effect<A, E, Runtime.Runtime | Outbox | EventStore.EventStore>, faults: Partial<Faults.FaultSwitches> = {}) => {
       const switches = { ...Faults.none(), ...faults }
       const outbox = Layer.sync(Outbox, () => Outbox.of({ deliveries: [], failuresLeft: 0, alwaysFailFor: undefined }))
-      const layer = Runtime.layer({ plugins: [plugin], retrySchedule: fastRetry, concurrency: 4 }).pipe(
+      const layer = Runtime.layer({ plugins: [plugin, subscriber], retrySchedule: fastRetry, concurrency: 4 }).pipe(
         Layer.provideMerge(Layer.merge(platform, outbox)),
         Layer.provideMerge(Layer.succeed(Faults.Faults, switches))
       )
@@ -145,7 +184,7 @@ export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
           positions.push(...stream.map((event) => event.position))
         }
         const store = yield* EventStore.EventStore
-        const all = yield* store.readAll({ after: 0, limit: 1000 })
+        const all = yield* store.readAll({ after: 0, limit: 1000, sources: new Set(["Conformance.Counter"]) })
         assert.strictEqual(all.events.length, 30)
         all.events.forEach((event, i) => i > 0 && assert.isTrue(event.position > all.events[i - 1]!.position))
       })))
@@ -231,6 +270,20 @@ export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
         assert.deepStrictEqual(mirrored.map((event) => event.meta.causationId), source.map((event) => event.id))
         assert.strictEqual(new Set(mirrored.map((event) => event.meta.msgId)).size, 2)
       }), { duplicateEvents: true }))
+
+    it.effect("7. across plugins: extension-point events are stored once per source event and command the subscriber once", () =>
+      run(Effect.gen(function*() {
+        yield* Effect.forEach([1, 2, 3], (by) => increment("x1", by))
+        yield* increment("x2", 10)
+        const runtime = yield* Runtime.Runtime
+        const store = yield* EventStore.EventStore
+        yield* runtime.awaitIdle
+        const published = yield* store.readStream("Conformance.Counters", "x1")
+        assert.deepStrictEqual(published.map((event) => event.data), [1, 2, 3].map((by) => ({ _tag: "CounterMoved", counter: "x1", by })))
+        assert.deepStrictEqual(published.map((event) => event.meta.causationId), (yield* runtime.readStream("Counter", "x1")).map((event) => event.id))
+        assert.deepStrictEqual(yield* runtime.state("Tally", "x1"), { version: 3, state: 6 })
+        assert.deepStrictEqual(yield* runtime.state("Tally", "x2"), { version: 1, state: 10 })
+      }), { duplicateEvents: true, duplicateCommands: true }))
 
     it.effect("8. bad input gets a typed error naming what was wrong, and writes nothing", () =>
       run(Effect.gen(function*() {

@@ -260,15 +260,16 @@ const resolveExtensionPointActions = (
         const data = entry.contract.encodeEvent(action.event)
         if (Result.isFailure(data)) return { steps, events, failure: permanent(`${origin.consumer} published an invalid ${spec.name} event: ${data.failure.message}`) }
         const tag = (data.success as { readonly _tag?: unknown })._tag
+        const msgId = Message.derivedMsgId(origin.causeId, origin.consumer, index)
         events.push({
           _tag: "Append",
           request: {
-            msgId: Message.derivedMsgId(origin.causeId, origin.consumer, index),
+            msgId,
             source: spec.name,
             streamId: action.id,
             expectedVersion: "any",
             events: [{ type: typeof tag === "string" ? `${spec.name}.${tag}` : spec.name, schemaVersion: 1, data: data.success }],
-            meta: origin.meta
+            meta: Message.derivedMeta(origin.meta, { msgId, service: origin.consumer, causationId: origin.causeId, time: deps.consumers.now() })
           }
         })
         break
