@@ -18,8 +18,8 @@ import type { Meta } from "./Message.ts"
 import type { QueryEngine } from "./QueryEngine.ts"
 
 /**
- * A DCB state-change slice as an extension's delegate: its commands carry their own routing key
- * in the `partitionTag` field, so `PublishStateChangeSliceCommand` needs no id.
+ * A DCB state-change slice as an extension's delegate (`StateChangeSlice.make` gives one): its
+ * commands carry their own routing key, so `PublishStateChangeSliceCommand` needs no id.
  *
  * @since 0.1.0
  * @category models
@@ -28,8 +28,8 @@ export interface SliceDelegate<Command> {
   readonly kind: "StateChangeSlice"
   readonly name: string
   readonly command: Schema.Codec<Command, unknown>
-  /** The command field whose value groups commands (FIFO per value). */
-  readonly partitionTag: string
+  /** The routing key of a command, from its partition field(s); undefined when missing. */
+  partitionOf(command: unknown): string | undefined
 }
 
 /**

@@ -130,4 +130,9 @@ export * as SideEffect from "./SideEffect.ts"
 /**
  * @since 0.1.0
  */
+export * as StateChangeSlice from "./StateChangeSlice.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Task from "./Task.ts"

@@ -14,7 +14,8 @@ import {
   MemoryPlatform,
   Plugin,
   Runtime,
-  Scheduler
+  Scheduler,
+  StateChangeSlice
 } from "@reventless/core"
 import { Effect, Layer, Result, Schedule, Schema } from "effect"
 
@@ -102,7 +103,17 @@ const Shelf = Aggregate.make({
 })
 
 const Hold = Schema.TaggedStruct("Hold", { orderId: Schema.String, sku: Schema.String })
-const HoldSlice: Extension.SliceDelegate<typeof Hold.Type> = { kind: "StateChangeSlice", name: "HoldSlice", command: Hold, partitionTag: "orderId" }
+const HoldSlice = StateChangeSlice.make({
+  name: "HoldSlice",
+  command: Hold,
+  event: Hold,
+  consumedEvent: Hold,
+  rejection: Schema.Never,
+  initialState: 0,
+  evolve: (holds: number) => holds + 1,
+  decide: (_holds, command) => Result.succeed([command]),
+  partition: "orderId"
+})
 
 /** Both plugins, with the audit trails their directive handlers write to. */
 const makePlugins = () => {
@@ -210,6 +221,12 @@ const shop = (faults: Partial<Faults.FaultSwitches> = {}) => {
   )
   return { ...made, layer }
 }
+
+/** Starts runtimes one after another over one memory platform, as a deployment adds plugins. */
+const runtimesOverOnePlatform = Effect.map(Layer.build(MemoryPlatform.layer), (platform) =>
+  <A, E>(plugins: ReadonlyArray<Plugin.Plugin<never>>, effect: Effect.Effect<A, E, Runtime.Runtime>) =>
+    Effect.scoped(Effect.flatMap(Layer.build(Runtime.layer({ plugins }).pipe(Layer.provide(Layer.succeedContext(platform)))), (context) =>
+      Effect.provideContext(effect, context))))
 
 const dataOf = (events: ReadonlyArray<{ readonly data: unknown }>) => events.map((event) => event.data)
 
@@ -341,10 +358,7 @@ describe("extension points and extensions", () => {
   it.effect("an extension added after events exist catches up from the beginning", () => {
     const { Shopfront, Warehouse } = makePlugins()
     return Effect.gen(function*() {
-      const platform = yield* Layer.build(MemoryPlatform.layer)
-      const run = <A, E>(plugins: ReadonlyArray<Plugin.Plugin<never>>, effect: Effect.Effect<A, E, Runtime.Runtime>) =>
-        Effect.scoped(Effect.flatMap(Layer.build(Runtime.layer({ plugins }).pipe(Layer.provide(Layer.succeedContext(platform)))), (context) =>
-          Effect.provideContext(effect, context)))
+      const run = yield* runtimesOverOnePlatform
       yield* run([Warehouse], Effect.andThen(Runtime.execute(Stock, "tea", Receive.make({ qty: 3 })), Runtime.awaitIdle))
       const shelf = yield* run([Warehouse, Shopfront], Effect.andThen(Runtime.awaitIdle, Effect.flatMap(Runtime.Runtime, (runtime) => runtime.readStream("Shelf", "tea"))))
       assert.deepStrictEqual(dataOf(shelf), [{ _tag: "Shown", available: 3 }])
@@ -366,10 +380,7 @@ describe("extension points and extensions", () => {
       })]
     })
     return Effect.gen(function*() {
-      const platform = yield* Layer.build(MemoryPlatform.layer)
-      const run = <A, E>(plugins: ReadonlyArray<Plugin.Plugin<never>>, effect: Effect.Effect<A, E, Runtime.Runtime>) =>
-        Effect.scoped(Effect.flatMap(Layer.build(Runtime.layer({ plugins }).pipe(Layer.provide(Layer.succeedContext(platform)))), (context) =>
-          Effect.provideContext(effect, context)))
+      const run = yield* runtimesOverOnePlatform
       yield* run([Warehouse], Effect.andThen(Runtime.execute(Stock, "tea", Receive.make({ qty: 3 })), Runtime.awaitIdle))
       const [before, after] = yield* run(
         [Warehouse, Latecomer],

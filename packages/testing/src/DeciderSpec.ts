@@ -73,23 +73,28 @@ export const make = <State, Command, Event, Rejection>(
   queries?: Layer.Layer<QueryEngine.QueryEngine>
 ) => ({
   given: (...events: ReadonlyArray<Event>) => ({
-    when: (command: Command) => {
-      const exit = decide(aggregate, events, command, queries)
-      return {
-        /** Expects exactly these events (none for an idempotent command). */
-        then: (...expected: ReadonlyArray<Event>) => {
-          if (Exit.isFailure(exit)) assert.fail(`expected events, got ${String(exit.cause)}`)
-          assert.deepStrictEqual(exit.value, expected)
-        },
-        /** Expects a rejection with this tag (and fields, when given). */
-        thenRejects: (expected: Rejection) => {
-          if (Exit.isSuccess(exit)) assert.fail(`expected rejection ${JSON.stringify(expected)}, got events ${JSON.stringify(exit.value)}`)
-          const error = Exit.findErrorOption(exit)
-          assert.isTrue(Option.isSome(error), `expected a rejection, got ${String(exit.cause)}`)
-          assert.deepStrictEqual({ ...Option.getOrThrow(error) as object }, { ...expected as object })
-          assert.strictEqual((Option.getOrThrow(error) as { readonly _tag?: unknown })._tag, (expected as { readonly _tag?: unknown })._tag)
-        }
-      }
-    }
+    when: (command: Command) => expect(decide(aggregate, events, command, queries))
   })
+})
+
+/**
+ * The `then` / `thenRejects` assertions over a decision's exit, shared by the spec helpers.
+ *
+ * @since 0.1.0
+ * @category assertions
+ */
+export const expect = <Event, Rejection>(exit: Exit.Exit<ReadonlyArray<Event>, Rejection>) => ({
+  /** Expects exactly these events (none for an idempotent command). */
+  then: (...expected: ReadonlyArray<Event>) => {
+    if (Exit.isFailure(exit)) assert.fail(`expected events, got ${String(exit.cause)}`)
+    assert.deepStrictEqual(exit.value, expected)
+  },
+  /** Expects a rejection with this tag and these fields. */
+  thenRejects: (expected: Rejection) => {
+    if (Exit.isSuccess(exit)) assert.fail(`expected rejection ${JSON.stringify(expected)}, got events ${JSON.stringify(exit.value)}`)
+    const error = Exit.findErrorOption(exit)
+    assert.isTrue(Option.isSome(error), `expected a rejection, got ${String(exit.cause)}`)
+    assert.deepStrictEqual({ ...Option.getOrThrow(error) as object }, { ...expected as object })
+    assert.strictEqual((Option.getOrThrow(error) as { readonly _tag?: unknown })._tag, (expected as { readonly _tag?: unknown })._tag)
+  }
 })

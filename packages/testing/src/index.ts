@@ -21,3 +21,8 @@ export * as DeciderSpec from "./DeciderSpec.ts"
  * @since 0.1.0
  */
 export * as Properties from "./Properties.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as SliceSpec from "./SliceSpec.ts"

@@ -85,12 +85,10 @@ const forwarded = (deps: LinkDeps, origin: Origin, key: string, forward: Extensi
   return toExtensionPoint(deps, origin, key, contract, forward.id, decoded.success)
 }
 
-/** A slice command's routing key: the value of the slice's partition tag field. */
+/** A slice command's routing key, from its partition field(s). */
 const partitionOf = (slice: Extension.SliceDelegate<unknown>, command: unknown): Result.Result<string, HandlerFailure> => {
-  const value = typeof command === "object" && command !== null ? (command as Record<string, unknown>)[slice.partitionTag] : undefined
-  return typeof value === "string" || typeof value === "number"
-    ? Result.succeed(String(value))
-    : Result.fail(permanent(`command for slice ${slice.name} has no "${slice.partitionTag}" partition tag`))
+  const key = slice.partitionOf(command)
+  return key === undefined ? Result.fail(permanent(`command for slice ${slice.name} has no partition key`)) : Result.succeed(key)
 }
 
 /** One resolved action: commands to publish, or a directive to run. */

@@ -1,0 +1,281 @@
+/**
+ * A state-change slice (DCB write side): one command handler whose consistency boundary is not an
+ * aggregate but a query over the plugin's DCB log. It declares the events it produces and the
+ * events it consumes (a subset of some slices' produced events, possibly with fewer fields); its
+ * decision model is the fold of the consumed events that concern the command's entities.
+ *
+ * Entities are tags: every `*Id` field of a command or event is a tag `field:value`, every
+ * `*Ids` array gives one tag per element with the key singularised (`productIds` → `productId`).
+ * The query for a command reads the consumed event types carrying each of its tags; the append
+ * then holds only if nothing matching that query arrived since the read (DcbEventStore).
+ *
+ * Commands route by partition: one field of the command (or several, joined by "/"), declared,
+ * or inferred when the command has exactly one `*Id` field, because routing happens before any
+ * event exists.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Predicate, Result, Schema } from "effect"
+import type * as DcbEventStore from "./DcbEventStore.ts"
+import type { QueryEngine } from "./QueryEngine.ts"
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId = "~@reventless/core/StateChangeSlice" as const
+
+/**
+ * What a decision returns: the events to append, or a rejection. The Effect form may query.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Decision<Event, Rejection> =
+  | Result.Result<ReadonlyArray<Event>, Rejection>
+  | Effect.Effect<ReadonlyArray<Event>, Rejection, QueryEngine>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface StateChangeSlice<Name extends string, State, Command, Event, ConsumedEvent, Rejection> {
+  readonly [TypeId]: typeof TypeId
+  readonly kind: "StateChangeSlice"
+  readonly name: Name
+  readonly command: Schema.Codec<Command, unknown>
+  readonly event: Schema.Codec<Event, unknown>
+  readonly consumedEvent: Schema.Codec<ConsumedEvent, unknown>
+  readonly rejection: Schema.Codec<Rejection, unknown>
+  readonly initialState: State
+  /** The command fields whose values, joined by "/", group commands (FIFO per value). */
+  readonly partition: ReadonlyArray<string>
+  /** Sync answers the sender with the outcome; async queues per partition and answers Pending. */
+  readonly mode: "sync" | "async"
+  /** Tag keys no event or command of this slice is tagged with (opt-outs of `*Id` fields). */
+  readonly untagged: ReadonlyArray<string>
+  evolve(state: State, event: ConsumedEvent): State
+  decide(state: State, command: Command): Decision<Event, Rejection>
+  /** The routing key of a command (see `partition`); undefined when a field is missing. */
+  partitionOf(command: unknown): string | undefined
+}
+
+/**
+ * Any slice, its types erased.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Any extends StateChangeSlice<string, unknown, unknown, unknown, unknown, unknown> {}
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isStateChangeSlice = (u: unknown): u is Any => Predicate.hasProperty(u, TypeId)
+
+/**
+ * The property names of every member of a tagged-union (or struct) schema, by `_tag`.
+ *
+ * @since 0.1.0
+ * @category introspection
+ */
+export const fieldsByType = (schema: { readonly ast: unknown }): ReadonlyMap<string, ReadonlyArray<string>> => {
+  const result = new Map<string, ReadonlyArray<string>>()
+  const visit = (ast: unknown) => {
+    const node = ast as { readonly _tag?: string; readonly types?: ReadonlyArray<unknown>; readonly propertySignatures?: ReadonlyArray<{ readonly name: PropertyKey; readonly type: unknown }> }
+    if (node._tag === "Union") return node.types?.forEach(visit)
+    const properties = node.propertySignatures ?? []
+    const tag = properties.find((property) => property.name === "_tag")?.type as { readonly literal?: unknown } | undefined
+    if (typeof tag?.literal === "string") result.set(tag.literal, properties.map((property) => String(property.name)).filter((name) => name !== "_tag"))
+  }
+  visit(schema.ast)
+  return result
+}
+
+/** The tag key of a field, if it is an entity field: `orderId` → orderId, `productIds` → productId. */
+const tagKeyOf = (field: string): string | undefined =>
+  field.endsWith("Ids") ? field.slice(0, -1) : field.endsWith("Id") ? field : undefined
+
+/**
+ * The tags of a command or event value: `key:value` for each entity field not opted out.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const tagsOf = (value: unknown, untagged: ReadonlyArray<string> = []): Array<string> => {
+  if (typeof value !== "object" || value === null) return []
+  const tags: Array<string> = []
+  for (const [field, fieldValue] of Object.entries(value)) {
+    const key = tagKeyOf(field)
+    if (key === undefined || untagged.includes(key)) continue
+    const values = Array.isArray(fieldValue) ? fieldValue : [fieldValue]
+    for (const item of values) if (typeof item === "string" || typeof item === "number") tags.push(`${key}:${item}`)
+  }
+  return [...new Set(tags)]
+}
+
+/**
+ * The query a command's decision reads: for each of the command's tags, the consumed event types
+ * that carry that tag's key (one OR-ed clause per tag). A composite partition's members form one
+ * clause together.
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const queryFor = (slice: Any, command: unknown): DcbEventStore.Query => {
+  const consumed = fieldsByType(slice.consumedEvent)
+  const typesWith = (key: string) => [...consumed].filter(([, fields]) => fields.some((field) => tagKeyOf(field) === key)).map(([type]) => type)
+  const tags = tagsOf(command, slice.untagged)
+  const composite = slice.partition.length > 1 ? slice.partition : []
+  const clauses: Array<DcbEventStore.QueryItem> = []
+  const compositeTags = tags.filter((tag) => composite.includes(tag.slice(0, tag.indexOf(":"))))
+  if (compositeTags.length > 0) {
+    const types = [...consumed.keys()].filter((type) => composite.every((key) => consumed.get(type)!.includes(key)))
+    if (types.length > 0) clauses.push({ types, tags: compositeTags })
+  }
+  for (const tag of tags) {
+    if (compositeTags.includes(tag)) continue
+    const types = typesWith(tag.slice(0, tag.indexOf(":")))
+    if (types.length > 0) clauses.push({ types, tags: [tag] })
+  }
+  return clauses
+}
+
+/**
+ * Builds a slice. `partition` names the command field(s) that route it; without it, the command's
+ * only `*Id` field is used, and a command schema with several or none is an error here, at
+ * definition time.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <const Name extends string, State, Command, Event, ConsumedEvent, Rejection>(options: {
+  readonly name: Name
+  readonly command: Schema.Codec<Command, unknown>
+  readonly event: Schema.Codec<Event, unknown>
+  readonly consumedEvent: Schema.Codec<ConsumedEvent, unknown>
+  readonly rejection: Schema.Codec<Rejection, unknown>
+  readonly initialState: State
+  readonly evolve: (state: State, event: ConsumedEvent) => State
+  readonly decide: (state: State, command: Command) => Decision<Event, Rejection>
+  readonly partition?: string | ReadonlyArray<string> | undefined
+  readonly mode?: "sync" | "async" | undefined
+  readonly untagged?: ReadonlyArray<string> | undefined
+}): StateChangeSlice<Name, State, Command, Event, ConsumedEvent, Rejection> => {
+  const partition = options.partition === undefined
+    ? inferPartition(options.name, options.command)
+    : typeof options.partition === "string"
+    ? [options.partition]
+    : options.partition
+  return {
+    [TypeId]: TypeId,
+    kind: "StateChangeSlice",
+    name: options.name,
+    command: options.command,
+    event: options.event,
+    consumedEvent: options.consumedEvent,
+    rejection: options.rejection,
+    initialState: options.initialState,
+    partition,
+    mode: options.mode ?? "sync",
+    untagged: options.untagged ?? [],
+    evolve: options.evolve,
+    decide: options.decide,
+    partitionOf: (command) => {
+      if (typeof command !== "object" || command === null) return undefined
+      const values = partition.map((field) => (command as Record<string, unknown>)[field])
+      return values.every((value) => typeof value === "string" || typeof value === "number") ? values.join("/") : undefined
+    }
+  }
+}
+
+/** The one `*Id` field every command variant shares, or a definition error. */
+const inferPartition = (name: string, command: { readonly ast: unknown }): ReadonlyArray<string> => {
+  const variants = [...fieldsByType(command).values()]
+  const ids = variants.map((fields) => fields.filter((field) => field.endsWith("Id")))
+  const shared = ids[0]?.filter((field) => ids.every((fields) => fields.includes(field))) ?? []
+  if (shared.length !== 1) {
+    throw new Error(
+      `state-change slice ${name}: cannot infer the partition (its commands share ${shared.length === 0 ? "no" : "several"} *Id fields: ${shared.join(", ")}); declare \`partition\``
+    )
+  }
+  return shared
+}
+
+/**
+ * A slice's schemas compiled into decoders and encoders, once per slice.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Codecs<Command, Event, ConsumedEvent, Rejection> {
+  readonly decodeCommand: (input: unknown) => Result.Result<Command, Schema.SchemaError>
+  readonly encodeCommand: (command: Command) => Result.Result<unknown, Schema.SchemaError>
+  readonly encodeEvent: (event: Event) => Result.Result<unknown, Schema.SchemaError>
+  readonly decodeConsumed: (data: unknown) => Result.Result<ConsumedEvent, Schema.SchemaError>
+  readonly encodeRejection: (error: Rejection) => Result.Result<unknown, Schema.SchemaError>
+  readonly decodeRejection: (error: unknown) => Result.Result<Rejection, Schema.SchemaError>
+}
+
+const compiled = new WeakMap<object, Codecs<any, any, any, any>>()
+
+/**
+ * The compiled codecs of a slice (built on first use and kept).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const codecs = <Command, Event, ConsumedEvent, Rejection>(
+  slice: StateChangeSlice<string, unknown, Command, Event, ConsumedEvent, Rejection>
+): Codecs<Command, Event, ConsumedEvent, Rejection> => {
+  let found = compiled.get(slice)
+  if (found === undefined) {
+    found = {
+      decodeCommand: Schema.decodeUnknownResult(slice.command),
+      encodeCommand: Schema.encodeUnknownResult(slice.command),
+      encodeEvent: Schema.encodeUnknownResult(slice.event),
+      decodeConsumed: Schema.decodeUnknownResult(slice.consumedEvent),
+      encodeRejection: Schema.encodeUnknownResult(slice.rejection),
+      decodeRejection: Schema.decodeUnknownResult(slice.rejection)
+    }
+    compiled.set(slice, found)
+  }
+  return found
+}
+
+/**
+ * Folds the stored events a decision may see (read with `queryFor`) into the state: those that
+ * decode as consumed events, in position order; others are skipped.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const fold = <State, ConsumedEvent>(
+  slice: StateChangeSlice<string, State, unknown, unknown, ConsumedEvent, unknown>,
+  events: Iterable<{ readonly data: unknown }>,
+  from: State = slice.initialState
+): State => {
+  const { decodeConsumed } = codecs(slice)
+  let state = from
+  for (const event of events) {
+    const decoded = decodeConsumed(event.data)
+    if (Result.isSuccess(decoded)) state = slice.evolve(state, decoded.success)
+  }
+  return state
+}
+
+/**
+ * Runs `decide` and always returns an Effect, whichever form the behavior used.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const decideEffect = <State, Command, Event, Rejection>(
+  slice: StateChangeSlice<string, State, Command, Event, unknown, Rejection>,
+  state: State,
+  command: Command
+): Effect.Effect<ReadonlyArray<Event>, Rejection, QueryEngine> => {
+  const decision = slice.decide(state, command)
+  return Result.isResult(decision) ? Effect.fromResult(decision) : decision
+}
