@@ -10,49 +10,16 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Effect, Layer, Option, Schema, Stream } from "effect"
+import { Context, Effect, Layer, Option, Schema, Stream } from "effect"
+import type { AppendCondition, DcbConflict, Query } from "./DcbQuery.ts"
 import type { InfrastructureError } from "./Errors.ts"
+import type * as Event from "./Event.ts"
+import * as EventStore from "./EventStore.ts"
+import * as LogSignal from "./internal/logSignal.ts"
+import * as Message from "./Message.ts"
 import { Meta } from "./Message.ts"
 
-/**
- * One clause of a query: the event's type is one of `types` (any type when empty or absent)
- * AND every tag of `tags` is on the event.
- *
- * @since 0.1.0
- * @category models
- */
-export const QueryItem = Schema.Struct({
-  types: Schema.optionalKey(Schema.Array(Schema.String)),
-  tags: Schema.optionalKey(Schema.Array(Schema.String))
-})
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type QueryItem = typeof QueryItem.Type
-
-/**
- * Clauses OR-ed together. An empty query matches nothing; `all` matches every event.
- *
- * @since 0.1.0
- * @category models
- */
-export const Query = Schema.Array(QueryItem)
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type Query = typeof Query.Type
-
-/**
- * Matches every event.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const all: Query = [{}]
+export { all, type AppendCondition, conflictOf, DcbConflict, matches, Query, QueryItem } from "./DcbQuery.ts"
 
 /**
  * An event to append.
@@ -95,61 +62,6 @@ export const SequencedEvent = Schema.Struct({
 export type SequencedEvent = typeof SequencedEvent.Type
 
 /**
- * Fail the append if any event matching `failIfEventsMatch` exists after `after` (or at all,
- * when `after` is absent).
- *
- * @since 0.1.0
- * @category models
- */
-export interface AppendCondition {
-  readonly failIfEventsMatch: Query
-  readonly after?: number | undefined
-}
-
-/**
- * The condition did not hold: an event matching the query was appended after the position the
- * decision had read. Nothing was written.
- *
- * @since 0.1.0
- * @category errors
- */
-export class DcbConflict extends Schema.TaggedError<DcbConflict>()("DcbConflict", {
-  query: Query,
-  after: Schema.optionalKey(Schema.Int),
-  /** The first event that broke the condition. */
-  position: Schema.Int
-}) {
-  override get message(): string {
-    return `an event matching the condition was appended at position ${this.position}${this.after === undefined ? "" : ` (after ${this.after})`}`
-  }
-}
-
-/**
- * The conflict for `condition`, broken by the event at `position`.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const conflictOf = (condition: AppendCondition, position: number): DcbConflict =>
-  new DcbConflict(
-    condition.after === undefined
-      ? { query: condition.failIfEventsMatch, position }
-      : { query: condition.failIfEventsMatch, after: condition.after, position }
-  )
-
-/**
- * Whether `event` matches `query`.
- *
- * @since 0.1.0
- * @category predicates
- */
-export const matches = (query: Query, event: { readonly type: string; readonly tags: ReadonlyArray<string> }): boolean =>
-  query.some((item) =>
-    (item.types === undefined || item.types.length === 0 || item.types.includes(event.type)) &&
-    (item.tags === undefined || item.tags.every((tag) => event.tags.includes(tag)))
-  )
-
-/**
  * @since 0.1.0
  * @category services
  */
@@ -168,55 +80,63 @@ export class DcbEventStore extends Context.Service<DcbEventStore, {
 /** Events read per chunk. */
 const chunkSize = 256
 
-/** The index of the first event in `log` after position `after` (binary search: positions increase). */
-const indexAfter = (log: ReadonlyArray<{ readonly position: number }>, after: number): number => {
-  let low = 0
-  let high = log.length
-  while (low < high) {
-    const mid = (low + high) >>> 1
-    if (log[mid]!.position <= after) low = mid + 1
-    else high = mid
-  }
-  return low
-}
+const sequenced = (event: Event.Envelope): SequencedEvent => ({
+  position: event.position,
+  type: event.type,
+  tags: event.tags ?? [],
+  data: event.data,
+  meta: event.meta,
+  recordedAt: event.meta.time
+})
 
 /**
- * The log in memory. The condition check and the write are one synchronous step, hence atomic.
+ * The DCB log named `log` inside an event store, as a DcbEventStore. A platform keeps a plugin's
+ * DCB log in its event store, so slice events share the global position order with aggregate
+ * events and a slice's append commits together with its command's outcome.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerMemory: Layer.Layer<DcbEventStore> = Layer.sync(DcbEventStore, () => {
-  const log: Array<SequencedEvent> = []
-  let position = 0
-  const firstMatch = (query: Query, after: number): Option.Option<SequencedEvent> => {
-    for (let i = indexAfter(log, after); i < log.length; i++) {
-      if (matches(query, log[i]!)) return Option.some(log[i]!)
-    }
-    return Option.none()
-  }
-  return DcbEventStore.of({
-    read: (query, options) =>
-      Stream.paginate(options?.after ?? 0, (after) =>
-        Effect.sync(() => {
-          const chunk: Array<SequencedEvent> = []
-          let i = indexAfter(log, after)
-          for (; i < log.length && chunk.length < chunkSize; i++) {
-            if (matches(query, log[i]!)) chunk.push(log[i]!)
-          }
-          const next = i < log.length ? Option.some(log[i - 1]!.position) : Option.none<number>()
-          return [chunk, next] as const
-        })),
-    append: (events, condition) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        if (condition !== undefined) {
-          const conflict = firstMatch(condition.failIfEventsMatch, condition.after ?? 0)
-          if (Option.isSome(conflict)) return Effect.fail(conflictOf(condition, conflict.value.position))
-        }
-        const recordedAt = new Date(now).toISOString()
-        for (const event of events) log.push({ ...event, position: ++position, recordedAt })
-        return Effect.succeed({ position })
-      }),
-    head: Effect.sync(() => position)
-  })
-})
+export const fromEventStore = (log: string): Layer.Layer<DcbEventStore, never, EventStore.EventStore> =>
+  Layer.effect(
+    DcbEventStore,
+    Effect.map(Effect.service(EventStore.EventStore), (store) =>
+      DcbEventStore.of({
+        read: (query, options) =>
+          Stream.paginate(options?.after ?? 0, (after) =>
+            Effect.map(store.readTagged({ log, query, after, limit: chunkSize }), ({ events, through }) =>
+              [events.map(sequenced), events.length < chunkSize ? Option.none<number>() : Option.some(through)] as const)),
+        append: (events, condition) =>
+          Effect.flatMap(
+            store.commit([{
+              _tag: "AppendTagged",
+              request: {
+                msgId: Message.newMsgId(),
+                log,
+                component: log,
+                id: log,
+                events: events.map((event) => ({ type: event.type, tags: event.tags, schemaVersion: 1, data: event.data, meta: event.meta })),
+                condition,
+                meta: events[0]?.meta ?? Message.makeMeta({ service: log }, new Date(0).toISOString())
+              }
+            }]),
+            ([result]): Effect.Effect<{ readonly position: number }, DcbConflict | InfrastructureError> => {
+              if (result!._tag === "Conflict") return Effect.fail(result!.conflict as DcbConflict)
+              const appended = result!.outcome._tag === "Accepted" ? result!.outcome.events : []
+              return appended.length > 0 ? Effect.succeed({ position: appended[appended.length - 1]!.position }) : Effect.map(store.head, (position) => ({ position }))
+            }
+          ),
+        head: store.head
+      }))
+  )
+
+/**
+ * A DCB store in memory: the DCB log "dcb" of a memory event store of its own.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<DcbEventStore> = fromEventStore("dcb").pipe(
+  Layer.provide(EventStore.layerMemory),
+  Layer.provide(LogSignal.layer)
+)

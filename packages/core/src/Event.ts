@@ -32,7 +32,9 @@ export const Envelope = Schema.Struct({
   position: Schema.Int,
   schemaVersion: Schema.Int,
   data: Schema.Unknown,
-  meta: Meta
+  meta: Meta,
+  /** DCB tags (`orderId:o1`), on events of a plugin's DCB log. */
+  tags: Schema.optionalKey(Schema.Array(Schema.String))
 })
 
 /**

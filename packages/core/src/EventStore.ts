@@ -12,6 +12,7 @@
  * @since 0.1.0
  */
 import { Context, Deferred, Effect, Layer, Option, Schema } from "effect"
+import { type AppendCondition, conflictOf, type DcbConflict, matches, type Query } from "./DcbQuery.ts"
 import { InfrastructureError } from "./Errors.ts"
 import * as Event from "./Event.ts"
 import { Faults } from "./Faults.ts"
@@ -47,9 +48,30 @@ export interface AppendRequest {
 }
 
 /**
- * One command's result to store: its events (`Append`) or its rejection (`Reject`). Both hold
- * only if the stream is still at the version the decision saw: a rejection decided on stale
- * state is as wrong as stale events.
+ * Events for a plugin's DCB log (`log`, e.g. `Ordering.DcbEventLog`): tagged, and appended only
+ * if `condition` holds over that log. They are stored under the stream `id` (the command's
+ * partition key) with their position as version.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TaggedAppendRequest {
+  readonly msgId: string
+  readonly log: string
+  /** The component that decided (the slice's qualified name), for the outcome. */
+  readonly component: string
+  readonly id: string
+  readonly events: ReadonlyArray<Event.NewEvent & { readonly tags: ReadonlyArray<string>; readonly meta?: Meta | undefined }>
+  readonly condition?: AppendCondition | undefined
+  /** The command's metadata, for events without their own. */
+  readonly meta: Meta
+}
+
+/**
+ * One command's result to store: its events (`Append`, `AppendTagged`) or its rejection
+ * (`Reject`, `RejectTagged`). Each holds only if what the decision read is still current (the
+ * stream version, or the DCB condition): a rejection decided on stale state is as wrong as stale
+ * events.
  *
  * @since 0.1.0
  * @category models
@@ -57,6 +79,13 @@ export interface AppendRequest {
 export type CommitRequest =
   | { readonly _tag: "Append"; readonly request: AppendRequest }
   | { readonly _tag: "Reject"; readonly expectedVersion: number; readonly outcome: typeof Outcome.Rejected.Type }
+  | { readonly _tag: "AppendTagged"; readonly request: TaggedAppendRequest }
+  | {
+    readonly _tag: "RejectTagged"
+    readonly log: string
+    readonly condition?: AppendCondition | undefined
+    readonly outcome: typeof Outcome.Rejected.Type
+  }
 
 /**
  * `Committed`: this request stored the outcome. `Duplicate`: the message id already had one,
@@ -69,7 +98,7 @@ export type CommitRequest =
 export type CommitResult =
   | { readonly _tag: "Committed"; readonly outcome: Outcome.Final }
   | { readonly _tag: "Duplicate"; readonly outcome: Outcome.Final }
-  | { readonly _tag: "Conflict"; readonly conflict: VersionConflict }
+  | { readonly _tag: "Conflict"; readonly conflict: VersionConflict | DcbConflict }
 
 /**
  * Events read in global order, and the position through which the log was scanned: a consumer
@@ -108,6 +137,13 @@ export class EventStore extends Context.Service<EventStore, {
     readonly after: Event.Position
     readonly limit: number
     readonly sources?: ReadonlySet<string> | undefined
+  }) => Effect.Effect<ReadAllResult, InfrastructureError>
+  /** Up to `limit` events of the DCB log `log` matching `query`, after `after`, in position order. */
+  readonly readTagged: (options: {
+    readonly log: string
+    readonly query: Query
+    readonly after: Event.Position
+    readonly limit: number
   }) => Effect.Effect<ReadAllResult, InfrastructureError>
   /** The position of the last committed event (0 for an empty log). */
   readonly head: Effect.Effect<Event.Position, InfrastructureError>
@@ -205,13 +241,60 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
       return commitOutcome({ _tag: "Accepted", msgId: request.msgId, component: request.source, id: request.streamId, events: appended }, waiting)
     }
 
+    /** Whether an event of `log` matching the condition exists after its position. */
+    const broken = (log_: string, condition: AppendCondition | undefined): DcbConflict | undefined => {
+      if (condition === undefined) return undefined
+      for (let i = Math.max(0, condition.after ?? 0); i < log.length; i++) {
+        const event = log[i]!
+        if (event.source === log_ && matches(condition.failIfEventsMatch, { type: event.type, tags: event.tags ?? [] })) {
+          return conflictOf(condition, event.position)
+        }
+      }
+      return undefined
+    }
+
+    const appendTagged = (request: TaggedAppendRequest, waiting: Waiting | undefined): CommitResult => {
+      const conflicting = broken(request.log, request.condition)
+      if (conflicting !== undefined) return { _tag: "Conflict", conflict: conflicting }
+      const appended: Array<Event.Envelope> = []
+      for (const event of request.events) {
+        const position = log.length + 1
+        const envelope: Event.Envelope = {
+          id: Event.eventId(request.log, request.id, position),
+          type: event.type,
+          source: request.log,
+          streamId: request.id,
+          version: position,
+          position,
+          schemaVersion: event.schemaVersion,
+          data: event.data,
+          meta: event.meta ?? request.meta,
+          tags: event.tags
+        }
+        log.push(envelope)
+        appended.push(envelope)
+      }
+      return commitOutcome({ _tag: "Accepted", msgId: request.msgId, component: request.component, id: request.id, events: appended }, waiting)
+    }
+
     const commitOne = (request: CommitRequest): CommitResult => {
-      const msgId = request._tag === "Append" ? request.request.msgId : request.outcome.msgId
+      const msgId = request._tag === "Append" || request._tag === "AppendTagged" ? request.request.msgId : request.outcome.msgId
       const record = records.get(msgId)
       if (record !== undefined && record._tag !== "Waiting") return { _tag: "Duplicate", outcome: record }
-      if (request._tag === "Append") return append(request.request, record)
-      const moved = conflict(request.outcome.component, request.outcome.id, request.expectedVersion)
-      return moved !== undefined ? { _tag: "Conflict", conflict: moved } : commitOutcome(request.outcome, record)
+      switch (request._tag) {
+        case "Append":
+          return append(request.request, record)
+        case "AppendTagged":
+          return appendTagged(request.request, record)
+        case "Reject": {
+          const moved = conflict(request.outcome.component, request.outcome.id, request.expectedVersion)
+          return moved !== undefined ? { _tag: "Conflict", conflict: moved } : commitOutcome(request.outcome, record)
+        }
+        case "RejectTagged": {
+          const conflicting = broken(request.log, request.condition)
+          return conflicting !== undefined ? { _tag: "Conflict", conflict: conflicting } : commitOutcome(request.outcome, record)
+        }
+      }
     }
 
     const commit = (requests: ReadonlyArray<CommitRequest>): Effect.Effect<ReadonlyArray<CommitResult>, InfrastructureError> =>
@@ -236,6 +319,16 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
           for (; i < log.length && events.length < limit; i++) {
             const event = log[i]!
             if (sources === undefined || sources.has(event.source)) events.push(event)
+          }
+          return { events, through: Math.max(after, i) }
+        }),
+      readTagged: ({ after, limit, log: name, query }) =>
+        Effect.sync(() => {
+          const events: Array<Event.Envelope> = []
+          let i = Math.max(0, after)
+          for (; i < log.length && events.length < limit; i++) {
+            const event = log[i]!
+            if (event.source === name && matches(query, { type: event.type, tags: event.tags ?? [] })) events.push(event)
           }
           return { events, through: Math.max(after, i) }
         }),

@@ -11,6 +11,7 @@ import * as Aggregate from "../Aggregate.ts"
 import { DeadLetters } from "../DeadLetters.ts"
 import { describeSchemaError, InfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
+import type { DcbConflict } from "../DcbQuery.ts"
 import type { AppendRequest, CommitRequest, EventStore, VersionConflict } from "../EventStore.ts"
 import type { CommandMessage } from "../Message.ts"
 import type { QueryEngine } from "../QueryEngine.ts"
@@ -20,6 +21,9 @@ import type { AggregateEntry, ExtensionPointEntry, Registry } from "./registry.t
 export class PermanentFailure extends Schema.TaggedError<PermanentFailure>()("PermanentFailure", {
   reason: Schema.String
 }) {}
+
+/** What a commit reports when the decision's reads were stale. */
+type Conflict = VersionConflict | DcbConflict
 
 interface Warm {
   readonly state: unknown
@@ -175,7 +179,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
     )
   }
 
-  const commitOne = (pending: Pending): Effect.Effect<void, VersionConflict | InfrastructureError> =>
+  const commitOne = (pending: Pending): Effect.Effect<void, Conflict | InfrastructureError> =>
     Effect.flatMap(store.commit([pending.request]), ([result]) =>
       result!._tag === "Conflict" ? Effect.fail(result!.conflict) : (result!._tag === "Committed" && committed(pending)) || Effect.void)
 
@@ -206,7 +210,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
       store.fail({ _tag: "Failed", msgId: message.msgId, component: message.component, id: message.id, reason })
     )
 
-  const isRetryable = (error: VersionConflict | PermanentFailure | InfrastructureError) =>
+  const isRetryable = (error: Conflict | PermanentFailure | InfrastructureError) =>
     error._tag === "InfrastructureError" && error.retryable
 
   /**
@@ -226,16 +230,16 @@ export const makeProcessor = (options: ProcessorOptions) => {
       const decided = Effect.suspend(() => attempt(entry, message, command.success)).pipe(
         Effect.tapError((error) =>
           Effect.sync(() => {
-            if (error._tag === "VersionConflict") forget(entry, message.id)
+            if (error._tag !== "PermanentFailure" && error._tag !== "InfrastructureError") forget(entry, message.id)
           })
         ),
-        Effect.retry({ while: (error) => error._tag === "VersionConflict", times: options.maxConflictRetries })
+        Effect.retry({ while: (error) => error._tag === "VersionConflict" || error._tag === "DcbConflict", times: options.maxConflictRetries })
       )
       return safely(message, decided)
     })
 
   /** Runs `once` unless the message already has an outcome; retries transient failures, then parks. */
-  const safely = (message: CommandMessage, once: Effect.Effect<void, VersionConflict | PermanentFailure | InfrastructureError>): Effect.Effect<void> => {
+  const safely = (message: CommandMessage, once: Effect.Effect<void, Conflict | PermanentFailure | InfrastructureError>): Effect.Effect<void> => {
     let attempts = 0
     const counted = Effect.suspend(() => {
       attempts++
