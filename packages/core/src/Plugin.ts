@@ -12,6 +12,7 @@ import type { EventMapping } from "./EventMapping.ts"
 import type * as Extension from "./Extension.ts"
 import type * as ExtensionPoint from "./ExtensionPoint.ts"
 import type * as ReadModel from "./ReadModel.ts"
+import type * as StateChangeSlice from "./StateChangeSlice.ts"
 import type { Task } from "./Task.ts"
 
 /**
@@ -37,6 +38,8 @@ export interface Plugin<R> {
   readonly extensionPoints: ReadonlyArray<ExtensionPoint.ExtensionPoint>
   /** Its subscriptions to other plugins' extension points. */
   readonly extensions: ReadonlyArray<Extension.Extension>
+  /** Its DCB write side: command handlers over the plugin's DCB log (`<Plugin>.DcbEventLog`). */
+  readonly stateChangeSlices: ReadonlyArray<StateChangeSlice.Any>
 }
 
 /**
@@ -73,6 +76,7 @@ export const make = <R = never>(options: {
   readonly tasks?: ReadonlyArray<Task<R>> | undefined
   readonly extensionPoints?: ReadonlyArray<ExtensionPoint.ExtensionPoint> | undefined
   readonly extensions?: ReadonlyArray<Extension.Extension> | undefined
+  readonly stateChangeSlices?: ReadonlyArray<StateChangeSlice.Any> | undefined
 }): Plugin<R> => ({
   [TypeId]: TypeId,
   name: options.name,
@@ -82,8 +86,18 @@ export const make = <R = never>(options: {
   readModels: options.readModels ?? [],
   tasks: options.tasks ?? [],
   extensionPoints: options.extensionPoints ?? [],
-  extensions: options.extensions ?? []
+  extensions: options.extensions ?? [],
+  stateChangeSlices: options.stateChangeSlices ?? []
 })
+
+/**
+ * The name of a plugin's DCB log, the source of its slices' events (the seed's
+ * `<pluginName>DcbEventLog`).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const dcbLog = (plugin: { readonly name: string }): string => `${plugin.name}.DcbEventLog`
 
 /**
  * The qualified name of a component: `Plugin.Component`.
@@ -104,12 +118,12 @@ const namePattern = /^[A-Za-z][A-Za-z0-9_]*$/
  */
 export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginDefinitionError> => {
   const problems: Array<string> = []
-  // Names are unique per namespace: aggregates and extension points both receive commands by
-  // name, so they share one; every other kind has its own.
+  // Names are unique per namespace: aggregates, extension points and state-change slices all
+  // receive commands by name, so they share one; every other kind has its own.
   const seen = new Map<string, string>()
   const declare = (kind: string, name: string) => {
     if (!namePattern.test(name)) problems.push(`${kind} name "${name}" must be an identifier (letters, digits, _)`)
-    const namespace = kind === "aggregate" || kind === "extension point" ? "component" : kind
+    const namespace = kind === "aggregate" || kind === "extension point" || kind === "state-change slice" ? "component" : kind
     const previous = seen.get(`${namespace}:${name}`)
     if (previous !== undefined) problems.push(`${kind} "${name}" has the same name as ${previous === kind ? "another" : `the ${previous}`}`)
     else seen.set(`${namespace}:${name}`, kind)
@@ -168,6 +182,7 @@ export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginD
       if (!known(target)) problems.push(`extension point "${name}" commands unknown aggregate "${target.name}"`)
     }
   }
+  for (const slice of plugin.stateChangeSlices) declare("state-change slice", slice.name)
   for (const extension of plugin.extensions) {
     declare("extension", extension.name)
     const delegate = extension.delegate

@@ -32,6 +32,7 @@ import * as Activity from "./internal/activity.ts"
 import { makeProcessor, PermanentFailure } from "./internal/commands.ts"
 import * as Consumers from "./internal/consumers.ts"
 import * as Extensions from "./internal/extensions.ts"
+import * as Slices from "./internal/slices.ts"
 import * as Registry from "./internal/registry.ts"
 import * as Tasks from "./internal/tasks.ts"
 import * as Message from "./Message.ts"
@@ -40,6 +41,7 @@ import * as Plugin from "./Plugin.ts"
 import * as Queries from "./QueryEngine.ts"
 import { type ListOptions, type Page, ReadModelStore, type RowWrite } from "./ReadModelStore.ts"
 import { Scheduler } from "./Scheduler.ts"
+import * as StateChangeSlice from "./StateChangeSlice.ts"
 
 /**
  * A command addressed by component name (`Product` or `Catalog.Product`) with an encoded payload.
@@ -219,6 +221,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     maxConflictRetries: options.maxConflictRetries ?? 10,
     cacheSize: options.cacheSize ?? 100_000,
     now,
+    sliceCommand: Slices.sliceCommand(store, queries),
     extensionPointCommand: (entry, message) =>
       Effect.mapError(Extensions.extensionPointCommand(linkDeps, entry, message), (error) =>
         error._tag === "HandlerFailure" && !error.retryable
@@ -281,19 +284,40 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   }
 
   /** Validates a request into the message to publish; nothing is published when it fails. */
+  const authorized = (message: Message.CommandMessage, command: unknown): Effect.Effect<Message.CommandMessage, Unauthorized> =>
+    authorization === Authorization.allowAll
+      ? Effect.succeed(message)
+      : Effect.as(authorization.authorize({ _tag: "Command", user: message.meta.user, component: message.component, id: message.id, command }), message)
+
+  /** A slice command is routed by its partition key; an id, when given, must be that key. */
+  const prepareSlice = (entry: Registry.SliceEntry, request: SendRequest): Effect.Effect<Message.CommandMessage, SendError> => {
+    const command = entry.codecs.decodeCommand(request.command)
+    if (Result.isFailure(command)) return Effect.fail(invalid(entry.qualified, request.id, command.failure))
+    const id = entry.slice.partitionOf(command.success)
+    if (id === undefined) {
+      return Effect.fail(new InvalidCommand({ component: entry.qualified, id: request.id, path: entry.slice.partition.join("/"), detail: "missing partition key" }))
+    }
+    if (request.id !== "" && request.id !== id) {
+      return Effect.fail(new InvalidCommand({ component: entry.qualified, id: request.id, path: "id", detail: `the command's partition key is "${id}"; leave the id empty or pass that` }))
+    }
+    const meta = Message.makeMeta(request.meta ?? {}, now())
+    return authorized({ component: entry.qualified, id, msgId: meta.msgId, meta, command: request.command }, command.success)
+  }
+
+  /** Validates a request into the message to publish; nothing is published when it fails. */
   const prepare = (request: SendRequest): Effect.Effect<Message.CommandMessage, SendError> => {
     const found = registry.aggregate(request.component)
-    if (Result.isFailure(found)) return Effect.fail(found.failure)
+    if (Result.isFailure(found)) {
+      const slice = registry.slice(request.component)
+      return Result.isSuccess(slice) ? prepareSlice(slice.success, request) : Effect.fail(found.failure)
+    }
     const entry = found.success
     const id = entry.codecs.decodeId(request.id)
     if (Result.isFailure(id)) return Effect.fail(invalid(entry.qualified, String(request.id), id.failure, "id"))
     const command = entry.codecs.decodeCommand(request.command)
     if (Result.isFailure(command)) return Effect.fail(invalid(entry.qualified, request.id, command.failure))
     const meta = Message.makeMeta(request.meta ?? {}, now())
-    const message: Message.CommandMessage = { component: entry.qualified, id: request.id, msgId: meta.msgId, meta, command: request.command }
-    return authorization === Authorization.allowAll
-      ? Effect.succeed(message)
-      : Effect.as(authorization.authorize({ _tag: "Command", user: meta.user, component: entry.qualified, id: request.id, command: command.success }), message)
+    return authorized({ component: entry.qualified, id: request.id, msgId: meta.msgId, meta, command: request.command }, command.success)
   }
 
   const settle = (outcome: Outcome.Outcome): Effect.Effect<typeof Outcome.Accepted.Type, CommandRejected | CommandFailed> => {
@@ -417,12 +441,39 @@ export const execute = <Command, Event, Rejection>(
   id: string,
   command: Command,
   meta?: Message.MetaInput
+): Effect.Effect<ReadonlyArray<Event>, Rejection | SendError | CommandFailed, Runtime> =>
+  submitTyped(aggregate.name, id, command, meta, Aggregate.codecs(aggregate))
+
+/**
+ * Sends a typed command to a state-change slice (routed by its partition key) and waits: its
+ * events, decoded, or its rejection. The slice's `mode` is for clients that answer at once
+ * (async: Pending); this accessor always waits for the outcome.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const executeSlice = <Command, Event, Rejection>(
+  slice: StateChangeSlice.StateChangeSlice<string, unknown, Command, Event, unknown, Rejection>,
+  command: Command,
+  meta?: Message.MetaInput
+): Effect.Effect<ReadonlyArray<Event>, Rejection | SendError | CommandFailed, Runtime> =>
+  submitTyped(slice.name, "", command, meta, StateChangeSlice.codecs(slice))
+
+const submitTyped = <Command, Event, Rejection>(
+  component: string,
+  id: string,
+  command: Command,
+  meta: Message.MetaInput | undefined,
+  codecs: {
+    readonly encodeCommand: (command: Command) => Result.Result<unknown, Schema.SchemaError>
+    readonly decodeEvent: (data: unknown) => Result.Result<Event, Schema.SchemaError>
+    readonly decodeRejection: (error: unknown) => Result.Result<Rejection, Schema.SchemaError>
+  }
 ): Effect.Effect<ReadonlyArray<Event>, Rejection | SendError | CommandFailed, Runtime> => {
-  const codecs = Aggregate.codecs(aggregate)
   const encoded = codecs.encodeCommand(command)
   if (Result.isFailure(encoded)) {
     const { detail, path } = describeSchemaError(encoded.failure)
-    return Effect.fail(new InvalidCommand({ component: aggregate.name, id, path, detail }))
+    return Effect.fail(new InvalidCommand({ component, id, path, detail }))
   }
   const settle = (outcome: Outcome.Outcome): Effect.Effect<ReadonlyArray<Event>, Rejection | CommandFailed> => {
     switch (outcome._tag) {
@@ -443,8 +494,7 @@ export const execute = <Command, Event, Rejection>(
         return Effect.fail(new CommandFailed({ component: outcome.component, id: outcome.id, msgId: outcome.msgId, reason: outcome.reason }))
     }
   }
-  return Effect.flatMap(Effect.service(Runtime), (runtime) =>
-    Effect.flatMap(runtime.submit({ component: aggregate.name, id, command: encoded.success, meta }), settle))
+  return Effect.flatMap(Effect.service(Runtime), (runtime) => Effect.flatMap(runtime.submit({ component, id, command: encoded.success, meta }), settle))
 }
 
 /**

@@ -213,6 +213,7 @@ export interface Codecs<Command, Event, ConsumedEvent, Rejection> {
   readonly decodeCommand: (input: unknown) => Result.Result<Command, Schema.SchemaError>
   readonly encodeCommand: (command: Command) => Result.Result<unknown, Schema.SchemaError>
   readonly encodeEvent: (event: Event) => Result.Result<unknown, Schema.SchemaError>
+  readonly decodeEvent: (data: unknown) => Result.Result<Event, Schema.SchemaError>
   readonly decodeConsumed: (data: unknown) => Result.Result<ConsumedEvent, Schema.SchemaError>
   readonly encodeRejection: (error: Rejection) => Result.Result<unknown, Schema.SchemaError>
   readonly decodeRejection: (error: unknown) => Result.Result<Rejection, Schema.SchemaError>
@@ -235,6 +236,7 @@ export const codecs = <Command, Event, ConsumedEvent, Rejection>(
       decodeCommand: Schema.decodeUnknownResult(slice.command),
       encodeCommand: Schema.encodeUnknownResult(slice.command),
       encodeEvent: Schema.encodeUnknownResult(slice.event),
+      decodeEvent: Schema.decodeUnknownResult(slice.event),
       decodeConsumed: Schema.decodeUnknownResult(slice.consumedEvent),
       encodeRejection: Schema.encodeUnknownResult(slice.rejection),
       decodeRejection: Schema.decodeUnknownResult(slice.rejection)

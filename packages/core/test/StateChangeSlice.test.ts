@@ -4,9 +4,9 @@
  * (the hybrid shop's open-order limit, which spans the order, the customer and every product).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { StateChangeSlice } from "@reventless/core"
+import { CommandTopic, DcbEventStore, EventStore, MemoryPlatform, Plugin, Runtime, StateChangeSlice } from "@reventless/core"
 import { SliceSpec } from "@reventless/testing"
-import { Result, Schema } from "effect"
+import { Effect, Layer, Result, Schema } from "effect"
 
 const OrderPlaced = Schema.TaggedStruct("OrderPlaced", { orderId: Schema.String, customerId: Schema.String, productIds: Schema.Array(Schema.String) })
 const OrderClosed = Schema.TaggedStruct("OrderClosed", { orderId: Schema.String, customerId: Schema.String })
@@ -133,4 +133,103 @@ describe("StateChangeSlice", () => {
     const state = StateChangeSlice.fold(PlaceOrderSlice, [{ data: { _tag: "Unrelated", orderId: "o1" } }, { data: synced[0] }])
     assert.deepStrictEqual([...state.available], ["p1"])
   })
+})
+
+// The same rules running: slices of one plugin over its DCB log, on the memory platform.
+const CloseOrder = Schema.TaggedStruct("CloseOrder", { orderId: Schema.String, customerId: Schema.String })
+const SyncProduct = Schema.TaggedStruct("SyncProduct", { productId: Schema.String, name: Schema.String })
+
+const CloseOrderSlice = StateChangeSlice.make({
+  name: "CloseOrder",
+  command: CloseOrder,
+  event: OrderClosed,
+  consumedEvent: Schema.Union([OrderPlaced, OrderClosed]),
+  rejection: Schema.Never,
+  partition: "orderId",
+  initialState: false,
+  evolve: (closed: boolean, event) => closed || event._tag === "OrderClosed",
+  decide: (closed, command) => Result.succeed(closed ? [] : [OrderClosed.make({ orderId: command.orderId, customerId: command.customerId })])
+})
+
+const SyncProductSlice = StateChangeSlice.make({
+  name: "SyncProduct",
+  command: SyncProduct,
+  event: ProductSynced,
+  consumedEvent: ProductSynced,
+  rejection: Schema.Never,
+  initialState: false,
+  evolve: () => true,
+  decide: (known, command) => Result.succeed(known ? [] : [ProductSynced.make({ productId: command.productId, name: command.name })])
+})
+
+/** PlaceOrder with a decision that yields between read and append, so two orders can interleave. */
+let decisions = 0
+const RacingPlaceOrder = StateChangeSlice.make({
+  ...PlaceOrderSlice,
+  name: "PlaceOrder",
+  partition: "orderId",
+  decide: (state, command) => {
+    decisions++
+    const decision = PlaceOrderSlice.decide(state, command)
+    return Effect.andThen(Effect.yieldNow, Result.isResult(decision) ? Effect.fromResult(decision) : decision)
+  }
+})
+
+const Shop = Plugin.make({ name: "Shop", heartbeatInterval: 60, aggregates: [], stateChangeSlices: [RacingPlaceOrder, CloseOrderSlice, SyncProductSlice] })
+const shop = Runtime.layer({ plugins: [Shop], concurrency: 4 }).pipe(Layer.provideMerge(MemoryPlatform.layer))
+
+/** Order ids whose partitions land on different command workers, so they really run at once. */
+const apart = (count: number) => {
+  const ids: Array<string> = []
+  const shards = new Set<number>()
+  for (let i = 0; ids.length < count; i++) {
+    const shard = CommandTopic.hashKey({ component: "Shop.PlaceOrder", id: `r${i}` }) % 4
+    if (!shards.has(shard)) {
+      shards.add(shard)
+      ids.push(`r${i}`)
+    }
+  }
+  return ids
+}
+
+describe("StateChangeSlice on the memory platform", () => {
+  it.live("two orders racing for a customer's last open slot: one is placed, the other decided again and rejected", () =>
+    Effect.gen(function*() {
+      const store = yield* EventStore.EventStore
+      yield* Runtime.executeSlice(SyncProductSlice, SyncProduct.make({ productId: "p1", name: "Tea" }))
+      yield* Runtime.executeSlice(SyncProductSlice, SyncProduct.make({ productId: "p2", name: "Pot" }))
+      yield* Runtime.executeSlice(RacingPlaceOrder, place("o1"))
+      yield* Runtime.executeSlice(RacingPlaceOrder, place("o2"))
+      decisions = 0
+      const [a, b] = apart(2)
+      const results = yield* Effect.all([a!, b!].map((id) => Effect.result(Runtime.executeSlice(RacingPlaceOrder, place(id)))), { concurrency: "unbounded" })
+      assert.deepStrictEqual(results.map((r) => r._tag).sort(), ["Failure", "Success"])
+      const rejected = results.find(Result.isFailure)!
+      assert.deepStrictEqual(rejected.failure, new OpenOrderLimitReached({ open: 3 }))
+      assert.isAbove(decisions, 2, "the loser saw a conflict and decided again")
+      const placedForC1 = yield* store.readTagged({ log: "Shop.DcbEventLog", query: [{ types: ["OrderPlaced"], tags: ["customerId:c1"] }], after: 0, limit: 100 })
+      assert.strictEqual(placedForC1.events.length, 3)
+
+      // Closing an order frees the slot; events carry their tags and the log's name.
+      yield* Runtime.executeSlice(CloseOrderSlice, CloseOrder.make({ orderId: "o1", customerId: "c1" }))
+      const [events] = yield* Effect.all([Runtime.executeSlice(RacingPlaceOrder, place("o9"))])
+      assert.deepStrictEqual(events, [OrderPlaced.make({ orderId: "o9", customerId: "c1", productIds: ["p1", "p2"] })])
+      const stored = (yield* store.readTagged({ log: "Shop.DcbEventLog", query: [{ tags: ["orderId:o9"] }], after: 0, limit: 10 })).events
+      assert.deepStrictEqual(stored.map((event) => [event.source, event.type, event.tags]), [["Shop.DcbEventLog", "OrderPlaced", ["orderId:o9", "customerId:c1", "productId:p1", "productId:p2"]]])
+    }).pipe(Effect.provide(shop)))
+
+  it.effect("a slice command is routed by its partition key, processed once per msgId, and bad input is refused", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const first = yield* runtime.execute({ component: "SyncProduct", id: "", command: { _tag: "SyncProduct", productId: "p7", name: "Mug" }, meta: { msgId: "m1" } })
+      const again = yield* runtime.execute({ component: "Shop.SyncProduct", id: "p7", command: { _tag: "SyncProduct", productId: "p7", name: "Mug" }, meta: { msgId: "m1" } })
+      assert.deepStrictEqual(again, first)
+      assert.strictEqual(first.id, "p7")
+      const wrongId = yield* Effect.flip(runtime.execute({ component: "SyncProduct", id: "p8", command: { _tag: "SyncProduct", productId: "p7", name: "Mug" } }))
+      assert.deepStrictEqual([wrongId._tag, wrongId._tag === "InvalidCommand" ? wrongId.path : ""], ["InvalidCommand", "id"])
+      const invalid = yield* Effect.flip(runtime.execute({ component: "SyncProduct", id: "", command: { _tag: "SyncProduct", productId: 7 } }))
+      assert.strictEqual(invalid._tag, "InvalidCommand")
+      const store = yield* EventStore.EventStore
+      assert.strictEqual((yield* store.readTagged({ log: "Shop.DcbEventLog", query: DcbEventStore.all, after: 0, limit: 10 })).events.length, 1)
+    }).pipe(Effect.provide(shop)))
 })

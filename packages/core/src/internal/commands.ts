@@ -15,7 +15,7 @@ import type { DcbConflict } from "../DcbQuery.ts"
 import type { AppendRequest, CommitRequest, EventStore, VersionConflict } from "../EventStore.ts"
 import type { CommandMessage } from "../Message.ts"
 import type { QueryEngine } from "../QueryEngine.ts"
-import type { AggregateEntry, ExtensionPointEntry, Registry } from "./registry.ts"
+import type { AggregateEntry, ExtensionPointEntry, Registry, SliceEntry } from "./registry.ts"
 
 /** A failure that retrying cannot fix: the command is parked at once. */
 export class PermanentFailure extends Schema.TaggedError<PermanentFailure>()("PermanentFailure", {
@@ -48,6 +48,8 @@ export interface ProcessorOptions {
   readonly maxConflictRetries: number
   readonly cacheSize: number
   readonly now: () => string
+  /** Handles a command of a state-change slice (internal/slices.ts); a DcbConflict is retried here. */
+  readonly sliceCommand: (entry: SliceEntry, message: CommandMessage) => Effect.Effect<void, DcbConflict | PermanentFailure | InfrastructureError>
   /** Handles a command addressed to an extension point (internal/extensions.ts). */
   readonly extensionPointCommand: (
     entry: ExtensionPointEntry,
@@ -221,6 +223,16 @@ export const makeProcessor = (options: ProcessorOptions) => {
     Effect.suspend(() => {
       const entry = registry.aggregates.get(message.component)
       if (entry === undefined) {
+        const slice = registry.slices.get(message.component)
+        if (slice !== undefined) {
+          return safely(
+            message,
+            Effect.retry(Effect.suspend(() => options.sliceCommand(slice, message)), {
+              while: (error) => error._tag === "DcbConflict",
+              times: options.maxConflictRetries
+            })
+          )
+        }
         const extensionPoint = registry.extensionPoints.get(message.component)
         if (extensionPoint === undefined) return park(message, `unknown component "${message.component}"`, 1)
         return safely(message, options.extensionPointCommand(extensionPoint, message))

@@ -10,12 +10,22 @@ import type * as Event from "../Event.ts"
 import type * as ExtensionPoint from "../ExtensionPoint.ts"
 import * as Plugin from "../Plugin.ts"
 import type * as ReadModel from "../ReadModel.ts"
+import * as StateChangeSlice from "../StateChangeSlice.ts"
 
 export interface AggregateEntry {
   readonly plugin: Plugin.Plugin<unknown>
   readonly qualified: string
   readonly aggregate: Aggregate.Any
   readonly codecs: Aggregate.Codecs<unknown, unknown, unknown, unknown>
+}
+
+/** A state-change slice of a running plugin, with the DCB log it writes to. */
+export interface SliceEntry {
+  readonly plugin: Plugin.Plugin<unknown>
+  readonly qualified: string
+  readonly log: string
+  readonly slice: StateChangeSlice.Any
+  readonly codecs: StateChangeSlice.Codecs<unknown, unknown, unknown, unknown>
 }
 
 /** An extension-point contract with its codecs compiled once. */
@@ -44,6 +54,9 @@ export interface Registry {
   readonly plugins: ReadonlyArray<Plugin.Plugin<unknown>>
   readonly aggregates: ReadonlyMap<string, AggregateEntry>
   readonly readModels: ReadonlyMap<string, ReadModelEntry>
+  /** State-change slices by qualified name. */
+  readonly slices: ReadonlyMap<string, SliceEntry>
+  readonly slice: (name: string) => Result.Result<SliceEntry, UnknownComponent>
   /** Extension points owned by the running plugins, by name (`Catalog.Products`). */
   readonly extensionPoints: ReadonlyMap<string, ExtensionPointEntry>
   /** Every contract the running plugins own or subscribe to, by name. */
@@ -99,6 +112,7 @@ export const make = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>): Registry =
   const aggregates = new Map<string, AggregateEntry>()
   const readModels = new Map<string, ReadModelEntry>()
   const extensionPoints = new Map<string, ExtensionPointEntry>()
+  const slices = new Map<string, SliceEntry>()
   const contracts = new Map<string, ContractEntry>()
   const contract = (spec: ExtensionPoint.AnySpec) => {
     let entry = contracts.get(spec.name)
@@ -118,6 +132,10 @@ export const make = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>): Registry =
       extensionPoints.set(extensionPoint.spec.name, { plugin, extensionPoint, contract: contract(extensionPoint.spec) })
     }
     for (const extension of plugin.extensions) contract(extension.extensionPoint)
+    for (const slice of plugin.stateChangeSlices) {
+      const qualified = Plugin.qualify(plugin, slice)
+      slices.set(qualified, { plugin, qualified, log: Plugin.dcbLog(plugin), slice, codecs: StateChangeSlice.codecs(slice) })
+    }
   }
   return {
     plugins,
@@ -125,6 +143,8 @@ export const make = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>): Registry =
     readModels,
     extensionPoints,
     contracts,
+    slices,
+    slice: lookup("state-change slice", slices, shortNames(slices)),
     aggregate: lookup("aggregate", aggregates, shortNames(aggregates)),
     readModel: lookup("read model", readModels, shortNames(readModels)),
     encodeCommand: (plugin, target, command) => {
