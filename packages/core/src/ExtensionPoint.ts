@@ -13,6 +13,7 @@
  */
 import { type Effect, Predicate, Schema } from "effect"
 import type * as Aggregate from "./Aggregate.ts"
+import type * as DcbEventLog from "./DcbEventLog.ts"
 import type { InfrastructureError } from "./Errors.ts"
 import type * as EventMapping from "./EventMapping.ts"
 import type { Meta } from "./Message.ts"
@@ -155,8 +156,8 @@ export interface MapInput<A> {
  */
 export interface ExtensionPoint {
   readonly spec: AnySpec
-  /** The internal aggregate whose events `mapOutgoingEvent` translates. */
-  readonly delegate: Aggregate.Any
+  /** The internal aggregate, or the plugin's DCB log, whose events `mapOutgoingEvent` translates. */
+  readonly delegate: Aggregate.Any | DcbEventLog.Source<unknown>
   /** The aggregates its actions may command; the plugin checks that they exist. */
   readonly targets: ReadonlyArray<Aggregate.Any>
   mapOutgoingEvent(
@@ -176,7 +177,7 @@ export interface ExtensionPoint {
  */
 export const make = <Command, Event, Directive, DelegateEvent, E = never>(options: {
   readonly spec: Spec<string, Command, Event, Directive>
-  readonly delegate: Aggregate.Aggregate<string, unknown, unknown, DelegateEvent, unknown>
+  readonly delegate: Aggregate.Aggregate<string, unknown, unknown, DelegateEvent, unknown> | DcbEventLog.Source<DelegateEvent>
   readonly targets?: ReadonlyArray<Aggregate.Any> | undefined
   readonly mapOutgoingEvent?:
     | ((
@@ -189,7 +190,7 @@ export const make = <Command, Event, Directive, DelegateEvent, E = never>(option
   readonly handleDirective?: ((directive: Directive, scheduler: DirectiveScheduler) => Effect.Effect<void, E, QueryEngine>) | undefined
 }): ExtensionPoint => ({
   spec: options.spec as AnySpec,
-  delegate: options.delegate as Aggregate.Any,
+  delegate: options.delegate as Aggregate.Any | DcbEventLog.Source<unknown>,
   targets: options.targets ?? [],
   mapOutgoingEvent: (options.mapOutgoingEvent ?? (() => [])) as ExtensionPoint["mapOutgoingEvent"],
   mapIncomingCommand: (options.mapIncomingCommand ?? (() => [])) as ExtensionPoint["mapIncomingCommand"],

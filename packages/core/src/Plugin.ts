@@ -8,6 +8,7 @@
  */
 import { Predicate, Result, Schema } from "effect"
 import type * as Aggregate from "./Aggregate.ts"
+import * as DcbEventLog from "./DcbEventLog.ts"
 import type { EventMapping } from "./EventMapping.ts"
 import type * as Extension from "./Extension.ts"
 import type * as ExtensionPoint from "./ExtensionPoint.ts"
@@ -133,8 +134,11 @@ export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginD
 
   const aggregates = new Set(plugin.aggregates)
   for (const aggregate of plugin.aggregates) declare("aggregate", aggregate.name)
-  const known = (aggregate: Aggregate.Any) =>
-    aggregates.has(aggregate) || plugin.aggregates.some((a) => a.name === aggregate.name)
+  // The DCB log is a known source when the plugin has slices writing to it.
+  const known = (source: Aggregate.Any | DcbEventLog.Source<unknown>) =>
+    DcbEventLog.isSource(source)
+      ? plugin.stateChangeSlices.length > 0
+      : aggregates.has(source) || plugin.aggregates.some((a) => a.name === source.name)
 
   for (const mapping of plugin.eventMappings) {
     declare("event mapping", mapping.name)

@@ -10,6 +10,7 @@
  */
 import { Predicate, type Schema } from "effect"
 import type * as Aggregate from "./Aggregate.ts"
+import type * as DcbEventLog from "./DcbEventLog.ts"
 import type { Position } from "./Event.ts"
 import type { Meta } from "./Message.ts"
 
@@ -59,7 +60,8 @@ export interface ProjectionInput<Event> {
  * @category models
  */
 export interface Projection<Row> {
-  readonly source: Aggregate.Any
+  /** An aggregate of the plugin, or the plugin's DCB log (`DcbEventLog.source`). */
+  readonly source: Aggregate.Any | DcbEventLog.Source<unknown>
   project(input: ProjectionInput<unknown>): Action<Row> | ReadonlyArray<Action<Row>>
 }
 
@@ -128,16 +130,17 @@ export const makeStream = <const Name extends string, Row>(options: Options<Name
 })
 
 /**
- * The projection of one source aggregate's events into rows.
+ * The projection of one source's events into rows: an aggregate's, or the events of the plugin's
+ * DCB log that decode with the source's schema.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const projection = <Event, Row>(
-  source: Aggregate.Aggregate<string, unknown, unknown, Event, unknown>,
+  source: Aggregate.Aggregate<string, unknown, unknown, Event, unknown> | DcbEventLog.Source<Event>,
   project: (input: ProjectionInput<Event>) => Action<Row> | ReadonlyArray<Action<Row>>
 ): Projection<Row> => ({
-  source: source as Aggregate.Any,
+  source: source as Aggregate.Any | DcbEventLog.Source<unknown>,
   project: project as (input: ProjectionInput<unknown>) => Action<Row> | ReadonlyArray<Action<Row>>
 })
 

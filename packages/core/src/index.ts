@@ -30,6 +30,11 @@ export * as CommandTopic from "./CommandTopic.ts"
 /**
  * @since 0.1.0
  */
+export * as DcbEventLog from "./DcbEventLog.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as DcbEventStore from "./DcbEventStore.ts"
 
 /**
@@ -131,6 +136,11 @@ export * as SideEffect from "./SideEffect.ts"
  * @since 0.1.0
  */
 export * as StateChangeSlice from "./StateChangeSlice.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as StateViewSlice from "./StateViewSlice.ts"
 
 /**
  * @since 0.1.0

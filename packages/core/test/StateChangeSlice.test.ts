@@ -4,9 +4,21 @@
  * (the hybrid shop's open-order limit, which spans the order, the customer and every product).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { CommandTopic, DcbEventStore, EventStore, MemoryPlatform, Plugin, Runtime, StateChangeSlice } from "@reventless/core"
+import {
+  CommandTopic,
+  DcbEventLog,
+  DcbEventStore,
+  EventStore,
+  ExtensionPoint,
+  MemoryPlatform,
+  Plugin,
+  ReadModel,
+  Runtime,
+  StateChangeSlice,
+  StateViewSlice
+} from "@reventless/core"
 import { SliceSpec } from "@reventless/testing"
-import { Effect, Layer, Result, Schema } from "effect"
+import { Effect, Layer, Option, Result, Schema } from "effect"
 
 const OrderPlaced = Schema.TaggedStruct("OrderPlaced", { orderId: Schema.String, customerId: Schema.String, productIds: Schema.Array(Schema.String) })
 const OrderClosed = Schema.TaggedStruct("OrderClosed", { orderId: Schema.String, customerId: Schema.String })
@@ -175,7 +187,33 @@ const RacingPlaceOrder = StateChangeSlice.make({
   }
 })
 
-const Shop = Plugin.make({ name: "Shop", heartbeatInterval: 60, aggregates: [], stateChangeSlices: [RacingPlaceOrder, CloseOrderSlice, SyncProductSlice] })
+/** A state-view slice: open orders per customer, from the DCB log. */
+const OpenOrders = StateViewSlice.make({
+  name: "OpenOrders",
+  row: Schema.Struct({ open: Schema.Array(Schema.String) }),
+  consumedEvent: Schema.Union([OrderPlaced, OrderClosed]),
+  project: ({ event }) =>
+    ReadModel.updateWithDefault(event.customerId, { open: [] as ReadonlyArray<string> }, (row) => ({
+      open: event._tag === "OrderPlaced" ? [...row.open, event.orderId] : row.open.filter((id) => id !== event.orderId)
+    }))
+})
+
+/** The public contract fed from the DCB log (the seed's `<Plugin>DcbEventLog` delegate). */
+const OrdersContract = ExtensionPoint.spec({ name: "Shop.Orders", event: Schema.TaggedStruct("OrderOpened", { orderId: Schema.String }) })
+const OrdersExtensionPoint = ExtensionPoint.make({
+  spec: OrdersContract,
+  delegate: DcbEventLog.source(OrderPlaced),
+  mapOutgoingEvent: ({ value }) => [ExtensionPoint.publishEvent(value.orderId, { _tag: "OrderOpened", orderId: value.orderId } as const)]
+})
+
+const Shop = Plugin.make({
+  name: "Shop",
+  heartbeatInterval: 60,
+  aggregates: [],
+  stateChangeSlices: [RacingPlaceOrder, CloseOrderSlice, SyncProductSlice],
+  readModels: [OpenOrders],
+  extensionPoints: [OrdersExtensionPoint]
+})
 const shop = Runtime.layer({ plugins: [Shop], concurrency: 4 }).pipe(Layer.provideMerge(MemoryPlatform.layer))
 
 /** Order ids whose partitions land on different command workers, so they really run at once. */
@@ -215,6 +253,13 @@ describe("StateChangeSlice on the memory platform", () => {
       const [events] = yield* Effect.all([Runtime.executeSlice(RacingPlaceOrder, place("o9"))])
       assert.deepStrictEqual(events, [OrderPlaced.make({ orderId: "o9", customerId: "c1", productIds: ["p1", "p2"] })])
       const stored = (yield* store.readTagged({ log: "Shop.DcbEventLog", query: [{ tags: ["orderId:o9"] }], after: 0, limit: 10 })).events
+      // The view and the extension point read the same log, in its order.
+      const runtime = yield* Runtime.Runtime
+      yield* runtime.awaitIdle
+      const open = yield* runtime.query("OpenOrders", "c1")
+      assert.deepStrictEqual(open, Option.some({ open: ["o2", results.find(Result.isSuccess) === results[0] ? a! : b!, "o9"] }))
+      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+      assert.deepStrictEqual((yield* store.readStream("Shop.Orders", "o9")).map((event) => event.data), [{ _tag: "OrderOpened", orderId: "o9" }])
       assert.deepStrictEqual(stored.map((event) => [event.source, event.type, event.tags]), [["Shop.DcbEventLog", "OrderPlaced", ["orderId:o9", "customerId:c1", "productId:p1", "productId:p2"]]])
     }).pipe(Effect.provide(shop)))
 

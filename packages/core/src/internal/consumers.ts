@@ -6,6 +6,9 @@
  * variant the consumer's schema does not know is skipped and counted.
  */
 import { Cause, type Context, Effect, Option, PubSub, Result, Schedule, Schema } from "effect"
+import type * as Aggregate from "../Aggregate.ts"
+import * as DcbEventLog from "../DcbEventLog.ts"
+import * as StateChangeSlice from "../StateChangeSlice.ts"
 import { DeadLetters } from "../DeadLetters.ts"
 import { describeSchemaError, InfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
@@ -65,11 +68,32 @@ export interface ConsumerDeps {
   readonly now: () => string
 }
 
-export const decodeFor = (registry: Registry, entry: AggregateEntry, event: Event.Envelope): Effect.Effect<unknown, HandlerFailure> => {
-  const decoded = registry.decodeEvent(entry, event)
-  if (Result.isSuccess(decoded)) return Effect.succeed(decoded.success)
-  const { detail, path } = describeSchemaError(decoded.failure)
+const decoded = (event: Event.Envelope, result: Result.Result<unknown, Schema.SchemaError>): Effect.Effect<unknown, HandlerFailure> => {
+  if (Result.isSuccess(result)) return Effect.succeed(result.success)
+  const { detail, path } = describeSchemaError(result.failure)
   return Effect.fail(path === "(root)" ? unknownVariant : new HandlerFailure({ reason: `event ${event.id} at ${path}: ${detail}`, retryable: false }))
+}
+
+export const decodeFor = (registry: Registry, entry: AggregateEntry, event: Event.Envelope): Effect.Effect<unknown, HandlerFailure> =>
+  decoded(event, registry.decodeEvent(entry, event))
+
+/**
+ * How a consumer decodes the events of one of its sources: an aggregate's schema (with its
+ * upcaster), or the consumer's own schema for the DCB log.
+ */
+export const decoderFor = (
+  registry: Registry,
+  source: Aggregate.Any | DcbEventLog.Source<unknown>,
+  qualified: string
+): (event: Event.Envelope) => Effect.Effect<unknown, HandlerFailure> => {
+  if (DcbEventLog.isSource(source)) {
+    // A log holds every slice's events: a type the consumer does not declare is not for it.
+    const types = StateChangeSlice.fieldsByType(source.event)
+    const decode = Schema.decodeUnknownResult(source.event)
+    return (event) => types.has(event.type) ? decoded(event, decode(event.data)) : Effect.fail(unknownVariant)
+  }
+  const entry = entryOf(registry, qualified)
+  return (event) => decodeFor(registry, entry, event)
 }
 
 export const entryOf = (registry: Registry, qualified: string): AggregateEntry => registry.aggregates.get(qualified)!
@@ -167,7 +191,10 @@ export const projectionHandler = (
   changes: PubSub.PubSub<RowWrite> | undefined
 ): Handler => {
   const name = `projection:${readModel.name}`
-  const bySource = new Map(readModel.projections.map((projection) => [qualifiedSource(projection), projection]))
+  const bySource = new Map(readModel.projections.map((projection) => {
+    const qualified = qualifiedSource(projection)
+    return [qualified, { projection, decode: decoderFor(deps.registry, projection.source, qualified) }] as const
+  }))
   const decodeRow = Schema.decodeUnknownResult(readModel.row)
   const encodeRow = Schema.encodeUnknownResult(readModel.row)
   let overlay = new Map<string, { readonly row: unknown; readonly encoded: unknown } | undefined>()
@@ -188,11 +215,11 @@ export const projectionHandler = (
 
   const handle = (event: Event.Envelope) =>
     Effect.gen(function*() {
-      const projection = bySource.get(event.source)
-      if (projection === undefined) return
-      const decoded = yield* decodeFor(deps.registry, entryOf(deps.registry, event.source), event)
+      const source = bySource.get(event.source)
+      if (source === undefined) return
+      const value = yield* source.decode(event)
       const actions = yield* guard(`projection of ${readModel.name}`, () =>
-        projection.project({ event: decoded, id: event.streamId, meta: event.meta, position: event.position }))
+        source.projection.project({ event: value, id: event.streamId, meta: event.meta, position: event.position }))
       const touched = new Map<string, unknown>()
       for (const action of (Array.isArray(actions) ? actions : [actions]) as ReadonlyArray<ReadModel.Action<unknown>>) {
         if (action._tag === "Ignore") continue

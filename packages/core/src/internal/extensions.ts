@@ -18,7 +18,18 @@ import * as Message from "../Message.ts"
 import type * as Plugin from "../Plugin.ts"
 import type { QueryEngine } from "../QueryEngine.ts"
 import type { Scheduler } from "../Scheduler.ts"
-import { checkpointed, type ConsumerDeps, decodeFor, entryOf, guard, type Handler, HandlerFailure, infrastructure, unknownVariant } from "./consumers.ts"
+import {
+  checkpointed,
+  type ConsumerDeps,
+  decodeFor,
+  decoderFor,
+  entryOf,
+  guard,
+  type Handler,
+  HandlerFailure,
+  infrastructure,
+  unknownVariant
+} from "./consumers.ts"
 import { derive, type Origin } from "./derived.ts"
 import type { ContractEntry, ExtensionPointEntry } from "./registry.ts"
 
@@ -296,11 +307,12 @@ export const extensionPointHandler = (deps: LinkDeps, entry: ExtensionPointEntry
   const extensionPoint = entry.extensionPoint
   const name = `extensionPoint:${extensionPoint.spec.name}`
   const source = `${entry.plugin.name}.${extensionPoint.delegate.name}`
+  const decode = decoderFor(deps.consumers.registry, extensionPoint.delegate, source)
   return {
     ...checkpointed(deps.consumers, name, source),
     handle: (event: Event.Envelope) =>
       Effect.gen(function*() {
-        const decoded = yield* decodeFor(deps.consumers.registry, entryOf(deps.consumers.registry, source), event)
+        const decoded = yield* decode(event)
         const mapped = yield* guard(`extension point ${extensionPoint.spec.name}`, () =>
           extensionPoint.mapOutgoingEvent({ id: event.streamId, meta: event.meta, value: decoded }))
         const actions = yield* actionsOf(deps, `extension point ${extensionPoint.spec.name}`, mapped)
