@@ -9,11 +9,11 @@
 import { Predicate, Result, Schema } from "effect"
 import type * as Aggregate from "./Aggregate.ts"
 import * as DcbEventLog from "./DcbEventLog.ts"
+import * as StateChangeSlice from "./StateChangeSlice.ts"
 import type { EventMapping } from "./EventMapping.ts"
 import type * as Extension from "./Extension.ts"
 import type * as ExtensionPoint from "./ExtensionPoint.ts"
 import type * as ReadModel from "./ReadModel.ts"
-import type * as StateChangeSlice from "./StateChangeSlice.ts"
 import type { Task } from "./Task.ts"
 
 /**
@@ -112,6 +112,47 @@ export const qualify = (plugin: { readonly name: string }, component: { readonly
 const namePattern = /^[A-Za-z][A-Za-z0-9_]*$/
 
 /**
+ * The DCB log's events across the plugin: a type produced by several slices has one payload, and
+ * every consumed type (by a slice, a state view or an extension point) has a producer whose
+ * fields include the consumed ones.
+ */
+const checkDcbEvents = <R>(plugin: Plugin<R>): Array<string> => {
+  const problems: Array<string> = []
+  const produced = new Map<string, { readonly by: string; readonly fields: ReadonlyArray<string> }>()
+  for (const slice of plugin.stateChangeSlices) {
+    for (const [type, fields] of StateChangeSlice.fieldsByType(slice.event)) {
+      const other = produced.get(type)
+      if (other === undefined) produced.set(type, { by: slice.name, fields })
+      else if ([...other.fields].sort().join() !== [...fields].sort().join()) {
+        problems.push(`event "${type}" is produced by ${other.by} and ${slice.name} with different fields`)
+      }
+    }
+  }
+  const consumers: Array<readonly [string, { readonly ast: unknown }]> = [
+    ...plugin.stateChangeSlices.map((slice) => [`state-change slice "${slice.name}"`, slice.consumedEvent] as const),
+    ...plugin.readModels.flatMap((readModel) =>
+      readModel.projections.flatMap((projection) =>
+        DcbEventLog.isSource(projection.source) ? [[`read model "${readModel.name}"`, projection.source.event] as const] : []
+      )
+    ),
+    ...plugin.extensionPoints.flatMap((extensionPoint) =>
+      DcbEventLog.isSource(extensionPoint.delegate) ? [[`extension point "${extensionPoint.spec.name}"`, extensionPoint.delegate.event] as const] : []
+    )
+  ]
+  for (const [consumer, schema] of consumers) {
+    for (const [type, fields] of StateChangeSlice.fieldsByType(schema)) {
+      const producer = produced.get(type)
+      if (producer === undefined) problems.push(`${consumer} consumes "${type}", which no state-change slice produces`)
+      else {
+        const missing = fields.filter((field) => !producer.fields.includes(field))
+        if (missing.length > 0) problems.push(`${consumer} consumes "${type}" fields ${missing.join(", ")} that ${producer.by} does not produce`)
+      }
+    }
+  }
+  return problems
+}
+
+/**
  * Checks the plugin graph and lists every problem at once.
  *
  * @since 0.1.0
@@ -187,6 +228,7 @@ export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginD
     }
   }
   for (const slice of plugin.stateChangeSlices) declare("state-change slice", slice.name)
+  problems.push(...checkDcbEvents(plugin))
   for (const extension of plugin.extensions) {
     declare("extension", extension.name)
     const delegate = extension.delegate

@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
   Aggregate,
-  DeadLetters,
+  DcbEventStore,
   EventStore,
   Extension,
   ExtensionPoint,
@@ -207,7 +207,13 @@ const makePlugins = () => {
       ]
   })
   const Warehouse = Plugin.make({ name: "Warehouse", heartbeatInterval: 60, aggregates: [Stock], extensionPoints: [StockExtensionPoint] })
-  const Shopfront = Plugin.make({ name: "Shopfront", heartbeatInterval: 60, aggregates: [Shelf], extensions: [ShelfExtension, HoldExtension] })
+  const Shopfront = Plugin.make({
+    name: "Shopfront",
+    heartbeatInterval: 60,
+    aggregates: [Shelf],
+    stateChangeSlices: [HoldSlice],
+    extensions: [ShelfExtension, HoldExtension]
+  })
   return { Warehouse, Shopfront, warehouseAudit, shopfrontAudit }
 }
 
@@ -324,20 +330,21 @@ describe("extension points and extensions", () => {
     }).pipe(Effect.provide(layer))
   })
 
-  it.effect("state-change slice commands are routed by their partition tag", () => {
+  it.effect("state-change slice commands are routed by their partition key and decided by the slice", () => {
     const { layer } = shop()
     return Effect.gen(function*() {
       const runtime = yield* Runtime.Runtime
+      const store = yield* EventStore.EventStore
       yield* Runtime.execute(Stock, "slices", Receive.make({ qty: 1 }))
       yield* runtime.awaitIdle
-      // No slice runs here yet (that is the DCB platform's), so the commands are parked, addressed.
-      const letters = (yield* runtime.deadLetters.list).filter((letter): letter is typeof DeadLetters.CommandLetter.Type => letter._tag === "Command")
-      assert.deepStrictEqual(letters.map((letter) => [letter.message.component, letter.message.id]).sort(), [
-        ["Shopfront.HoldSlice", "h1"],
-        ["Shopfront.HoldSlice", "h2"],
-        ["Shopfront.HoldSlice", "h3"],
-        ["Shopfront.HoldSlice", "h4"]
+      const held = yield* store.readTagged({ log: "Shopfront.DcbEventLog", query: DcbEventStore.all, after: 0, limit: 10 })
+      assert.deepStrictEqual(held.events.map((event) => [event.streamId, event.tags]).sort(), [
+        ["h1", ["orderId:h1"]],
+        ["h2", ["orderId:h2"]],
+        ["h3", ["orderId:h3"]],
+        ["h4", ["orderId:h4"]]
       ])
+      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
     }).pipe(Effect.provide(layer))
   })
 

@@ -187,6 +187,18 @@ const RacingPlaceOrder = StateChangeSlice.make({
   }
 })
 
+const WithdrawProduct = Schema.TaggedStruct("WithdrawProduct", { productId: Schema.String })
+const WithdrawProductSlice = StateChangeSlice.make({
+  name: "WithdrawProduct",
+  command: WithdrawProduct,
+  event: ProductWithdrawn,
+  consumedEvent: ProductWithdrawn,
+  rejection: Schema.Never,
+  initialState: false,
+  evolve: () => true,
+  decide: (withdrawn, command) => Result.succeed(withdrawn ? [] : [ProductWithdrawn.make({ productId: command.productId })])
+})
+
 /** A state-view slice: open orders per customer, from the DCB log. */
 const OpenOrders = StateViewSlice.make({
   name: "OpenOrders",
@@ -210,7 +222,7 @@ const Shop = Plugin.make({
   name: "Shop",
   heartbeatInterval: 60,
   aggregates: [],
-  stateChangeSlices: [RacingPlaceOrder, CloseOrderSlice, SyncProductSlice],
+  stateChangeSlices: [RacingPlaceOrder, CloseOrderSlice, SyncProductSlice, WithdrawProductSlice],
   readModels: [OpenOrders],
   extensionPoints: [OrdersExtensionPoint]
 })
@@ -229,6 +241,30 @@ const apart = (count: number) => {
   }
   return ids
 }
+
+describe("the plugin's DCB events", () => {
+  it("a produced type has one payload; every consumed type has a producer with the consumed fields", () => {
+    const OtherPlaced = Schema.TaggedStruct("OrderPlaced", { orderId: Schema.String })
+    const Narrow = StateChangeSlice.make({
+      name: "Narrow", command: CloseOrder, event: OtherPlaced, consumedEvent: Schema.Union([OrderClosed, ProductWithdrawn]), rejection: Schema.Never,
+      initialState: 0, evolve: (n: number) => n, decide: () => Result.succeed([]), partition: "orderId"
+    })
+    const Wide = StateViewSlice.make({
+      name: "Wide",
+      row: Schema.Int,
+      consumedEvent: Schema.TaggedStruct("OrderClosed", { orderId: Schema.String, reason: Schema.String }),
+      project: () => ReadModel.ignore
+    })
+    const result = Plugin.validate(Plugin.make({ name: "Bad", heartbeatInterval: 5, aggregates: [], stateChangeSlices: [PlaceOrderSlice, CloseOrderSlice, Narrow], readModels: [Wide] }))
+    assert.deepStrictEqual(Result.isFailure(result) ? result.failure.problems : [], [
+      "event \"OrderPlaced\" is produced by PlaceOrder and Narrow with different fields",
+      "state-change slice \"PlaceOrder\" consumes \"ProductSynced\", which no state-change slice produces",
+      "state-change slice \"PlaceOrder\" consumes \"ProductWithdrawn\", which no state-change slice produces",
+      "state-change slice \"Narrow\" consumes \"ProductWithdrawn\", which no state-change slice produces",
+      "read model \"Wide\" consumes \"OrderClosed\" fields reason that CloseOrder does not produce"
+    ])
+  })
+})
 
 describe("StateChangeSlice on the memory platform", () => {
   it.live("two orders racing for a customer's last open slot: one is placed, the other decided again and rejected", () =>
