@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Aggregate, BlobStore, Errors, EventStore, Runtime } from "@reventless/core"
+import { Aggregate, BlobStore, Errors, EventStore, Runtime, StateChangeSlice } from "@reventless/core"
 import { Effect, Option, Result, Schema } from "effect"
 import * as CliError from "effect/cli/CliError"
 import { readFile } from "node:fs/promises"
@@ -18,7 +18,8 @@ import { dirname, resolve } from "node:path"
  */
 export const Send = Schema.Struct({
   send: Schema.NonEmptyString,
-  id: Schema.NonEmptyString,
+  /** The instance of an aggregate; a state-change slice routes by its command and needs none. */
+  id: Schema.optionalKey(Schema.NonEmptyString),
   command: Schema.Unknown,
   msgId: Schema.optionalKey(Schema.NonEmptyString),
   user: Schema.optionalKey(Schema.NonEmptyString)
@@ -187,7 +188,14 @@ export const runStep = (
               : { line, ok: false, duplicate: true, msgId, rejected: previous.value.error }
           }
         }
-        return yield* runtime.execute({ component: send, id, command, meta: { msgId, user } }).pipe(
+        if (slicesOf(runtime.plugins)(send)?.mode === "async") {
+          // An async slice answers at once; its outcome comes later, through its events and views.
+          return yield* runtime.send({ component: send, id: id ?? "", command, meta: { msgId, user } }).pipe(
+            Effect.map((pending): Output => ({ line, ok: true, pending })),
+            Effect.catch((error) => Effect.succeed(failure(line, error)))
+          )
+        }
+        return yield* runtime.execute({ component: send, id: id ?? "", command, meta: { msgId, user } }).pipe(
           Effect.map((accepted): Output => ({ line, ok: true, msgId: accepted.msgId, events: eventsOf(accepted.events) })),
           Effect.catch((error): Effect.Effect<Output> =>
             Effect.succeed(error._tag === "CommandRejected" ? { line, ok: false, rejected: error.error, msgId: error.msgId } : failure(line, error)))
@@ -244,6 +252,10 @@ const byName = <A extends { readonly name: string }>(pairs: ReadonlyArray<readon
   return (name: string): A | undefined => names.get(name) ?? undefined
 }
 
+/** The plugins' state-change slices by name. */
+const slicesOf = (plugins: Runtime.Runtime["Service"]["plugins"]) =>
+  byName(plugins.flatMap((plugin) => plugin.stateChangeSlices.map((slice) => [plugin.name, slice] as const)))
+
 /**
  * Checks what a line refers to against the app's plugins: components, read models and tasks
  * exist, and commands decode. Run before any line, so a bad file writes nothing.
@@ -254,13 +266,18 @@ const byName = <A extends { readonly name: string }>(pairs: ReadonlyArray<readon
 export const check = (steps: ReadonlyArray<Step>, plugins: Runtime.Runtime["Service"]["plugins"], file: string): Result.Result<void, ScenarioError> => {
   const aggregate = byName(plugins.flatMap((plugin) => plugin.aggregates.map((a) => [plugin.name, a] as const)))
   const readModel = byName(plugins.flatMap((plugin) => plugin.readModels.map((r) => [plugin.name, r] as const)))
+  const stateChangeSlice = slicesOf(plugins)
   const fail = (line: number, detail: string) => Result.fail(new ScenarioError({ file, line, detail }))
   for (const step of steps) {
     switch (step.kind) {
       case "send": {
         const target = aggregate(step.step.send)
-        if (target === undefined) return fail(step.line, `send: no aggregate "${step.step.send}"`)
-        const command = Aggregate.codecs(target).decodeCommand(step.step.command)
+        const slice = target === undefined ? stateChangeSlice(step.step.send) : undefined
+        if (target === undefined && slice === undefined) return fail(step.line, `send: no aggregate or state-change slice "${step.step.send}"`)
+        if (target !== undefined && step.step.id === undefined) return fail(step.line, `send: an aggregate command needs an "id"`)
+        const command = target !== undefined
+          ? Aggregate.codecs(target).decodeCommand(step.step.command)
+          : StateChangeSlice.codecs(slice!).decodeCommand(step.step.command)
         if (Result.isFailure(command)) return fail(step.line, `send: invalid ${step.step.send} command ${describe(command.failure)}`)
         break
       }

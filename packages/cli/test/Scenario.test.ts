@@ -1,6 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Aggregate, Plugin, ReadModel } from "@reventless/core"
-import { Result, Schema } from "effect"
+import { Aggregate, MemoryPlatform, Plugin, ReadModel, Runtime, StateChangeSlice } from "@reventless/core"
+import { Effect, Layer, Result, Schema } from "effect"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Scenario } from "../src/index.ts"
 
 const parse = (text: string) => Scenario.parse(text, "s.jsonl")
@@ -61,13 +64,48 @@ describe("Scenario.check", () => {
     assert.strictEqual(problem("{\"send\":\"P.Pinger\",\"id\":\"a\",\"command\":{\"_tag\":\"Ping\",\"times\":1}}\n{\"events\":\"Pinger\",\"id\":\"a\"}\n{\"query\":\"P.Pings\"}"), "ok")
   })
   it("names the first line that refers to something missing or sends an invalid command", () => {
-    assert.strictEqual(problem("{\"settle\":true}\n{\"send\":\"P.Nope\",\"id\":\"a\",\"command\":{}}"), "s.jsonl:2: send: no aggregate \"P.Nope\"")
+    assert.strictEqual(problem("{\"settle\":true}\n{\"send\":\"P.Nope\",\"id\":\"a\",\"command\":{}}"), "s.jsonl:2: send: no aggregate or state-change slice \"P.Nope\"")
     assert.strictEqual(
       problem("{\"send\":\"Pinger\",\"id\":\"a\",\"command\":{\"_tag\":\"Ping\",\"times\":\"x\"}}"),
       "s.jsonl:1: send: invalid Pinger command at [\"times\"]: Expected number"
     )
     assert.strictEqual(problem("{\"query\":\"Nope\"}"), "s.jsonl:1: query: no read model \"Nope\"")
+    assert.strictEqual(problem("{\"send\":\"Pinger\",\"command\":{\"_tag\":\"Ping\",\"times\":1}}"), "s.jsonl:1: send: an aggregate command needs an \"id\"")
     assert.strictEqual(problem("{\"events\":\"Nope\",\"id\":\"a\"}"), "s.jsonl:1: events: no aggregate \"Nope\"")
     assert.strictEqual(problem("{\"upload\":\"P.Import\",\"key\":\"k\",\"path\":\"f\"}"), "s.jsonl:1: upload: no task \"P.Import\" with a bucket")
   })
+})
+
+describe("Scenario.run with state-change slices", () => {
+  const Reserve = Schema.TaggedStruct("Reserve", { seatId: Schema.String })
+  const seat = (name: string, mode: "sync" | "async") =>
+    StateChangeSlice.make({
+      name,
+      command: Reserve,
+      event: Schema.TaggedStruct("Reserved", { seatId: Schema.String }),
+      consumedEvent: Schema.TaggedStruct("Reserved", { seatId: Schema.String }),
+      rejection: Schema.Never,
+      initialState: false,
+      evolve: () => true,
+      decide: (taken, command) => Result.succeed(taken ? [] : [{ _tag: "Reserved" as const, seatId: command.seatId }]),
+      mode
+    })
+  const plugin = Plugin.make({ name: "Venue", heartbeatInterval: 5, aggregates: [], stateChangeSlices: [seat("ReserveNow", "sync"), seat("ReserveLater", "async")] })
+
+  it.effect("a sync slice answers with its events, an async one with the pending message id", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "scenario-"))
+      const file = join(dir, "s.jsonl")
+      writeFileSync(file, [
+        "{\"send\":\"ReserveNow\",\"command\":{\"_tag\":\"Reserve\",\"seatId\":\"A1\"}}",
+        "{\"send\":\"Venue.ReserveLater\",\"command\":{\"_tag\":\"Reserve\",\"seatId\":\"B2\"},\"msgId\":\"later-1\"}",
+        "{\"settle\":true}",
+        "{\"send\":\"Venue.ReserveLater\",\"command\":{\"_tag\":\"Reserve\",\"seatId\":\"B2\"},\"msgId\":\"later-1\"}"
+      ].join("\n"))
+      const outputs: Array<Scenario.Output> = []
+      yield* Scenario.run(file, (output) => Effect.sync(() => void outputs.push(output)))
+      assert.deepStrictEqual((outputs[0]!.events as ReadonlyArray<{ readonly type: string }>).map((event) => event.type), ["Reserved"])
+      assert.deepStrictEqual(outputs[1], { line: 2, ok: true, pending: "later-1" })
+      assert.deepStrictEqual(outputs[3], { line: 4, ok: true, duplicate: true, msgId: "later-1", events: [] })
+    }).pipe(Effect.provide(Runtime.layer({ plugins: [plugin] }).pipe(Layer.provideMerge(MemoryPlatform.layer)))))
 })
