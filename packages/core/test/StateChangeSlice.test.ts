@@ -314,3 +314,36 @@ describe("StateChangeSlice on the memory platform", () => {
       assert.strictEqual((yield* store.readTagged({ log: "Shop.DcbEventLog", query: DcbEventStore.all, after: 0, limit: 10 })).events.length, 1)
     }).pipe(Effect.provide(shop)))
 })
+
+describe("an async slice", () => {
+  const Append = Schema.TaggedStruct("Append", { listId: Schema.String, item: Schema.Int })
+  const Appended = Schema.TaggedStruct("Appended", { listId: Schema.String, item: Schema.Int })
+  const AppendSlice = StateChangeSlice.make({
+    name: "Append",
+    command: Append,
+    event: Appended,
+    consumedEvent: Appended,
+    rejection: Schema.Never,
+    initialState: 0,
+    evolve: (count: number) => count + 1,
+    decide: (_count, command) => Result.succeed([Appended.make({ listId: command.listId, item: command.item })]),
+    mode: "async"
+  })
+  const Lists = Plugin.make({ name: "Lists", heartbeatInterval: 60, aggregates: [], stateChangeSlices: [AppendSlice] })
+
+  it.effect("takes its commands one partition at a time, in the order they were sent", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const store = yield* EventStore.EventStore
+      const items = Array.from({ length: 30 }, (_, i) => i)
+      for (const item of items) {
+        yield* runtime.send({ component: "Append", id: "", command: { _tag: "Append", listId: item % 2 === 0 ? "even" : "odd", item } })
+      }
+      yield* runtime.awaitIdle
+      const read = (listId: string) =>
+        Effect.map(store.readTagged({ log: "Lists.DcbEventLog", query: [{ tags: [`listId:${listId}`] }], after: 0, limit: 100 }), (page) =>
+          page.events.map((event) => (event.data as { readonly item: number }).item))
+      assert.deepStrictEqual(yield* read("even"), items.filter((item) => item % 2 === 0))
+      assert.deepStrictEqual(yield* read("odd"), items.filter((item) => item % 2 === 1))
+    }).pipe(Effect.provide(Runtime.layer({ plugins: [Lists], concurrency: 2 }).pipe(Layer.provideMerge(MemoryPlatform.layer)))))
+})
