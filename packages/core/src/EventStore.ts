@@ -138,7 +138,11 @@ export class EventStore extends Context.Service<EventStore, {
     readonly limit: number
     readonly sources?: ReadonlySet<string> | undefined
   }) => Effect.Effect<ReadAllResult, InfrastructureError>
-  /** Up to `limit` events of the DCB log `log` matching `query`, after `after`, in position order. */
+  /**
+   * Up to `limit` events of the DCB log `log` matching `query`, after `after`, in position order.
+   * A page shorter than `limit` means the end of the log was reached; otherwise read on after
+   * `through`.
+   */
   readonly readTagged: (options: {
     readonly log: string
     readonly query: Query

@@ -118,35 +118,41 @@ const namePattern = /^[A-Za-z][A-Za-z0-9_]*$/
  */
 const checkDcbEvents = <R>(plugin: Plugin<R>): Array<string> => {
   const problems: Array<string> = []
-  const produced = new Map<string, { readonly by: string; readonly fields: ReadonlyArray<string> }>()
+  const produced = new Map<string, { readonly by: string; readonly fields: ReadonlyArray<string>; readonly untagged: ReadonlyArray<string> }>()
   for (const slice of plugin.stateChangeSlices) {
     for (const [type, fields] of StateChangeSlice.fieldsByType(slice.event)) {
       const other = produced.get(type)
-      if (other === undefined) produced.set(type, { by: slice.name, fields })
+      if (other === undefined) produced.set(type, { by: slice.name, fields, untagged: slice.untagged })
       else if ([...other.fields].sort().join() !== [...fields].sort().join()) {
         problems.push(`event "${type}" is produced by ${other.by} and ${slice.name} with different fields`)
       }
     }
   }
-  const consumers: Array<readonly [string, { readonly ast: unknown }]> = [
-    ...plugin.stateChangeSlices.map((slice) => [`state-change slice "${slice.name}"`, slice.consumedEvent] as const),
+  // Slices read by tags (their opt-outs given); views and extension points read whole types.
+  const consumers: Array<readonly [string, { readonly ast: unknown }, ReadonlyArray<string> | undefined]> = [
+    ...plugin.stateChangeSlices.map((slice) => [`state-change slice "${slice.name}"`, slice.consumedEvent, slice.untagged] as const),
     ...plugin.readModels.flatMap((readModel) =>
       readModel.projections.flatMap((projection) =>
-        DcbEventLog.isSource(projection.source) ? [[`read model "${readModel.name}"`, projection.source.event] as const] : []
+        DcbEventLog.isSource(projection.source) ? [[`read model "${readModel.name}"`, projection.source.event, undefined] as const] : []
       )
     ),
     ...plugin.extensionPoints.flatMap((extensionPoint) =>
-      DcbEventLog.isSource(extensionPoint.delegate) ? [[`extension point "${extensionPoint.spec.name}"`, extensionPoint.delegate.event] as const] : []
+      DcbEventLog.isSource(extensionPoint.delegate) ? [[`extension point "${extensionPoint.spec.name}"`, extensionPoint.delegate.event, undefined] as const] : []
     )
   ]
-  for (const [consumer, schema] of consumers) {
+  for (const [consumer, schema, untagged] of consumers) {
     for (const [type, fields] of StateChangeSlice.fieldsByType(schema)) {
       const producer = produced.get(type)
-      if (producer === undefined) problems.push(`${consumer} consumes "${type}", which no state-change slice produces`)
-      else {
-        const missing = fields.filter((field) => !producer.fields.includes(field))
-        if (missing.length > 0) problems.push(`${consumer} consumes "${type}" fields ${missing.join(", ")} that ${producer.by} does not produce`)
+      if (producer === undefined) {
+        problems.push(`${consumer} consumes "${type}", which no state-change slice produces`)
+        continue
       }
+      const missing = fields.filter((field) => !producer.fields.includes(field))
+      if (missing.length > 0) problems.push(`${consumer} consumes "${type}" fields ${missing.join(", ")} that ${producer.by} does not produce`)
+      if (untagged === undefined) continue
+      // A slice reads a consumed type by its entity tags: the producer must write them.
+      const unread = StateChangeSlice.tagKeys(fields).filter((key) => !untagged.includes(key) && producer.untagged.includes(key))
+      if (unread.length > 0) problems.push(`${consumer} reads "${type}" by ${unread.join(", ")}, which ${producer.by} does not tag`)
     }
   }
   return problems

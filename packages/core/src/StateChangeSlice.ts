@@ -7,7 +7,10 @@
  * Entities are tags: every `*Id` field of a command or event is a tag `field:value`, every
  * `*Ids` array gives one tag per element with the key singularised (`productIds` → `productId`).
  * The query for a command reads the consumed event types carrying each of its tags; the append
- * then holds only if nothing matching that query arrived since the read (DcbEventStore).
+ * then holds only if nothing matching that query arrived since the read (DcbEventStore). An
+ * Effect-form `decide` may also read read models through the QueryEngine; those reads are not
+ * covered by the condition (read models trail the log), so a rule that must hold under concurrency
+ * belongs in the consumed events.
  *
  * Commands route by partition: one field of the command (or several, joined by "/"), declared,
  * or inferred when the command has exactly one `*Id` field, because routing happens before any
@@ -98,6 +101,18 @@ const tagKeyOf = (field: string): string | undefined =>
   field.endsWith("Ids") ? field.slice(0, -1) : field.endsWith("Id") ? field : undefined
 
 /**
+ * The tag keys of a list of field names (`orderId`, `productIds` → `orderId`, `productId`).
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const tagKeys = (fields: ReadonlyArray<string>): Array<string> =>
+  fields.flatMap((field) => {
+    const key = tagKeyOf(field)
+    return key === undefined ? [] : [key]
+  })
+
+/**
  * The tags of a command or event value: `key:value` for each entity field not opted out.
  *
  * @since 0.1.0
@@ -117,26 +132,18 @@ export const tagsOf = (value: unknown, untagged: ReadonlyArray<string> = []): Ar
 
 /**
  * The query a command's decision reads: for each of the command's tags, the consumed event types
- * that carry that tag's key (one OR-ed clause per tag). A composite partition's members form one
- * clause together.
+ * that carry that tag's key (one OR-ed clause per tag). The partition plays no part here: it
+ * routes commands, while the decision needs everything about each entity the command names.
  *
  * @since 0.1.0
  * @category queries
  */
 export const queryFor = (slice: Any, command: unknown): DcbEventStore.Query => {
   const consumed = fieldsByType(slice.consumedEvent)
-  const typesWith = (key: string) => [...consumed].filter(([, fields]) => fields.some((field) => tagKeyOf(field) === key)).map(([type]) => type)
-  const tags = tagsOf(command, slice.untagged)
-  const composite = slice.partition.length > 1 ? slice.partition : []
   const clauses: Array<DcbEventStore.QueryItem> = []
-  const compositeTags = tags.filter((tag) => composite.includes(tag.slice(0, tag.indexOf(":"))))
-  if (compositeTags.length > 0) {
-    const types = [...consumed.keys()].filter((type) => composite.every((key) => consumed.get(type)!.includes(key)))
-    if (types.length > 0) clauses.push({ types, tags: compositeTags })
-  }
-  for (const tag of tags) {
-    if (compositeTags.includes(tag)) continue
-    const types = typesWith(tag.slice(0, tag.indexOf(":")))
+  for (const tag of tagsOf(command, slice.untagged)) {
+    const key = tag.slice(0, tag.indexOf(":"))
+    const types = [...consumed].filter(([, fields]) => fields.some((field) => tagKeyOf(field) === key)).map(([type]) => type)
     if (types.length > 0) clauses.push({ types, tags: [tag] })
   }
   return clauses
@@ -163,6 +170,11 @@ export const make = <const Name extends string, State, Command, Event, ConsumedE
   readonly mode?: "sync" | "async" | undefined
   readonly untagged?: ReadonlyArray<string> | undefined
 }): StateChangeSlice<Name, State, Command, Event, ConsumedEvent, Rejection> => {
+  for (const [what, schema] of [["command", options.command], ["event", options.event], ["consumedEvent", options.consumedEvent]] as const) {
+    if (fieldsByType(schema).size === 0) {
+      throw new Error(`state-change slice ${options.name}: its ${what} schema must be TaggedStructs (or a union of them), whose fields give the tags`)
+    }
+  }
   const partition = options.partition === undefined
     ? inferPartition(options.name, options.command)
     : typeof options.partition === "string"
@@ -247,24 +259,48 @@ export const codecs = <Command, Event, ConsumedEvent, Rejection>(
 }
 
 /**
- * Folds the stored events a decision may see (read with `queryFor`) into the state: those that
- * decode as consumed events, in position order; others are skipped.
+ * A stored event of a consumed type that does not decode as the slice declares it: the producer
+ * and the consumer disagree, and deciding without it would be deciding on a wrong state.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UndecodableEvent extends Schema.TaggedError<UndecodableEvent>()("UndecodableEvent", {
+  slice: Schema.String,
+  type: Schema.String,
+  position: Schema.Int,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.slice} cannot read its ${this.type} event at position ${this.position}: ${this.detail}`
+  }
+}
+
+/**
+ * Folds the stored events a decision may see (read with `queryFor`) into the state, in position
+ * order: events of types the slice does not consume are skipped; one of a consumed type that does
+ * not decode fails the fold.
  *
  * @since 0.1.0
  * @category combinators
  */
 export const fold = <State, ConsumedEvent>(
   slice: StateChangeSlice<string, State, unknown, unknown, ConsumedEvent, unknown>,
-  events: Iterable<{ readonly data: unknown }>,
+  events: Iterable<{ readonly type: string; readonly data: unknown; readonly position?: number | undefined }>,
   from: State = slice.initialState
-): State => {
+): Result.Result<State, UndecodableEvent> => {
   const { decodeConsumed } = codecs(slice)
+  const consumed = fieldsByType(slice.consumedEvent)
   let state = from
   for (const event of events) {
+    if (!consumed.has(event.type)) continue
     const decoded = decodeConsumed(event.data)
-    if (Result.isSuccess(decoded)) state = slice.evolve(state, decoded.success)
+    if (Result.isFailure(decoded)) {
+      return Result.fail(new UndecodableEvent({ slice: slice.name, type: event.type, position: event.position ?? 0, detail: decoded.failure.message }))
+    }
+    state = slice.evolve(state, decoded.success)
   }
-  return state
+  return Result.succeed(state)
 }
 
 /**

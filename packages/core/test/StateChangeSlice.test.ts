@@ -141,9 +141,20 @@ describe("StateChangeSlice", () => {
     )
   })
 
-  it("folds only what decodes as a consumed event", () => {
-    const state = StateChangeSlice.fold(PlaceOrderSlice, [{ data: { _tag: "Unrelated", orderId: "o1" } }, { data: synced[0] }])
-    assert.deepStrictEqual([...state.available], ["p1"])
+  it("folds consumed types, skips others, and refuses a consumed event that does not decode", () => {
+    const state = StateChangeSlice.fold(PlaceOrderSlice, [{ type: "Unrelated", data: { _tag: "Unrelated", orderId: "o1" } }, { type: "ProductSynced", data: synced[0] }])
+    assert.deepStrictEqual(Result.map(state, (s) => [...s.available]), Result.succeed(["p1"]))
+    const broken = StateChangeSlice.fold(PlaceOrderSlice, [{ type: "ProductSynced", position: 7, data: { _tag: "ProductSynced", productId: 1 } }])
+    assert.isTrue(Result.isFailure(broken))
+    assert.include(Result.isFailure(broken) ? broken.failure.message : "", "PlaceOrder cannot read its ProductSynced event at position 7")
+  })
+
+  it("is defined over tagged structs only, whose fields give the tags", () => {
+    class Ping extends Schema.TaggedClass<Ping>()("Ping", { pingId: Schema.String }) {}
+    assert.throws(
+      () => StateChangeSlice.make({ name: "P", command: Ping, event: Ping, consumedEvent: Ping, rejection: Schema.Never, initialState: 0, evolve: (n: number) => n, decide: () => Result.succeed([]) }),
+      /P: its command schema must be TaggedStructs/
+    )
   })
 })
 
@@ -262,6 +273,19 @@ describe("the plugin's DCB events", () => {
       "state-change slice \"PlaceOrder\" consumes \"ProductWithdrawn\", which no state-change slice produces",
       "state-change slice \"Narrow\" consumes \"ProductWithdrawn\", which no state-change slice produces",
       "read model \"Wide\" consumes \"OrderClosed\" fields reason that CloseOrder does not produce"
+    ])
+  })
+
+  it("a slice reads a consumed type by its entity tags, so the producer must write them", () => {
+    const QuietClose = StateChangeSlice.make({ ...CloseOrderSlice, name: "CloseOrder", partition: "orderId", untagged: ["customerId"] })
+    const result = Plugin.validate(Plugin.make({
+      name: "Quiet",
+      heartbeatInterval: 5,
+      aggregates: [],
+      stateChangeSlices: [PlaceOrderSlice, QuietClose, SyncProductSlice, WithdrawProductSlice]
+    }))
+    assert.deepStrictEqual(Result.isFailure(result) ? result.failure.problems : [], [
+      "state-change slice \"PlaceOrder\" reads \"OrderClosed\" by customerId, which CloseOrder does not tag"
     ])
   })
 })

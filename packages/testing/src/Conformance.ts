@@ -3,7 +3,8 @@
  * interfaces. Each platform's test file calls `suite(name, platformLayer)`; the suite starts two
  * small plugins (a counter with a mapping, a read model, a side effect and an extension point,
  * and a subscriber to it) on a fresh platform per test and checks guarantees 1, 2 (in one
- * process), 3, 4, 6, 7 (within and across plugins) and 8.
+ * process), 3, 4, 5 (DCB commits in the event store; the DCB store contract itself is
+ * `DcbConformance`), 6, 7 (within and across plugins) and 8.
  *
  * @since 0.1.0
  */
@@ -15,6 +16,7 @@ import {
   Extension,
   ExtensionPoint,
   Faults,
+  Message,
   Plugin,
   ReadModel,
   Runtime,
@@ -284,6 +286,45 @@ export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
         assert.deepStrictEqual(yield* runtime.state("Tally", "x1"), { version: 3, state: 6 })
         assert.deepStrictEqual(yield* runtime.state("Tally", "x2"), { version: 1, state: 10 })
       }), { duplicateEvents: true, duplicateCommands: true }))
+
+    it.effect("5. a DCB log commits with the outcome: stale decisions conflict, a repeated msgId is a duplicate first, logs are separate", () =>
+      run(Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const meta = Message.makeMeta({ msgId: "dcb" }, new Date(0).toISOString())
+        const claim = (msgId: string, log: string, after: number) =>
+          store.commit([{
+            _tag: "AppendTagged",
+            request: {
+              msgId,
+              log,
+              component: `${log}.Claim`,
+              id: "seat-1",
+              events: [{ type: "Claimed", tags: ["seat:1"], schemaVersion: 1, data: { _tag: "Claimed" } }],
+              condition: { failIfEventsMatch: [{ types: ["Claimed"], tags: ["seat:1"] }], after },
+              meta
+            }
+          }])
+        const [first] = yield* claim("c1", "A.DcbEventLog", 0)
+        assert.strictEqual(first!._tag, "Committed")
+        // Another log's claim on the same seat is not this log's business.
+        assert.strictEqual((yield* claim("c2", "B.DcbEventLog", 0))[0]!._tag, "Committed")
+        // Same msgId again: the first outcome, even though the condition no longer holds.
+        const [again] = yield* claim("c1", "A.DcbEventLog", 0)
+        assert.strictEqual(again!._tag, "Duplicate")
+        assert.deepStrictEqual(again!._tag === "Duplicate" ? again!.outcome : undefined, first!._tag === "Committed" ? first!.outcome : undefined)
+        const [stale] = yield* claim("c3", "A.DcbEventLog", 0)
+        assert.strictEqual(stale!._tag === "Conflict" ? stale!.conflict._tag : stale!._tag, "DcbConflict")
+        const [staleRejection] = yield* store.commit([{
+          _tag: "RejectTagged",
+          log: "A.DcbEventLog",
+          condition: { failIfEventsMatch: [{ tags: ["seat:1"] }], after: 0 },
+          outcome: { _tag: "Rejected", msgId: "c4", component: "A.DcbEventLog.Claim", id: "seat-1", error: { _tag: "Taken" } }
+        }])
+        assert.strictEqual(staleRejection!._tag, "Conflict")
+        assert.isTrue(Option.isNone(yield* store.outcome("c4")), "nothing is stored for a stale rejection")
+        const a = yield* store.readTagged({ log: "A.DcbEventLog", query: [{ tags: ["seat:1"] }], after: 0, limit: 10 })
+        assert.deepStrictEqual(a.events.map((event) => [event.source, event.tags]), [["A.DcbEventLog", ["seat:1"]]])
+      })))
 
     it.effect("8. bad input gets a typed error naming what was wrong, and writes nothing", () =>
       run(Effect.gen(function*() {

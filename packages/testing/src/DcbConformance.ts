@@ -87,13 +87,17 @@ export const race = (claims: ReadonlyArray<number>, existing: number) =>
     let reads = 0
     const attempts = yield* Effect.forEach(claims, (slot, fiber) =>
       Effect.gen(function*() {
-        const query: DcbEventStore.Query = [{ tags: [`slot:${slot}`] }]
+        // The slot's clause comes second: a store must consider every clause of a condition.
+        const query: DcbEventStore.Query = [{ tags: ["unrelated:0"] }, { tags: [`slot:${slot}`] }]
         const seen = yield* Stream.runCollect(store.read(query))
         const after = seen.length === 0 ? 0 : seen[seen.length - 1]!.position
         if (++reads === claims.length) yield* Deferred.succeed(allRead, undefined)
         yield* Deferred.await(allRead)
         const condition: DcbEventStore.AppendCondition = { failIfEventsMatch: query, after }
-        const exit = yield* Effect.exit(store.append([event("Claimed", [`slot:${slot}`], { fiber })], condition))
+        // A store may abort a contender with a retryable error (a serialization failure): it retries.
+        const exit = yield* Effect.exit(store.append([event("Claimed", [`slot:${slot}`], { fiber })], condition).pipe(
+          Effect.retry({ while: (error) => error._tag === "InfrastructureError" && error.retryable, times: 5 })
+        ))
         return { slot, condition, exit }
       }), { concurrency: "unbounded" })
     const winners = new Map<number, number>(slots.map((slot) => [slot, 0]))
@@ -175,6 +179,17 @@ export const suite = (name: string, store: Layer.Layer<DcbEventStore.DcbEventSto
         assert.deepStrictEqual((yield* readAll([{ types: ["X", "Y"] }])).length, 0)
         // Events that do not match the query never conflict.
         yield* s.append([event("Z", ["category:c2"])], { failIfEventsMatch: [{ types: ["Nothing"] }], after: 0 })
+      }).pipe(Effect.provide(store)))
+
+    it.effect("a condition conflicts on any of its clauses; a clause with several tags only on events carrying all of them", () =>
+      Effect.gen(function*() {
+        const s = yield* DcbEventStore.DcbEventStore
+        yield* seed
+        const stale = yield* Effect.flip(s.append([event("X", [])], { failIfEventsMatch: [{ tags: ["product:p9"] }, { types: ["CategoryRenamed"] }], after: 2 }))
+        assert.strictEqual(stale._tag, "DcbConflict")
+        assert.strictEqual(stale._tag === "DcbConflict" ? stale.position : 0, 3)
+        // Nothing carries both product:p1 and category:c2, so this holds.
+        yield* s.append([event("Y", [])], { failIfEventsMatch: [{ tags: ["product:p1", "category:c2"] }], after: 0 })
       }).pipe(Effect.provide(store)))
 
     it.effect("reads stream the log a chunk at a time, from any position", () =>

@@ -25,7 +25,9 @@ export const visible = (
   const query = StateChangeSlice.queryFor(slice, command)
   return log.filter((event) => {
     const type = (event as { readonly _tag?: unknown })._tag
-    return typeof type === "string" && DcbEventStore.matches(query, { type, tags: StateChangeSlice.tagsOf(event, slice.untagged) })
+    // Tagged as their producers tag them: every entity field (Plugin.validate rejects a producer
+    // that leaves out a tag its consumers read by).
+    return typeof type === "string" && DcbEventStore.matches(query, { type, tags: StateChangeSlice.tagsOf(event) })
   })
 }
 
@@ -41,8 +43,11 @@ export const decide = <State, Command, Event, Rejection>(
   command: Command,
   queries: Layer.Layer<QueryEngine.QueryEngine> = emptyQueries
 ): Exit.Exit<ReadonlyArray<Event>, Rejection> => {
-  const state = StateChangeSlice.fold(slice, visible(slice as StateChangeSlice.Any, log, command).map((data) => ({ data })))
-  return Effect.runSyncExit(Effect.suspend(() => StateChangeSlice.decideEffect(slice, state, command)).pipe(Effect.provide(queries)))
+  const events = visible(slice as StateChangeSlice.Any, log, command).map((data) => ({ type: (data as { readonly _tag: string })._tag, data }))
+  return Effect.runSyncExit(
+    Effect.flatMap(Effect.orDie(Effect.fromResult(StateChangeSlice.fold(slice, events))), (state) => StateChangeSlice.decideEffect(slice, state, command))
+      .pipe(Effect.provide(queries))
+  )
 }
 
 /**

@@ -26,6 +26,17 @@ const nonAtomic = Layer.effect(
     }))
 )
 
+/** Atomic, but looks only at the first clause of a condition. */
+const firstClauseOnly = Layer.effect(
+  DcbEventStore.DcbEventStore,
+  Effect.map(Effect.provide(Effect.service(DcbEventStore.DcbEventStore), DcbEventStore.layerMemory), (inner) =>
+    DcbEventStore.DcbEventStore.of({
+      ...inner,
+      append: (events, condition) =>
+        inner.append(events, condition === undefined ? undefined : { ...condition, failIfEventsMatch: condition.failIfEventsMatch.slice(0, 1) })
+    }))
+)
+
 describe("DcbConformance.race", () => {
   it.effect("passes on the memory store", () =>
     Effect.gen(function*() {
@@ -41,4 +52,11 @@ describe("DcbConformance.race", () => {
       assert.isNotEmpty(violations)
       assert.include(violations[0]!, "required nothing matching its query after")
     }).pipe(Effect.provide(nonAtomic)))
+
+  it.effect("catches a store that checks only the first clause of a condition", () =>
+    Effect.gen(function*() {
+      const { violations, winners } = yield* DcbConformance.race([0, 0, 0], 1)
+      assert.isAbove(winners.get(0)!, 1)
+      assert.isNotEmpty(violations)
+    }).pipe(Effect.provide(firstClauseOnly)))
 })

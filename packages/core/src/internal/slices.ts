@@ -40,7 +40,9 @@ export const sliceCommand = (
       if (page.events.length < pageSize) break
       after = page.through
     }
-    const state = StateChangeSlice.fold(slice, read)
+    const folded = StateChangeSlice.fold(slice, read)
+    if (Result.isFailure(folded)) return yield* new PermanentFailure({ reason: folded.failure.message })
+    const state = folded.success
     const condition = { failIfEventsMatch: query, after: read.length === 0 ? 0 : read[read.length - 1]!.position }
     const decision = yield* Effect.result(Effect.provideContext(StateChangeSlice.decideEffect(slice, state, command.success), queries))
     const outcome = { msgId: message.msgId, component: entry.qualified, id: message.id }
