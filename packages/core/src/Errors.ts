@@ -58,6 +58,22 @@ export class InvalidCommand extends Schema.TaggedError<InvalidCommand>()("Invali
 }
 
 /**
+ * An inbound translation slice refused a request (recorded in its audit stream).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TranslationRefused extends Schema.TaggedError<TranslationRefused>()("TranslationRefused", {
+  component: Schema.String,
+  requestId: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.component} refused request ${this.requestId}: ${this.reason}`
+  }
+}
+
+/**
  * The component decided against the command. `error` is the encoded domain error; typed callers
  * get the decoded error instead of this wrapper.
  *

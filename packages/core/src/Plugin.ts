@@ -9,6 +9,7 @@
 import { Predicate, Result, Schema } from "effect"
 import type * as Aggregate from "./Aggregate.ts"
 import * as DcbEventLog from "./DcbEventLog.ts"
+import type * as InboundTranslationSlice from "./InboundTranslationSlice.ts"
 import * as StateChangeSlice from "./StateChangeSlice.ts"
 import type { EventMapping } from "./EventMapping.ts"
 import type * as Extension from "./Extension.ts"
@@ -41,6 +42,8 @@ export interface Plugin<R> {
   readonly extensions: ReadonlyArray<Extension.Extension>
   /** Its DCB write side: command handlers over the plugin's DCB log (`<Plugin>.DcbEventLog`). */
   readonly stateChangeSlices: ReadonlyArray<StateChangeSlice.Any>
+  /** Its doors for outside input, translated into commands. */
+  readonly inboundTranslationSlices: ReadonlyArray<InboundTranslationSlice.Any>
 }
 
 /**
@@ -78,6 +81,7 @@ export const make = <R = never>(options: {
   readonly extensionPoints?: ReadonlyArray<ExtensionPoint.ExtensionPoint> | undefined
   readonly extensions?: ReadonlyArray<Extension.Extension> | undefined
   readonly stateChangeSlices?: ReadonlyArray<StateChangeSlice.Any> | undefined
+  readonly inboundTranslationSlices?: ReadonlyArray<InboundTranslationSlice.Any> | undefined
 }): Plugin<R> => ({
   [TypeId]: TypeId,
   name: options.name,
@@ -88,7 +92,8 @@ export const make = <R = never>(options: {
   tasks: options.tasks ?? [],
   extensionPoints: options.extensionPoints ?? [],
   extensions: options.extensions ?? [],
-  stateChangeSlices: options.stateChangeSlices ?? []
+  stateChangeSlices: options.stateChangeSlices ?? [],
+  inboundTranslationSlices: options.inboundTranslationSlices ?? []
 })
 
 /**
@@ -234,6 +239,12 @@ export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginD
     }
   }
   for (const slice of plugin.stateChangeSlices) declare("state-change slice", slice.name)
+  for (const inbound of plugin.inboundTranslationSlices) {
+    declare("inbound translation slice", inbound.name)
+    const target = inbound.target
+    const targetKnown = StateChangeSlice.isStateChangeSlice(target) ? plugin.stateChangeSlices.includes(target) : known(target)
+    if (!targetKnown) problems.push(`inbound translation slice "${inbound.name}" commands unknown component "${target.name}"`)
+  }
   problems.push(...checkDcbEvents(plugin))
   for (const extension of plugin.extensions) {
     declare("extension", extension.name)

@@ -21,6 +21,7 @@ import {
   InfrastructureError,
   InvalidCommand,
   InvalidJson,
+  type TranslationRefused,
   type Unauthorized,
   UnknownComponent
 } from "./Errors.ts"
@@ -32,6 +33,7 @@ import * as Activity from "./internal/activity.ts"
 import { makeProcessor, PermanentFailure } from "./internal/commands.ts"
 import * as Consumers from "./internal/consumers.ts"
 import * as Extensions from "./internal/extensions.ts"
+import * as Inbound from "./internal/inbound.ts"
 import * as Slices from "./internal/slices.ts"
 import * as Registry from "./internal/registry.ts"
 import * as Tasks from "./internal/tasks.ts"
@@ -121,6 +123,16 @@ export class Runtime extends Context.Service<Runtime, {
     readonly skip: (id: string) => Effect.Effect<DeadLetter, DeadLetterNotFound | InfrastructureError>
   }
   readonly health: Effect.Effect<{ readonly plugins: ReadonlyArray<PluginHealth>; readonly consumers: ReadonlyArray<ConsumerHealth> }>
+  /**
+   * Hands outside input to an inbound translation slice: decoded (a bad one is refused with a
+   * typed error and nothing recorded), translated, recorded in the slice's audit stream once per
+   * request id, and its commands published.
+   */
+  readonly receive: (
+    slice: string,
+    input: unknown,
+    options?: { readonly requestId?: string | undefined; readonly user?: string | undefined }
+  ) => Effect.Effect<Inbound.Receipt, UnknownComponent | InvalidCommand | TranslationRefused | InfrastructureError>
 }>()("@reventless/core/Runtime") {}
 
 /**
@@ -406,6 +418,8 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       replay: (id) => resolve(id, "Replay"),
       skip: (id) => resolve(id, "Skip")
     },
+    receive: (name, input, receiveOptions = {}) =>
+      Effect.flatMap(Effect.fromResult(registry.inboundSlice(name)), (entry) => Inbound.receive({ store, commands, now }, entry, input, receiveOptions)),
     health: Effect.sync(() => ({
       plugins: options.plugins.map((plugin) => ({ plugin: plugin.name, heartbeatInterval: plugin.heartbeatInterval, ...heartbeats.get(plugin.name)! })),
       consumers: statuses.map((status) => ({

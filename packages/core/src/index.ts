@@ -90,6 +90,11 @@ export * as MemoryPlatform from "./MemoryPlatform.ts"
 /**
  * @since 0.1.0
  */
+export * as InboundTranslationSlice from "./InboundTranslationSlice.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Message from "./Message.ts"
 
 /**

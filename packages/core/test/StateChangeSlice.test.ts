@@ -10,6 +10,7 @@ import {
   DcbEventStore,
   EventStore,
   ExtensionPoint,
+  InboundTranslationSlice,
   MemoryPlatform,
   Plugin,
   ReadModel,
@@ -229,13 +230,29 @@ const OrdersExtensionPoint = ExtensionPoint.make({
   mapOutgoingEvent: ({ value }) => [ExtensionPoint.publishEvent(value.orderId, { _tag: "OrderOpened", orderId: value.orderId } as const)]
 })
 
+/** The supplier feed: prices in cents, USD only. */
+const SupplierItem = Schema.Struct({ sku: Schema.NonEmptyString, title: Schema.String, unitPriceCents: Schema.Int, currency: Schema.String })
+const ImportProduct = InboundTranslationSlice.make({
+  name: "ImportProduct",
+  input: SupplierItem,
+  target: SyncProductSlice,
+  externalSystem: "supplier-feed",
+  translate: (item) =>
+    item.currency !== "USD"
+      ? Result.fail(`currency ${item.currency} is not accepted, only USD`)
+      : item.unitPriceCents <= 0
+      ? Result.fail("the price must be positive")
+      : Result.succeed([{ command: SyncProduct.make({ productId: item.sku, name: item.title }) }])
+})
+
 const Shop = Plugin.make({
   name: "Shop",
   heartbeatInterval: 60,
   aggregates: [],
   stateChangeSlices: [RacingPlaceOrder, CloseOrderSlice, SyncProductSlice, WithdrawProductSlice],
   readModels: [OpenOrders],
-  extensionPoints: [OrdersExtensionPoint]
+  extensionPoints: [OrdersExtensionPoint],
+  inboundTranslationSlices: [ImportProduct]
 })
 const shop = Runtime.layer({ plugins: [Shop], concurrency: 4 }).pipe(Layer.provideMerge(MemoryPlatform.layer))
 
@@ -336,6 +353,34 @@ describe("StateChangeSlice on the memory platform", () => {
       assert.strictEqual(invalid._tag, "InvalidCommand")
       const store = yield* EventStore.EventStore
       assert.strictEqual((yield* store.readTagged({ log: "Shop.DcbEventLog", query: DcbEventStore.all, after: 0, limit: 10 })).events.length, 1)
+    }).pipe(Effect.provide(shop)))
+})
+
+describe("an inbound translation slice", () => {
+  it.effect("translates outside input into commands once per request, records each request, refuses with a reason", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const store = yield* EventStore.EventStore
+      const item = { sku: "sku-1", title: "Tea", unitPriceCents: 450, currency: "USD" }
+      const receipt = yield* runtime.receive("ImportProduct", item, { requestId: "feed-1" })
+      assert.deepStrictEqual(receipt, { requestId: "feed-1", targetIds: ["sku-1"], commandCount: 1 })
+      yield* runtime.receive("Shop.ImportProduct", item, { requestId: "feed-1" })
+      yield* runtime.awaitIdle
+      const synced = yield* store.readTagged({ log: "Shop.DcbEventLog", query: [{ tags: ["productId:sku-1"] }], after: 0, limit: 10 })
+      assert.deepStrictEqual(synced.events.map((event) => event.data), [{ _tag: "ProductSynced", productId: "sku-1", name: "Tea" }])
+      assert.deepStrictEqual((yield* store.readStream("Shop.ImportProduct", "feed-1")).map((event) => event.data), [
+        { _tag: "Translated", targetIds: ["sku-1"], commandCount: 1 }
+      ])
+
+      const refused = yield* Effect.flip(runtime.receive("ImportProduct", { ...item, currency: "EUR" }, { requestId: "feed-2" }))
+      assert.deepStrictEqual([refused._tag, refused._tag === "TranslationRefused" ? refused.reason : ""], ["TranslationRefused", "currency EUR is not accepted, only USD"])
+      assert.deepStrictEqual((yield* store.readStream("Shop.ImportProduct", "feed-2")).map((event) => event.data), [
+        { _tag: "Refused", reason: "currency EUR is not accepted, only USD" }
+      ])
+
+      const invalid = yield* Effect.flip(runtime.receive("ImportProduct", { sku: "x", title: "X", currency: "USD" }, { requestId: "feed-3" }))
+      assert.deepStrictEqual([invalid._tag, invalid._tag === "InvalidCommand" ? invalid.path : ""], ["InvalidCommand", "[\"unitPriceCents\"]"])
+      assert.deepStrictEqual(yield* store.readStream("Shop.ImportProduct", "feed-3"), [])
     }).pipe(Effect.provide(shop)))
 })
 

@@ -10,6 +10,7 @@ import type * as Event from "../Event.ts"
 import type * as ExtensionPoint from "../ExtensionPoint.ts"
 import * as Plugin from "../Plugin.ts"
 import type * as ReadModel from "../ReadModel.ts"
+import type { InboundEntry } from "./inbound.ts"
 import * as StateChangeSlice from "../StateChangeSlice.ts"
 
 export interface AggregateEntry {
@@ -54,6 +55,9 @@ export interface Registry {
   readonly plugins: ReadonlyArray<Plugin.Plugin<unknown>>
   readonly aggregates: ReadonlyMap<string, AggregateEntry>
   readonly readModels: ReadonlyMap<string, ReadModelEntry>
+  /** Inbound translation slices by qualified name. */
+  readonly inbound: ReadonlyMap<string, InboundEntry>
+  readonly inboundSlice: (name: string) => Result.Result<InboundEntry, UnknownComponent>
   /** State-change slices by qualified name. */
   readonly slices: ReadonlyMap<string, SliceEntry>
   readonly slice: (name: string) => Result.Result<SliceEntry, UnknownComponent>
@@ -113,6 +117,7 @@ export const make = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>): Registry =
   const readModels = new Map<string, ReadModelEntry>()
   const extensionPoints = new Map<string, ExtensionPointEntry>()
   const slices = new Map<string, SliceEntry>()
+  const inbound = new Map<string, InboundEntry>()
   const contracts = new Map<string, ContractEntry>()
   const contract = (spec: ExtensionPoint.AnySpec) => {
     let entry = contracts.get(spec.name)
@@ -136,6 +141,10 @@ export const make = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>): Registry =
       const qualified = Plugin.qualify(plugin, slice)
       slices.set(qualified, { plugin, qualified, log: Plugin.dcbLog(plugin), slice, codecs: StateChangeSlice.codecs(slice) })
     }
+    for (const slice of plugin.inboundTranslationSlices) {
+      const qualified = Plugin.qualify(plugin, slice)
+      inbound.set(qualified, { plugin, qualified, slice })
+    }
   }
   return {
     plugins,
@@ -145,6 +154,8 @@ export const make = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>): Registry =
     contracts,
     slices,
     slice: lookup("state-change slice", slices, shortNames(slices)),
+    inbound,
+    inboundSlice: lookup("inbound translation slice", inbound, shortNames(inbound)),
     aggregate: lookup("aggregate", aggregates, shortNames(aggregates)),
     readModel: lookup("read model", readModels, shortNames(readModels)),
     encodeCommand: (plugin, target, command) => {
