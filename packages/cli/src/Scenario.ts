@@ -1,6 +1,6 @@
 /**
  * Scenario files: one JSON object per line, each a step against a running app: send a command,
- * upload a file to a task's bucket, wait until consumers settle, query a read model, read a
+ * hand input to an inbound translation slice, upload a file to a task's bucket, wait until consumers settle, query a read model, read a
  * stream. The whole file is checked before anything runs, so a malformed line writes nothing;
  * each step that runs yields one result (a command rejection is a result, not a failure).
  *
@@ -23,6 +23,18 @@ export const Send = Schema.Struct({
   command: Schema.Unknown,
   msgId: Schema.optionalKey(Schema.NonEmptyString),
   user: Schema.optionalKey(Schema.NonEmptyString)
+})
+
+/**
+ * Outside input for an inbound translation slice.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Receive = Schema.Struct({
+  receive: Schema.NonEmptyString,
+  input: Schema.Unknown,
+  requestId: Schema.optionalKey(Schema.NonEmptyString)
 })
 
 /**
@@ -54,7 +66,7 @@ export const Query = Schema.Struct({
  */
 export const Events = Schema.Struct({ events: Schema.NonEmptyString, id: Schema.NonEmptyString })
 
-const kinds = { send: Send, upload: Upload, settle: Settle, query: Query, events: Events } as const
+const kinds = { send: Send, receive: Receive, upload: Upload, settle: Settle, query: Query, events: Events } as const
 type Kind = keyof typeof kinds
 
 /**
@@ -65,6 +77,7 @@ type Kind = keyof typeof kinds
  */
 export type Step = { readonly line: number } & (
   | { readonly kind: "send"; readonly step: typeof Send.Type }
+  | { readonly kind: "receive"; readonly step: typeof Receive.Type }
   | { readonly kind: "upload"; readonly step: typeof Upload.Type }
   | { readonly kind: "settle"; readonly step: typeof Settle.Type }
   | { readonly kind: "query"; readonly step: typeof Query.Type }
@@ -201,6 +214,13 @@ export const runStep = (
             Effect.succeed(error._tag === "CommandRejected" ? { line, ok: false, rejected: error.error, msgId: error.msgId } : failure(line, error)))
         )
       }
+      case "receive": {
+        const { input, receive, requestId } = step.step
+        return yield* runtime.receive(receive, input, { requestId }).pipe(
+          Effect.map((receipt): Output => ({ line, ok: true, ...receipt })),
+          Effect.catch((error) => Effect.succeed(failure(line, error)))
+        )
+      }
       case "upload": {
         const { key, path, upload } = step.step
         const bucket = bucketOf(runtime.plugins, upload)
@@ -279,6 +299,11 @@ export const check = (steps: ReadonlyArray<Step>, plugins: Runtime.Runtime["Serv
           ? Aggregate.codecs(target).decodeCommand(step.step.command)
           : StateChangeSlice.codecs(slice!).decodeCommand(step.step.command)
         if (Result.isFailure(command)) return fail(step.line, `send: invalid ${step.step.send} command ${describe(command.failure)}`)
+        break
+      }
+      case "receive": {
+        const inbound = byName(plugins.flatMap((plugin) => plugin.inboundTranslationSlices.map((s) => [plugin.name, s] as const)))(step.step.receive)
+        if (inbound === undefined) return fail(step.line, `receive: no inbound translation slice "${step.step.receive}"`)
         break
       }
       case "events":

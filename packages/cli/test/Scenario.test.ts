@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Aggregate, MemoryPlatform, Plugin, ReadModel, Runtime, StateChangeSlice } from "@reventless/core"
+import { Aggregate, InboundTranslationSlice, MemoryPlatform, Plugin, ReadModel, Runtime, StateChangeSlice } from "@reventless/core"
 import { Effect, Layer, Result, Schema } from "effect"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -32,7 +32,7 @@ describe("Scenario.parse", () => {
       const parsed = parse(text)
       return Result.isFailure(parsed) ? parsed.failure.message : "parsed"
     }
-    assert.strictEqual(problem("{\"settle\":true}\n[1,2]"), "s.jsonl:2: expected an object with one of \"send\", \"upload\", \"settle\", \"query\", \"events\"")
+    assert.strictEqual(problem("{\"settle\":true}\n[1,2]"), "s.jsonl:2: expected an object with one of \"send\", \"receive\", \"upload\", \"settle\", \"query\", \"events\"")
     assert.strictEqual(problem("{\"settle\":true,\"query\":\"X\"}"), "s.jsonl:1: a line does one thing; found \"settle\" and \"query\"")
     assert.include(problem("{\"settle\":false}"), "s.jsonl:1: settle at [\"settle\"]: Expected true")
     assert.include(problem("{\"events\":\"Ordering.Order\"}"), "s.jsonl:1: events at [\"id\"]")
@@ -90,7 +90,20 @@ describe("Scenario.run with state-change slices", () => {
       decide: (taken, command) => Result.succeed(taken ? [] : [{ _tag: "Reserved" as const, seatId: command.seatId }]),
       mode
     })
-  const plugin = Plugin.make({ name: "Venue", heartbeatInterval: 5, aggregates: [], stateChangeSlices: [seat("ReserveNow", "sync"), seat("ReserveLater", "async")] })
+  const now = seat("ReserveNow", "sync")
+  const BoxOffice = InboundTranslationSlice.make({
+    name: "BoxOffice",
+    input: Schema.Struct({ seat: Schema.String }),
+    target: now,
+    translate: ({ seat }) => seat === "" ? Result.fail("no seat") : Result.succeed([{ command: Reserve.make({ seatId: seat }) }])
+  })
+  const plugin = Plugin.make({
+    name: "Venue",
+    heartbeatInterval: 5,
+    aggregates: [],
+    stateChangeSlices: [now, seat("ReserveLater", "async")],
+    inboundTranslationSlices: [BoxOffice]
+  })
 
   it.effect("a sync slice answers with its events, an async one with the pending message id", () =>
     Effect.gen(function*() {
@@ -100,12 +113,16 @@ describe("Scenario.run with state-change slices", () => {
         "{\"send\":\"ReserveNow\",\"command\":{\"_tag\":\"Reserve\",\"seatId\":\"A1\"}}",
         "{\"send\":\"Venue.ReserveLater\",\"command\":{\"_tag\":\"Reserve\",\"seatId\":\"B2\"},\"msgId\":\"later-1\"}",
         "{\"settle\":true}",
-        "{\"send\":\"Venue.ReserveLater\",\"command\":{\"_tag\":\"Reserve\",\"seatId\":\"B2\"},\"msgId\":\"later-1\"}"
+        "{\"send\":\"Venue.ReserveLater\",\"command\":{\"_tag\":\"Reserve\",\"seatId\":\"B2\"},\"msgId\":\"later-1\"}",
+        "{\"receive\":\"BoxOffice\",\"input\":{\"seat\":\"C3\"},\"requestId\":\"walk-in-1\"}",
+        "{\"receive\":\"BoxOffice\",\"input\":{\"seat\":\"\"}}"
       ].join("\n"))
       const outputs: Array<Scenario.Output> = []
       yield* Scenario.run(file, (output) => Effect.sync(() => void outputs.push(output)))
       assert.deepStrictEqual((outputs[0]!.events as ReadonlyArray<{ readonly type: string }>).map((event) => event.type), ["Reserved"])
       assert.deepStrictEqual(outputs[1], { line: 2, ok: true, pending: "later-1" })
       assert.deepStrictEqual(outputs[3], { line: 4, ok: true, duplicate: true, msgId: "later-1", events: [] })
+      assert.deepStrictEqual(outputs[4], { line: 5, ok: true, requestId: "walk-in-1", targetIds: ["C3"], commandCount: 1 })
+      assert.deepStrictEqual([outputs[5]!.ok, (outputs[5]!.error as { readonly _tag: string })._tag], [false, "TranslationRefused"])
     }).pipe(Effect.provide(Runtime.layer({ plugins: [plugin] }).pipe(Layer.provideMerge(MemoryPlatform.layer)))))
 })
