@@ -299,11 +299,18 @@ export const check = (steps: ReadonlyArray<Step>, plugins: Runtime.Runtime["Serv
           ? Aggregate.codecs(target).decodeCommand(step.step.command)
           : StateChangeSlice.codecs(slice!).decodeCommand(step.step.command)
         if (Result.isFailure(command)) return fail(step.line, `send: invalid ${step.step.send} command ${describe(command.failure)}`)
+        if (slice !== undefined) {
+          const key = slice.partitionOf(command.success)
+          if (key === undefined) return fail(step.line, `send: the ${step.step.send} command has no partition key (${slice.partition.join(", ")})`)
+          if (step.step.id !== undefined && step.step.id !== key) return fail(step.line, `send: the ${step.step.send} command is routed to "${key}", not "${step.step.id}"`)
+        }
         break
       }
       case "receive": {
         const inbound = byName(plugins.flatMap((plugin) => plugin.inboundTranslationSlices.map((s) => [plugin.name, s] as const)))(step.step.receive)
         if (inbound === undefined) return fail(step.line, `receive: no inbound translation slice "${step.step.receive}"`)
+        const input = Schema.decodeUnknownResult(inbound.input)(step.step.input)
+        if (Result.isFailure(input)) return fail(step.line, `receive: invalid ${step.step.receive} input ${describe(input.failure)}`)
         break
       }
       case "events":

@@ -124,5 +124,16 @@ describe("Scenario.run with state-change slices", () => {
       assert.deepStrictEqual(outputs[3], { line: 4, ok: true, duplicate: true, msgId: "later-1", events: [] })
       assert.deepStrictEqual(outputs[4], { line: 5, ok: true, requestId: "walk-in-1", targetIds: ["C3"], commandCount: 1 })
       assert.deepStrictEqual([outputs[5]!.ok, (outputs[5]!.error as { readonly _tag: string })._tag], [false, "TranslationRefused"])
+      // Checked before anything runs: a receive line's input and a slice send's routing.
+      const refused = (lines: ReadonlyArray<string>) => {
+        const bad = join(dir, "bad.jsonl")
+        writeFileSync(bad, lines.join("\n"))
+        return Effect.map(Effect.flip(Scenario.run(bad, () => Effect.void)), (error) => error.message)
+      }
+      assert.include(yield* refused(["{\"settle\":true}", "{\"receive\":\"BoxOffice\",\"input\":{\"row\":3}}"]), "bad.jsonl:2: receive: invalid BoxOffice input at [\"seat\"]")
+      assert.include(
+        yield* refused(["{\"send\":\"ReserveNow\",\"id\":\"Z9\",\"command\":{\"_tag\":\"Reserve\",\"seatId\":\"A1\"}}"]),
+        "bad.jsonl:1: send: the ReserveNow command is routed to \"A1\", not \"Z9\""
+      )
     }).pipe(Effect.provide(Runtime.layer({ plugins: [plugin] }).pipe(Layer.provideMerge(MemoryPlatform.layer)))))
 })

@@ -2,13 +2,16 @@
  * An inbound translation slice: the door for input from outside (a supplier feed, a webhook, the
  * CLI now, HTTP later). `translate` turns one decoded input into commands for a target aggregate
  * or state-change slice, or refuses it with a reason. Every request is recorded in the plugin's
- * log (stream `<Plugin>.<Slice>` / request id: `Translated` or `Refused`) before its commands go
- * out, so the audit trail is the log itself and a repeated request id translates once.
+ * log (stream `<Plugin>.<Slice>` / request id: `Translated` with its commands, or `Refused`)
+ * before its commands go out, so the audit trail is the log itself: a repeated request id gets the
+ * recorded answer (its recorded commands published again, deduplicated by message id), and is
+ * never translated twice.
  *
  * @since 0.1.0
  */
 import { Predicate, type Result, Schema } from "effect"
 import type * as Aggregate from "./Aggregate.ts"
+import { CommandMessage } from "./Message.ts"
 import type * as StateChangeSlice from "./StateChangeSlice.ts"
 
 /**
@@ -82,7 +85,12 @@ export const make = <const Name extends string, Input, Command>(options: {
  * @category models
  */
 export const Audit = Schema.Union([
-  Schema.TaggedStruct("Translated", { targetIds: Schema.Array(Schema.String), commandCount: Schema.Int }),
+  Schema.TaggedStruct("Translated", {
+    targetIds: Schema.Array(Schema.String),
+    commandCount: Schema.Int,
+    /** The commands, as published: a repeated request publishes these again (no second translation). */
+    commands: Schema.Array(CommandMessage)
+  }),
   Schema.TaggedStruct("Refused", { reason: Schema.String })
 ])
 

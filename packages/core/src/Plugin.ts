@@ -130,6 +130,8 @@ const checkDcbEvents = <R>(plugin: Plugin<R>): Array<string> => {
       if (other === undefined) produced.set(type, { by: slice.name, fields, untagged: slice.untagged })
       else if ([...other.fields].sort().join() !== [...fields].sort().join()) {
         problems.push(`event "${type}" is produced by ${other.by} and ${slice.name} with different fields`)
+      } else if (StateChangeSlice.tagKeys(fields).some((key) => other.untagged.includes(key) !== slice.untagged.includes(key))) {
+        problems.push(`event "${type}" is tagged differently by ${other.by} and ${slice.name}`)
       }
     }
   }
@@ -171,12 +173,14 @@ const checkDcbEvents = <R>(plugin: Plugin<R>): Array<string> => {
  */
 export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginDefinitionError> => {
   const problems: Array<string> = []
-  // Names are unique per namespace: aggregates, extension points and state-change slices all
-  // receive commands by name, so they share one; every other kind has its own.
+  // Names are unique per namespace: aggregates, extension points and slices are addressed by name
+  // (commands, streams), so they share one; every other kind has its own.
   const seen = new Map<string, string>()
   const declare = (kind: string, name: string) => {
     if (!namePattern.test(name)) problems.push(`${kind} name "${name}" must be an identifier (letters, digits, _)`)
-    const namespace = kind === "aggregate" || kind === "extension point" || kind === "state-change slice" ? "component" : kind
+    const component = kind === "aggregate" || kind === "extension point" || kind === "state-change slice" || kind === "inbound translation slice"
+    const namespace = component ? "component" : kind
+    if (component && name === "DcbEventLog") problems.push(`${kind} may not be called "DcbEventLog": that is the plugin's DCB log`)
     const previous = seen.get(`${namespace}:${name}`)
     if (previous !== undefined) problems.push(`${kind} "${name}" has the same name as ${previous === kind ? "another" : `the ${previous}`}`)
     else seen.set(`${namespace}:${name}`, kind)

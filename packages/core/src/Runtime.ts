@@ -125,14 +125,15 @@ export class Runtime extends Context.Service<Runtime, {
   readonly health: Effect.Effect<{ readonly plugins: ReadonlyArray<PluginHealth>; readonly consumers: ReadonlyArray<ConsumerHealth> }>
   /**
    * Hands outside input to an inbound translation slice: decoded (a bad one is refused with a
-   * typed error and nothing recorded), translated, recorded in the slice's audit stream once per
-   * request id, and its commands published.
+   * typed error and nothing recorded), translated, each command authorized, the request recorded
+   * in the slice's audit stream with its commands, and the commands published. A repeated request
+   * id gets the recorded answer (its commands published again; they dedupe by msgId).
    */
   readonly receive: (
     slice: string,
     input: unknown,
     options?: { readonly requestId?: string | undefined; readonly user?: string | undefined }
-  ) => Effect.Effect<Inbound.Receipt, UnknownComponent | InvalidCommand | TranslationRefused | InfrastructureError>
+  ) => Effect.Effect<Inbound.Receipt, UnknownComponent | InvalidCommand | TranslationRefused | Unauthorized | InfrastructureError>
 }>()("@reventless/core/Runtime") {}
 
 /**
@@ -419,7 +420,8 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       skip: (id) => resolve(id, "Skip")
     },
     receive: (name, input, receiveOptions = {}) =>
-      Effect.flatMap(Effect.fromResult(registry.inboundSlice(name)), (entry) => Inbound.receive({ store, commands, now }, entry, input, receiveOptions)),
+      Effect.flatMap(Effect.fromResult(registry.inboundSlice(name)), (entry) =>
+        Inbound.receive({ store, commands, now, authorize: authorized }, entry, input, receiveOptions)),
     health: Effect.sync(() => ({
       plugins: options.plugins.map((plugin) => ({ plugin: plugin.name, heartbeatInterval: plugin.heartbeatInterval, ...heartbeats.get(plugin.name)! })),
       consumers: statuses.map((status) => ({

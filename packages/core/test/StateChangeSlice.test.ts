@@ -293,6 +293,21 @@ describe("the plugin's DCB events", () => {
     ])
   })
 
+  it("slices share the component namespace, and none may take the DCB log's name", () => {
+    const named = (name: string) => InboundTranslationSlice.make({ name, input: Schema.String, target: SyncProductSlice, translate: () => Result.succeed([]) })
+    const result = Plugin.validate(Plugin.make({
+      name: "Names",
+      heartbeatInterval: 5,
+      aggregates: [],
+      stateChangeSlices: [SyncProductSlice],
+      inboundTranslationSlices: [named("SyncProduct"), named("DcbEventLog")]
+    }))
+    assert.deepStrictEqual(Result.isFailure(result) ? result.failure.problems : [], [
+      "inbound translation slice \"SyncProduct\" has the same name as the state-change slice",
+      "inbound translation slice may not be called \"DcbEventLog\": that is the plugin's DCB log"
+    ])
+  })
+
   it("a slice reads a consumed type by its entity tags, so the producer must write them", () => {
     const QuietClose = StateChangeSlice.make({ ...CloseOrderSlice, name: "CloseOrder", partition: "orderId", untagged: ["customerId"] })
     const result = Plugin.validate(Plugin.make({
@@ -368,15 +383,18 @@ describe("an inbound translation slice", () => {
       yield* runtime.awaitIdle
       const synced = yield* store.readTagged({ log: "Shop.DcbEventLog", query: [{ tags: ["productId:sku-1"] }], after: 0, limit: 10 })
       assert.deepStrictEqual(synced.events.map((event) => event.data), [{ _tag: "ProductSynced", productId: "sku-1", name: "Tea" }])
-      assert.deepStrictEqual((yield* store.readStream("Shop.ImportProduct", "feed-1")).map((event) => event.data), [
-        { _tag: "Translated", targetIds: ["sku-1"], commandCount: 1 }
-      ])
+      const audit = (yield* store.readStream("Shop.ImportProduct", "feed-1")).map((event) => event.data as { _tag: string; targetIds: unknown; commands: ReadonlyArray<{ component: string }> })
+      assert.deepStrictEqual(audit.map((event) => [event._tag, event.targetIds, event.commands.map((command) => command.component)]), [["Translated", ["sku-1"], ["Shop.SyncProduct"]]])
 
       const refused = yield* Effect.flip(runtime.receive("ImportProduct", { ...item, currency: "EUR" }, { requestId: "feed-2" }))
       assert.deepStrictEqual([refused._tag, refused._tag === "TranslationRefused" ? refused.reason : ""], ["TranslationRefused", "currency EUR is not accepted, only USD"])
       assert.deepStrictEqual((yield* store.readStream("Shop.ImportProduct", "feed-2")).map((event) => event.data), [
         { _tag: "Refused", reason: "currency EUR is not accepted, only USD" }
       ])
+      // The recorded answer stands for the request id, whatever comes with it later.
+      const again = yield* Effect.flip(runtime.receive("ImportProduct", item, { requestId: "feed-2" }))
+      assert.deepStrictEqual([again._tag, again._tag === "TranslationRefused" ? again.reason : ""], ["TranslationRefused", "currency EUR is not accepted, only USD"])
+      assert.lengthOf(yield* store.readStream("Shop.ImportProduct", "feed-2"), 1)
 
       const invalid = yield* Effect.flip(runtime.receive("ImportProduct", { sku: "x", title: "X", currency: "USD" }, { requestId: "feed-3" }))
       assert.deepStrictEqual([invalid._tag, invalid._tag === "InvalidCommand" ? invalid.path : ""], ["InvalidCommand", "[\"unitPriceCents\"]"])
