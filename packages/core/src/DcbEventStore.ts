@@ -86,7 +86,7 @@ const sequenced = (event: Event.Envelope): SequencedEvent => ({
   tags: event.tags ?? [],
   data: event.data,
   meta: event.meta,
-  recordedAt: event.meta.time
+  recordedAt: event.recordedAt ?? event.meta.time
 })
 
 /**

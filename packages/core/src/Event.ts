@@ -34,7 +34,9 @@ export const Envelope = Schema.Struct({
   data: Schema.Unknown,
   meta: Meta,
   /** DCB tags (`orderId:o1`), on events of a plugin's DCB log. */
-  tags: Schema.optionalKey(Schema.Array(Schema.String))
+  tags: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** When the store committed it (`meta.time` is when the command was sent). */
+  recordedAt: Schema.optionalKey(Schema.String)
 })
 
 /**

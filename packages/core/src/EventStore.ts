@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Deferred, Effect, Layer, Option, Schema } from "effect"
+import { Clock, Context, Deferred, Effect, Layer, Option, Schema } from "effect"
 import { type AppendCondition, conflictOf, type DcbConflict, matches, type Query } from "./DcbQuery.ts"
 import { InfrastructureError } from "./Errors.ts"
 import * as Event from "./Event.ts"
@@ -186,6 +186,9 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
   Effect.gen(function*() {
     const faults = yield* Faults
     const signal = yield* LogSignal
+    const clock = yield* Clock.Clock
+    /** The commit time of the batch being committed. */
+    let recordedAt = ""
     const log: Array<Event.Envelope> = []
     /** Source → stream id → events (nested, so a lookup builds no key string). */
     const streams = new Map<string, Map<string, Array<Event.Envelope>>>()
@@ -235,7 +238,8 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
             position: log.length + 1,
             schemaVersion: event.schemaVersion,
             data: event.data,
-            meta: request.meta
+            meta: request.meta,
+            recordedAt
           }
           stream.push(envelope)
           log.push(envelope)
@@ -273,7 +277,8 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
           schemaVersion: event.schemaVersion,
           data: event.data,
           meta: event.meta ?? request.meta,
-          tags: event.tags
+          tags: event.tags,
+          recordedAt
         }
         log.push(envelope)
         appended.push(envelope)
@@ -308,6 +313,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
           return Effect.fail(new InfrastructureError({ service: "EventStore", operation: "commit", detail: "injected fault", retryable: true }))
         }
         const before = log.length
+        recordedAt = new Date(clock.currentTimeMillisUnsafe()).toISOString()
         const results = requests.map(commitOne)
         if (log.length > before) signal.notify(log.length)
         return Effect.succeed(results)

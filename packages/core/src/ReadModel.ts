@@ -51,6 +51,8 @@ export interface ProjectionInput<Event> {
   readonly id: string
   readonly meta: Meta
   readonly position: Position
+  /** When the store committed the event (`meta.time` is when its command was sent). */
+  readonly recordedAt: string
 }
 
 /**

@@ -272,6 +272,9 @@ describe("Runtime on the memory platform", () => {
       yield* TestClock.adjust("5 seconds")
       const later = yield* beats
       assert.deepStrictEqual(later, { plugin: "Bank", heartbeatInterval: 5, beats: 3, lastBeatAt: Option.some(new Date(10_000).toISOString()) })
+      // Events carry their commit time, on the same clock.
+      yield* Runtime.execute(Account, "timed", Deposit.make({ amount: 1 }))
+      assert.deepStrictEqual((yield* runtime.readStream("Account", "timed")).map((event) => event.recordedAt), [new Date(10_000).toISOString()])
     }).pipe(Effect.provide(bank())))
 
   it.effect("read models list by field equality, a page at a time, through the runtime and the QueryEngine", () =>

@@ -91,7 +91,7 @@ export const foldReadModel = <Row>(
     const projection = readModel.projections.find((p) => p.source.name === source)
     if (projection === undefined) return
     const meta = { service: "spec", time: new Date(0).toISOString(), ip: "", user: "spec", msgId: `m${index}`, correlationId: `m${index}` }
-    ReadModel.apply(rows, projection.project({ event, id, meta, position: index + 1 }))
+    ReadModel.apply(rows, projection.project({ event, id, meta, position: index + 1, recordedAt: meta.time }))
   })
   return rows
 }

@@ -219,7 +219,7 @@ export const projectionHandler = (
       if (source === undefined) return
       const value = yield* source.decode(event)
       const actions = yield* guard(`projection of ${readModel.name}`, () =>
-        source.projection.project({ event: value, id: event.streamId, meta: event.meta, position: event.position }))
+        source.projection.project({ event: value, id: event.streamId, meta: event.meta, position: event.position, recordedAt: event.recordedAt ?? event.meta.time }))
       const touched = new Map<string, unknown>()
       for (const action of (Array.isArray(actions) ? actions : [actions]) as ReadonlyArray<ReadModel.Action<unknown>>) {
         if (action._tag === "Ignore") continue
