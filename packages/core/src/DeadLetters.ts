@@ -55,7 +55,22 @@ export const TaskLetter = Schema.TaggedStruct("Task", {
  * @since 0.1.0
  * @category models
  */
-export const DeadLetter = Schema.Union([CommandLetter, EventLetter, TaskLetter])
+/**
+ * An automation's TODO item abandoned after its retries; a replay sets it pending again.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const TodoLetter = Schema.TaggedStruct("Todo", {
+  id: Schema.String,
+  automation: Schema.String,
+  itemId: Schema.String,
+  reason: Schema.String,
+  attempts: Schema.Int,
+  parkedAt: Schema.String
+})
+
+export const DeadLetter = Schema.Union([CommandLetter, EventLetter, TaskLetter, TodoLetter])
 
 /**
  * @since 0.1.0

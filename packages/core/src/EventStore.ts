@@ -165,6 +165,8 @@ export class EventStore extends Context.Service<EventStore, {
    * replay can retry it, and the replay's outcome replaces the failure.
    */
   readonly fail: (outcome: typeof Outcome.Failed.Type) => Effect.Effect<void>
+  /** Forgets a parked command's failure before it is tried again, so waiters wait for the new try. */
+  readonly retry: (msgId: string) => Effect.Effect<void>
   readonly loadSnapshot: (source: string, streamId: string) => Effect.Effect<Option.Option<Snapshot>, InfrastructureError>
   readonly saveSnapshot: (source: string, streamId: string, snapshot: Snapshot) => Effect.Effect<void, InfrastructureError>
 }>()("@reventless/core/EventStore") {}
@@ -360,6 +362,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
           else record.deferreds.push(deferred)
           return Deferred.await(deferred)
         }),
+      retry: (msgId) => Effect.sync(() => void failures.delete(msgId)),
       fail: (failed) =>
         Effect.sync(() => {
           failures.set(failed.msgId, failed)

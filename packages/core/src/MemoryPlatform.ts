@@ -15,6 +15,7 @@ import * as LogSignal from "./internal/logSignal.ts"
 import * as ReadModelStore from "./ReadModelStore.ts"
 import type { Platform } from "./Runtime.ts"
 import * as Scheduler from "./Scheduler.ts"
+import * as TodoStore from "./TodoStore.ts"
 
 /**
  * Every platform service, in memory. Each build of the layer is a fresh, empty platform.
@@ -29,7 +30,8 @@ export const layer: Layer.Layer<Platform> = Layer.mergeAll(
   CommandTopic.layerMemory,
   Scheduler.layerMemory,
   BlobStore.layerMemory,
-  DeadLetters.layerMemory
+  DeadLetters.layerMemory,
+  TodoStore.layerMemory
 ).pipe(
   Layer.provideMerge(Checkpoints.layerMemory),
   Layer.provide(LogSignal.layer)

@@ -9,6 +9,7 @@
 import { Predicate, Result, Schema } from "effect"
 import type * as Aggregate from "./Aggregate.ts"
 import * as DcbEventLog from "./DcbEventLog.ts"
+import type * as AutomationSlice from "./AutomationSlice.ts"
 import type * as InboundTranslationSlice from "./InboundTranslationSlice.ts"
 import * as StateChangeSlice from "./StateChangeSlice.ts"
 import type { EventMapping } from "./EventMapping.ts"
@@ -44,6 +45,8 @@ export interface Plugin<R> {
   readonly stateChangeSlices: ReadonlyArray<StateChangeSlice.Any>
   /** Its doors for outside input, translated into commands. */
   readonly inboundTranslationSlices: ReadonlyArray<InboundTranslationSlice.Any>
+  /** Its TODO lists: items collected from events, processed by commands. */
+  readonly automationSlices: ReadonlyArray<AutomationSlice.Any>
 }
 
 /**
@@ -82,6 +85,7 @@ export const make = <R = never>(options: {
   readonly extensions?: ReadonlyArray<Extension.Extension> | undefined
   readonly stateChangeSlices?: ReadonlyArray<StateChangeSlice.Any> | undefined
   readonly inboundTranslationSlices?: ReadonlyArray<InboundTranslationSlice.Any> | undefined
+  readonly automationSlices?: ReadonlyArray<AutomationSlice.Any> | undefined
 }): Plugin<R> => ({
   [TypeId]: TypeId,
   name: options.name,
@@ -93,7 +97,8 @@ export const make = <R = never>(options: {
   extensionPoints: options.extensionPoints ?? [],
   extensions: options.extensions ?? [],
   stateChangeSlices: options.stateChangeSlices ?? [],
-  inboundTranslationSlices: options.inboundTranslationSlices ?? []
+  inboundTranslationSlices: options.inboundTranslationSlices ?? [],
+  automationSlices: options.automationSlices ?? []
 })
 
 /**
@@ -243,11 +248,18 @@ export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginD
     }
   }
   for (const slice of plugin.stateChangeSlices) declare("state-change slice", slice.name)
+  const knownTarget = (target: Aggregate.Any | StateChangeSlice.Any) =>
+    StateChangeSlice.isStateChangeSlice(target) ? plugin.stateChangeSlices.includes(target) : known(target)
+  for (const automation of plugin.automationSlices) {
+    declare("automation slice", automation.name)
+    if (!known(automation.source)) problems.push(`automation slice "${automation.name}" reads unknown source "${automation.source.name}"`)
+    if (!knownTarget(automation.target)) problems.push(`automation slice "${automation.name}" commands unknown component "${automation.target.name}"`)
+    if (!(automation.heartbeatInterval > 0)) problems.push(`automation slice "${automation.name}" needs a positive heartbeatInterval`)
+  }
   for (const inbound of plugin.inboundTranslationSlices) {
     declare("inbound translation slice", inbound.name)
     const target = inbound.target
-    const targetKnown = StateChangeSlice.isStateChangeSlice(target) ? plugin.stateChangeSlices.includes(target) : known(target)
-    if (!targetKnown) problems.push(`inbound translation slice "${inbound.name}" commands unknown component "${target.name}"`)
+    if (!knownTarget(target)) problems.push(`inbound translation slice "${inbound.name}" commands unknown component "${target.name}"`)
   }
   problems.push(...checkDcbEvents(plugin))
   for (const extension of plugin.extensions) {

@@ -33,6 +33,7 @@ import * as Activity from "./internal/activity.ts"
 import { makeProcessor, PermanentFailure } from "./internal/commands.ts"
 import * as Consumers from "./internal/consumers.ts"
 import * as Extensions from "./internal/extensions.ts"
+import * as Automation from "./internal/automation.ts"
 import * as Inbound from "./internal/inbound.ts"
 import * as Slices from "./internal/slices.ts"
 import * as Registry from "./internal/registry.ts"
@@ -44,6 +45,7 @@ import * as Queries from "./QueryEngine.ts"
 import { type ListOptions, type Page, ReadModelStore, type RowWrite } from "./ReadModelStore.ts"
 import { Scheduler } from "./Scheduler.ts"
 import * as StateChangeSlice from "./StateChangeSlice.ts"
+import { TodoStore } from "./TodoStore.ts"
 
 /**
  * A command addressed by component name (`Product` or `Catalog.Product`) with an encoded payload.
@@ -162,7 +164,7 @@ export interface Options<R> {
  * @since 0.1.0
  * @category models
  */
-export type Platform = EventStore | CommandTopic | EventTopic | Checkpoints | ReadModelStore | Scheduler | BlobStore | DeadLetters
+export type Platform = EventStore | CommandTopic | EventTopic | Checkpoints | ReadModelStore | Scheduler | BlobStore | DeadLetters | TodoStore
 
 const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("10 millis").pipe(Schedule.upTo({ times: 4 }))
 
@@ -200,6 +202,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   const scheduler = yield* Scheduler
   const blobs = yield* BlobStore
   const deadLetters = yield* DeadLetters
+  const todos = yield* TodoStore
   const faults = yield* Faults
   const authorization = yield* Authorization.Authorization
   const clock = yield* Clock.Clock
@@ -224,6 +227,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     now
   }
   const linkDeps: Extensions.LinkDeps = { consumers: consumerDeps, commands, store, scheduler, queries, concurrency: 4 }
+  const automationDeps: Automation.AutomationDeps = { consumers: consumerDeps, todos, store, commands, deadLetters }
 
   const processor = makeProcessor({
     registry,
@@ -257,6 +261,10 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     }
     for (const extensionPoint of plugin.extensionPoints) {
       handlers.push(Extensions.extensionPointHandler(linkDeps, registry.extensionPoints.get(extensionPoint.spec.name)!))
+    }
+    for (const automation of plugin.automationSlices) {
+      handlers.push(Automation.collector(automationDeps, plugin, automation))
+      yield* Effect.forkScoped(Effect.orDie(Automation.sweeper(automationDeps, plugin, automation)))
     }
     for (const extension of plugin.extensions) {
       handlers.push(Extensions.extensionIncomingHandler(linkDeps, plugin, extension))
@@ -374,11 +382,13 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       if (resolution === "Skip") return Effect.void
       switch (letter._tag) {
         case "Command":
-          return commands.publish([letter.message])
+          return Effect.andThen(store.retry(letter.message.msgId), commands.publish([letter.message]))
         case "Task":
           return blobs.redeliver(letter.notification)
         case "Event":
           return Effect.void
+        case "Todo":
+          return Automation.retry(todos, letter.automation, letter.itemId)
       }
     })
 

@@ -15,6 +15,11 @@ export * as Authorization from "./Authorization.ts"
 /**
  * @since 0.1.0
  */
+export * as AutomationSlice from "./AutomationSlice.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as BlobStore from "./BlobStore.ts"
 
 /**
@@ -151,3 +156,8 @@ export * as StateViewSlice from "./StateViewSlice.ts"
  * @since 0.1.0
  */
 export * as Task from "./Task.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as TodoStore from "./TodoStore.ts"

@@ -129,7 +129,7 @@ const decodeInput = (slice: InboundTranslationSlice.Any, input: unknown) => {
 }
 
 /** The encoded command and its address, for an aggregate (id given) or a slice (partition). */
-const targetOf = (
+export const targetOf = (
   plugin: Plugin.Plugin<unknown>,
   target: Aggregate.Any | StateChangeSlice.Any,
   command: unknown,

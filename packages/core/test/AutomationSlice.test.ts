@@ -1,0 +1,112 @@
+/**
+ * An automation slice: express orders are shipped by a TODO list swept every heartbeat; a cancel
+ * before the sweep ticks the item off; a rejection is final; failures are retried under the same
+ * message id, then the item is abandoned, listed with the dead letters, and can be replayed.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Aggregate, AutomationSlice, MemoryPlatform, Plugin, Runtime, TodoStore } from "@reventless/core"
+import { Effect, Layer, Option, Result, Schema } from "effect"
+import { TestClock } from "effect/testing"
+
+const Place = Schema.TaggedStruct("Place", { express: Schema.Boolean })
+const Cancel = Schema.TaggedStruct("Cancel", {})
+const Placed = Schema.TaggedStruct("Placed", { express: Schema.Boolean })
+const Cancelled = Schema.TaggedStruct("Cancelled", {})
+const Order = Aggregate.make({
+  name: "Order",
+  command: Schema.Union([Place, Cancel]),
+  event: Schema.Union([Placed, Cancelled]),
+  rejection: Schema.Never,
+  state: Schema.Boolean,
+  initialState: false,
+  evolve: () => true,
+  decide: (_placed, command) => Result.succeed(command._tag === "Place" ? [Placed.make({ express: command.express })] : [Cancelled.make({})])
+})
+
+const Ship = Schema.TaggedStruct("Ship", {})
+const Shipped = Schema.TaggedStruct("Shipped", {})
+class Blocked extends Schema.TaggedError<Blocked>()("Blocked", {}) {}
+const Shipment = Aggregate.make({
+  name: "Shipment",
+  command: Ship,
+  event: Shipped,
+  rejection: Blocked,
+  state: Schema.Boolean,
+  initialState: false,
+  evolve: () => true,
+  decide: (shipped, _command, { id }) => {
+    if (id === "broken") throw new Error("carrier API down")
+    if (id === "blocked") return Result.fail(new Blocked())
+    return Result.succeed(shipped ? [] : [Shipped.make({})])
+  }
+})
+
+const AutoShipExpress = AutomationSlice.make({
+  name: "AutoShipExpress",
+  todoItem: Schema.Struct({ orderId: Schema.String }),
+  source: Order,
+  target: Shipment,
+  collect: ({ event, id }) => event._tag === "Placed" && event.express ? [[id, { orderId: id }]] : [],
+  resolve: ({ event, id }) => event._tag === "Cancelled" ? id : undefined,
+  process: (_id, item) => ({ id: item.orderId, command: Ship.make({}) }),
+  onExhausted: (_id, item) => ({ id: `${item.orderId}-manual`, command: Ship.make({}) }),
+  maxRetries: 2,
+  heartbeatInterval: 10
+})
+
+const Shop = Plugin.make({ name: "Shop", heartbeatInterval: 60, aggregates: [Order, Shipment], automationSlices: [AutoShipExpress] })
+const shop = Runtime.layer({ plugins: [Shop] }).pipe(Layer.provideMerge(MemoryPlatform.layer))
+
+const place = (id: string, express: boolean) => Runtime.execute(Order, id, Place.make({ express }))
+const sweep = Effect.andThen(TestClock.adjust("10 seconds"), Runtime.awaitIdle)
+const status = (id: string) =>
+  Effect.map(Effect.flatMap(TodoStore.TodoStore, (todos) => todos.get("Shop.AutoShipExpress", id)), Option.map((row) => [row.status, row.attempts]))
+
+describe("AutomationSlice", () => {
+  it.effect("ships express orders at the next sweep, with the order's placement as causation", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const [placed] = yield* Effect.map(Effect.andThen(place("o1", true), runtime.readStream("Order", "o1")), (events) => events)
+      yield* place("o2", false)
+      yield* runtime.awaitIdle
+      assert.deepStrictEqual(yield* runtime.readStream("Shipment", "o1"), [], "nothing before the sweep")
+      yield* sweep
+      const shipped = yield* runtime.readStream("Shipment", "o1")
+      assert.deepStrictEqual(shipped.map((event) => [event.data, event.meta.causationId]), [[{ _tag: "Shipped" }, placed!.id]])
+      assert.deepStrictEqual(yield* runtime.readStream("Shipment", "o2"), [])
+      assert.deepStrictEqual(yield* status("o1"), Option.some(["Done", 0]))
+    }).pipe(Effect.provide(shop)))
+
+  it.effect("an item resolved before the sweep is never processed; a rejection is final", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      yield* place("o3", true)
+      yield* Runtime.execute(Order, "o3", Cancel.make({}))
+      yield* place("blocked", true)
+      yield* runtime.awaitIdle
+      yield* sweep
+      yield* sweep
+      assert.deepStrictEqual(yield* runtime.readStream("Shipment", "o3"), [])
+      assert.deepStrictEqual(yield* status("o3"), Option.some(["Done", 0]))
+      assert.deepStrictEqual(yield* status("blocked"), Option.some(["Rejected", 0]))
+      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+    }).pipe(Effect.provide(shop)))
+
+  it.effect("a failing command is retried each sweep, then abandoned with onExhausted's command, listed, and replayable", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      yield* place("broken", true)
+      yield* runtime.awaitIdle
+      yield* sweep
+      assert.deepStrictEqual(yield* status("broken"), Option.some(["Pending", 1]))
+      yield* sweep
+      yield* sweep
+      assert.deepStrictEqual(yield* status("broken"), Option.some(["Abandoned", 3]))
+      assert.lengthOf(yield* runtime.readStream("Shipment", "broken-manual"), 1)
+      const letters = yield* runtime.deadLetters.list
+      assert.deepStrictEqual(letters.map((letter) => [letter._tag, letter.reason]), [["Todo", letters[0]!.reason]])
+      assert.include(letters[0]!.reason, "carrier API down")
+      yield* runtime.deadLetters.replay(letters[0]!.id)
+      assert.deepStrictEqual(yield* status("broken"), Option.some(["Pending", 0]))
+    }).pipe(Effect.provide(shop)))
+})
