@@ -11,6 +11,7 @@ import type * as Aggregate from "./Aggregate.ts"
 import * as DcbEventLog from "./DcbEventLog.ts"
 import type * as AutomationSlice from "./AutomationSlice.ts"
 import type * as InboundTranslationSlice from "./InboundTranslationSlice.ts"
+import type * as OutboundTranslationSlice from "./OutboundTranslationSlice.ts"
 import * as StateChangeSlice from "./StateChangeSlice.ts"
 import type { EventMapping } from "./EventMapping.ts"
 import type * as Extension from "./Extension.ts"
@@ -47,6 +48,8 @@ export interface Plugin<R> {
   readonly inboundTranslationSlices: ReadonlyArray<InboundTranslationSlice.Any>
   /** Its TODO lists: items collected from events, processed by commands. */
   readonly automationSlices: ReadonlyArray<AutomationSlice.Any>
+  /** Its tracked calls to the outside, from events. */
+  readonly outboundTranslationSlices: ReadonlyArray<OutboundTranslationSlice.OutboundTranslationSlice<R>>
 }
 
 /**
@@ -86,6 +89,7 @@ export const make = <R = never>(options: {
   readonly stateChangeSlices?: ReadonlyArray<StateChangeSlice.Any> | undefined
   readonly inboundTranslationSlices?: ReadonlyArray<InboundTranslationSlice.Any> | undefined
   readonly automationSlices?: ReadonlyArray<AutomationSlice.Any> | undefined
+  readonly outboundTranslationSlices?: ReadonlyArray<OutboundTranslationSlice.OutboundTranslationSlice<R>> | undefined
 }): Plugin<R> => ({
   [TypeId]: TypeId,
   name: options.name,
@@ -98,7 +102,8 @@ export const make = <R = never>(options: {
   extensions: options.extensions ?? [],
   stateChangeSlices: options.stateChangeSlices ?? [],
   inboundTranslationSlices: options.inboundTranslationSlices ?? [],
-  automationSlices: options.automationSlices ?? []
+  automationSlices: options.automationSlices ?? [],
+  outboundTranslationSlices: options.outboundTranslationSlices ?? []
 })
 
 /**
@@ -184,7 +189,7 @@ export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginD
   const declare = (kind: string, name: string) => {
     if (!namePattern.test(name)) problems.push(`${kind} name "${name}" must be an identifier (letters, digits, _)`)
     const component = kind === "aggregate" || kind === "extension point" || kind === "state-change slice" || kind === "inbound translation slice"
-    const namespace = component ? "component" : kind
+    const namespace = component ? "component" : kind === "automation slice" || kind === "outbound translation slice" ? "todo list" : kind
     if (component && name === "DcbEventLog") problems.push(`${kind} may not be called "DcbEventLog": that is the plugin's DCB log`)
     const previous = seen.get(`${namespace}:${name}`)
     if (previous !== undefined) problems.push(`${kind} "${name}" has the same name as ${previous === kind ? "another" : `the ${previous}`}`)
@@ -250,6 +255,13 @@ export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginD
   for (const slice of plugin.stateChangeSlices) declare("state-change slice", slice.name)
   const knownTarget = (target: Aggregate.Any | StateChangeSlice.Any) =>
     StateChangeSlice.isStateChangeSlice(target) ? plugin.stateChangeSlices.includes(target) : known(target)
+  for (const outbound of plugin.outboundTranslationSlices) {
+    declare("outbound translation slice", outbound.name)
+    if (!known(outbound.source)) problems.push(`outbound translation slice "${outbound.name}" reads unknown source "${outbound.source.name}"`)
+    if (outbound.target !== undefined && !knownTarget(outbound.target)) {
+      problems.push(`outbound translation slice "${outbound.name}" commands unknown component "${outbound.target.name}"`)
+    }
+  }
   for (const automation of plugin.automationSlices) {
     declare("automation slice", automation.name)
     if (!known(automation.source)) problems.push(`automation slice "${automation.name}" reads unknown source "${automation.source.name}"`)

@@ -33,7 +33,7 @@ import * as Activity from "./internal/activity.ts"
 import { makeProcessor, PermanentFailure } from "./internal/commands.ts"
 import * as Consumers from "./internal/consumers.ts"
 import * as Extensions from "./internal/extensions.ts"
-import * as Automation from "./internal/automation.ts"
+import * as Todo from "./internal/todo.ts"
 import * as Inbound from "./internal/inbound.ts"
 import * as Slices from "./internal/slices.ts"
 import * as Registry from "./internal/registry.ts"
@@ -227,7 +227,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     now
   }
   const linkDeps: Extensions.LinkDeps = { consumers: consumerDeps, commands, store, scheduler, queries, concurrency: 4 }
-  const automationDeps: Automation.AutomationDeps = { consumers: consumerDeps, todos, store, commands, deadLetters }
+  const todoDeps: Todo.TodoDeps = { consumers: consumerDeps, todos, store, commands, deadLetters }
 
   const processor = makeProcessor({
     registry,
@@ -262,9 +262,13 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     for (const extensionPoint of plugin.extensionPoints) {
       handlers.push(Extensions.extensionPointHandler(linkDeps, registry.extensionPoints.get(extensionPoint.spec.name)!))
     }
-    for (const automation of plugin.automationSlices) {
-      handlers.push(Automation.collector(automationDeps, plugin, automation))
-      yield* Effect.forkScoped(Effect.orDie(Automation.sweeper(automationDeps, plugin, automation)))
+    const todoSpecs = [
+      ...plugin.automationSlices.map((automation) => Todo.fromAutomation(plugin, automation)),
+      ...plugin.outboundTranslationSlices.map((outbound) => Todo.fromOutbound(plugin, outbound, services))
+    ]
+    for (const spec of todoSpecs) {
+      handlers.push(Todo.collector(todoDeps, plugin, spec))
+      yield* Effect.forkScoped(Effect.orDie(Todo.sweeper(todoDeps, plugin, spec)))
     }
     for (const extension of plugin.extensions) {
       handlers.push(Extensions.extensionIncomingHandler(linkDeps, plugin, extension))
@@ -388,7 +392,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
         case "Event":
           return Effect.void
         case "Todo":
-          return Automation.retry(todos, letter.automation, letter.itemId)
+          return Todo.retry(todos, letter.automation, letter.itemId)
       }
     })
 

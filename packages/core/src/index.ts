@@ -110,6 +110,11 @@ export * as Outcome from "./Outcome.ts"
 /**
  * @since 0.1.0
  */
+export * as OutboundTranslationSlice from "./OutboundTranslationSlice.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Plugin from "./Plugin.ts"
 
 /**

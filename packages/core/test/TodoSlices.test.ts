@@ -1,11 +1,13 @@
 /**
- * An automation slice: express orders are shipped by a TODO list swept every heartbeat; a cancel
- * before the sweep ticks the item off; a rejection is final; failures are retried under the same
- * message id, then the item is abandoned, listed with the dead letters, and can be replayed.
+ * TODO-list slices. An automation: express orders are shipped by a TODO list swept every
+ * heartbeat; a cancel before the sweep ticks the item off; a rejection is final; failures are
+ * retried under the same message id, then the item is abandoned, listed with the dead letters,
+ * and can be replayed. An outbound translation: a mailer called each sweep until it answers, its
+ * answer turned into a command, abandoned after its retries.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Aggregate, AutomationSlice, MemoryPlatform, Plugin, Runtime, TodoStore } from "@reventless/core"
-import { Effect, Layer, Option, Result, Schema } from "effect"
+import { Aggregate, AutomationSlice, MemoryPlatform, OutboundTranslationSlice, Plugin, Runtime, TodoStore } from "@reventless/core"
+import { Context, Effect, Layer, Option, Result, Schema } from "effect"
 import { TestClock } from "effect/testing"
 
 const Place = Schema.TaggedStruct("Place", { express: Schema.Boolean })
@@ -109,4 +111,69 @@ describe("AutomationSlice", () => {
       yield* runtime.deadLetters.replay(letters[0]!.id)
       assert.deepStrictEqual(yield* status("broken"), Option.some(["Pending", 0]))
     }).pipe(Effect.provide(shop)))
+})
+
+/** The outside world the outbound slice talks to: a mailer that can be made to fail. */
+class Mailer extends Context.Service<Mailer, {
+  readonly sent: Array<string>
+  failuresLeft: number
+}>()("test/Mailer") {}
+
+const Notify = OutboundTranslationSlice.make({
+  name: "Notify",
+  outboundItem: Schema.Struct({ orderId: Schema.String }),
+  source: Order,
+  target: Order,
+  externalSystem: "mailer",
+  collect: ({ event, id }) => event._tag === "Placed" ? [[id, { orderId: id }]] : [],
+  // The mailer's answer comes back as a command: cancel orders the mailer could not reach.
+  translate: (_id, item) =>
+    Effect.flatMap(Effect.service(Mailer), (mailer) => {
+      if (mailer.failuresLeft > 0) {
+        mailer.failuresLeft--
+        return Effect.fail("mailer unavailable")
+      }
+      mailer.sent.push(item.orderId)
+      return Effect.succeed(item.orderId === "unreachable" ? { id: item.orderId, command: Cancel.make({}) } : undefined)
+    }),
+  maxRetries: 2,
+  heartbeatInterval: 10
+})
+
+const Mailing = Plugin.make<Mailer>({ name: "Mailing", heartbeatInterval: 60, aggregates: [Order], outboundTranslationSlices: [Notify] })
+const mailing = (failuresLeft: number) =>
+  Runtime.layer({ plugins: [Mailing] }).pipe(
+    Layer.provideMerge(MemoryPlatform.layer),
+    Layer.provideMerge(Layer.sync(Mailer, () => Mailer.of({ sent: [], failuresLeft })))
+  )
+const notifyStatus = (id: string) =>
+  Effect.map(Effect.flatMap(TodoStore.TodoStore, (todos) => todos.get("Mailing.Notify", id)), Option.map((row) => [row.status, row.attempts]))
+
+describe("OutboundTranslationSlice", () => {
+  it.effect("calls the outside each sweep until it answers, and turns its answer into a command", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const mailer = yield* Mailer
+      yield* Runtime.execute(Order, "unreachable", Place.make({ express: false }))
+      yield* runtime.awaitIdle
+      yield* sweep
+      assert.deepStrictEqual(yield* notifyStatus("unreachable"), Option.some(["Pending", 1]))
+      yield* sweep
+      assert.deepStrictEqual(mailer.sent, ["unreachable"])
+      assert.deepStrictEqual(yield* notifyStatus("unreachable"), Option.some(["Done", 1]))
+      assert.deepStrictEqual((yield* runtime.readStream("Order", "unreachable")).map((event) => event.data), [{ _tag: "Placed", express: false }, { _tag: "Cancelled" }])
+    }).pipe(Effect.provide(mailing(1))))
+
+  it.effect("gives up after its retries: abandoned and listed with the dead letters", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      yield* Runtime.execute(Order, "o1", Place.make({ express: false }))
+      yield* runtime.awaitIdle
+      yield* sweep
+      yield* sweep
+      yield* sweep
+      assert.deepStrictEqual(yield* notifyStatus("o1"), Option.some(["Abandoned", 3]))
+      const letters = yield* runtime.deadLetters.list
+      assert.deepStrictEqual(letters.map((letter) => [letter._tag, letter.reason]), [["Todo", "mailer unavailable"]])
+    }).pipe(Effect.provide(mailing(100))))
 })
