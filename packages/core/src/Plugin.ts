@@ -255,8 +255,13 @@ export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginD
   for (const slice of plugin.stateChangeSlices) declare("state-change slice", slice.name)
   const knownTarget = (target: Aggregate.Any | StateChangeSlice.Any) =>
     StateChangeSlice.isStateChangeSlice(target) ? plugin.stateChangeSlices.includes(target) : known(target)
+  const checkSweep = (kind: string, slice: { readonly name: string; readonly heartbeatInterval: number; readonly maxRetries: number }) => {
+    if (!(slice.heartbeatInterval > 0)) problems.push(`${kind} "${slice.name}" needs a positive heartbeatInterval`)
+    if (!(Number.isInteger(slice.maxRetries) && slice.maxRetries >= 0)) problems.push(`${kind} "${slice.name}" needs a whole, non-negative maxRetries`)
+  }
   for (const outbound of plugin.outboundTranslationSlices) {
     declare("outbound translation slice", outbound.name)
+    checkSweep("outbound translation slice", outbound)
     if (!known(outbound.source)) problems.push(`outbound translation slice "${outbound.name}" reads unknown source "${outbound.source.name}"`)
     if (outbound.target !== undefined && !knownTarget(outbound.target)) {
       problems.push(`outbound translation slice "${outbound.name}" commands unknown component "${outbound.target.name}"`)
@@ -266,7 +271,7 @@ export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginD
     declare("automation slice", automation.name)
     if (!known(automation.source)) problems.push(`automation slice "${automation.name}" reads unknown source "${automation.source.name}"`)
     if (!knownTarget(automation.target)) problems.push(`automation slice "${automation.name}" commands unknown component "${automation.target.name}"`)
-    if (!(automation.heartbeatInterval > 0)) problems.push(`automation slice "${automation.name}" needs a positive heartbeatInterval`)
+    checkSweep("automation slice", automation)
   }
   for (const inbound of plugin.inboundTranslationSlices) {
     declare("inbound translation slice", inbound.name)

@@ -34,6 +34,8 @@ export const Row = Schema.Struct({
   status: Status,
   attempts: Schema.Int,
   lastError: Schema.optionalKey(Schema.String),
+  /** The command an outside call answered with, kept so a retry resends it without calling again. */
+  answer: Schema.optionalKey(Schema.Unknown),
   causeId: Schema.String,
   meta: Meta
 })
@@ -51,11 +53,18 @@ export type Row = typeof Row.Type
 export class TodoStore extends Context.Service<TodoStore, {
   /** Adds an item unless the list has one with that id (first writer wins); true when added. */
   readonly add: (list: string, row: Row) => Effect.Effect<boolean, InfrastructureError>
+  /** Changes an item, only while its status is `when` (when given); true when it changed. */
   readonly update: (
     list: string,
     id: string,
-    change: { readonly status?: Status | undefined; readonly attempts?: number | undefined; readonly lastError?: string | undefined }
-  ) => Effect.Effect<void, InfrastructureError>
+    change: {
+      readonly status?: Status | undefined
+      readonly attempts?: number | undefined
+      readonly lastError?: string | undefined
+      readonly answer?: unknown
+    },
+    when?: Status
+  ) => Effect.Effect<boolean, InfrastructureError>
   readonly get: (list: string, id: string) => Effect.Effect<Option.Option<Row>, InfrastructureError>
   /** The items still to process, oldest first. */
   readonly pending: (list: string) => Effect.Effect<ReadonlyArray<Row>, InfrastructureError>
@@ -80,17 +89,19 @@ export const layerMemory: Layer.Layer<TodoStore> = Layer.sync(TodoStore, () => {
         rows.set(row.id, row)
         return true
       }),
-    update: (list, id, change) =>
+    update: (list, id, change, when) =>
       Effect.sync(() => {
         const rows = listOf(list)
         const row = rows.get(id)
-        if (row === undefined) return
+        if (row === undefined || (when !== undefined && row.status !== when)) return false
         rows.set(id, {
           ...row,
           ...(change.status === undefined ? {} : { status: change.status }),
           ...(change.attempts === undefined ? {} : { attempts: change.attempts }),
-          ...(change.lastError === undefined ? {} : { lastError: change.lastError })
+          ...(change.lastError === undefined ? {} : { lastError: change.lastError }),
+          ...(change.answer === undefined ? {} : { answer: change.answer })
         })
+        return true
       }),
     get: (list, id) => Effect.sync(() => Option.fromUndefinedOr(listOf(list).get(id))),
     pending: (list) => Effect.sync(() => [...listOf(list).values()].filter((row) => row.status === "Pending"))

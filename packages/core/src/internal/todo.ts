@@ -6,7 +6,7 @@
  * same message id up to `maxRetries`; then `onExhausted` may send a last command and the item is
  * abandoned, with a dead letter that a replay sets pending again.
  */
-import { type Context, Effect, Option, Result, Schedule, Schema } from "effect"
+import { Cause, type Context, Effect, Option, Result, Schedule, Schema } from "effect"
 import type * as Aggregate from "../Aggregate.ts"
 import type * as AutomationSlice from "../AutomationSlice.ts"
 import type { CommandTopic } from "../CommandTopic.ts"
@@ -107,9 +107,15 @@ export const collector = (deps: TodoDeps, plugin: Plugin.Plugin<unknown>, spec: 
 }
 
 /** Works every pending item, every heartbeat. */
-export const sweeper = (deps: TodoDeps, plugin: Plugin.Plugin<unknown>, spec: TodoSpec): Effect.Effect<void, InfrastructureError> => {
+export const sweeper = (deps: TodoDeps, plugin: Plugin.Plugin<unknown>, spec: TodoSpec): Effect.Effect<void> => {
   const { list } = spec
   const decodeItem = Schema.decodeUnknownResult(spec.item)
+  // Every status change below applies only while the item is still pending: a resolve that lands
+  // mid-sweep wins.
+  const pendingUpdate = (row: Row, change: Parameters<TodoStore["Service"]["update"]>[2]) => deps.todos.update(list, row.id, change, "Pending")
+  const isPending = (row: Row) => Effect.map(deps.todos.get(list, row.id), (current) => Option.isSome(current) && current.value.status === "Pending")
+
+  /** Sends a command for the item and waits for its outcome, at most one heartbeat. */
   const send = (row: Row, key: string, step: Translated<unknown>) =>
     Effect.gen(function*() {
       const target = spec.target === undefined ? Result.fail(`${list} has no target for its commands`) : targetOf(plugin, spec.target, step.command, step.id)
@@ -118,43 +124,79 @@ export const sweeper = (deps: TodoDeps, plugin: Plugin.Plugin<unknown>, spec: To
       const meta = Message.derivedMeta(row.meta, { msgId, service: list, causationId: row.causeId, time: deps.consumers.now() })
       yield* deps.store.retry(msgId)
       yield* deps.commands.publish([{ ...target.success, msgId, meta }])
-      return Result.succeed(yield* deps.store.awaitOutcome(msgId))
+      return Result.succeed(yield* Effect.timeoutOption(deps.store.awaitOutcome(msgId), `${spec.heartbeatInterval} seconds`))
     })
+
   const failed = (row: Row, item: unknown, reason: string) =>
     Effect.gen(function*() {
       const attempts = row.attempts + 1
-      yield* deps.todos.update(list, row.id, { attempts, lastError: reason })
+      if (!(yield* pendingUpdate(row, { attempts, lastError: reason }))) return
       if (attempts <= spec.maxRetries) return
-      const last = spec.onExhausted(row.id, item, reason)
-      if (last !== undefined) yield* send({ ...row, attempts }, `exhausted:${row.id}`, last)
-      yield* deps.todos.update(list, row.id, { status: "Abandoned" })
-      yield* deps.deadLetters.park({ _tag: "Todo", id: Message.stableId(`${list}|${row.id}`), automation: list, itemId: row.id, reason, attempts, parkedAt: deps.consumers.now() })
+      const last = yield* Effect.sync(() => spec.onExhausted(row.id, item, reason))
+      const lastOutcome = last === undefined ? undefined : yield* send({ ...row, attempts }, `exhausted:${row.id}`, last)
+      const lastWord = lastOutcome === undefined || (Result.isSuccess(lastOutcome) && Option.isSome(lastOutcome.success) && lastOutcome.success.value._tag === "Accepted")
+        ? ""
+        : "; its onExhausted command did not go through"
+      if (!(yield* pendingUpdate(row, { status: "Abandoned" }))) return
+      yield* deps.deadLetters.park({
+        _tag: "Todo",
+        id: Message.stableId(`${list}|${row.id}`),
+        automation: list,
+        itemId: row.id,
+        reason: reason + lastWord,
+        attempts,
+        parkedAt: deps.consumers.now()
+      })
     })
-  const settle = (row: Row) =>
+
+  const settle = (row: Row): Effect.Effect<void, InfrastructureError> =>
     Effect.gen(function*() {
       const item = decodeItem(row.item)
-      if (Result.isFailure(item)) return yield* failed({ ...row, attempts: spec.maxRetries }, row.item, item.failure.message)
-      const step = yield* Effect.result(spec.next(row.id, item.success))
+      if (Result.isFailure(item)) {
+        return yield* failed({ ...row, attempts: spec.maxRetries }, row.item, `the stored item does not decode: ${item.failure.message}`)
+      }
+      // An outside call that answered is not made again: its answer is resent.
+      const step: Result.Result<Translated<unknown> | undefined, string> = row.answer !== undefined
+        ? Result.succeed(row.answer as Translated<unknown>)
+        : yield* Effect.result(spec.next(row.id, item.success))
       if (Result.isFailure(step)) return yield* failed(row, item.success, step.failure)
-      if (step.success === undefined || spec.target === undefined) return yield* deps.todos.update(list, row.id, { status: "Done" })
+      if (step.success === undefined || spec.target === undefined) return yield* Effect.asVoid(pendingUpdate(row, { status: "Done" }))
+      if (row.answer === undefined) yield* pendingUpdate(row, { answer: step.success })
+      if (!(yield* isPending(row))) return
       // One message id per item: a retry after a failure is the same command again.
       const outcome = yield* send(row, `todo:${row.id}`, step.success)
       if (Result.isFailure(outcome)) return yield* failed({ ...row, attempts: spec.maxRetries }, item.success, outcome.failure)
-      switch (outcome.success._tag) {
+      if (Option.isNone(outcome.success)) return // no answer within a heartbeat: the next sweep sends it again (same msgId)
+      const settled = outcome.success.value
+      switch (settled._tag) {
         case "Accepted":
-          return yield* deps.todos.update(list, row.id, { status: "Done" })
+          return yield* Effect.asVoid(pendingUpdate(row, { status: "Done" }))
         case "Rejected":
-          return yield* deps.todos.update(list, row.id, { status: "Rejected", lastError: JSON.stringify(outcome.success.error) })
+          return yield* Effect.asVoid(pendingUpdate(row, { status: "Rejected", lastError: JSON.stringify(settled.error) }))
         case "Failed":
           // The list owns the retries: the parked command leaves the dead letters.
-          yield* Effect.ignore(deps.deadLetters.resolve(outcome.success.msgId, "Skip"))
-          return yield* failed(row, item.success, outcome.success.reason)
+          yield* Effect.ignore(deps.deadLetters.resolve(settled.msgId, "Skip"))
+          return yield* failed(row, item.success, settled.reason)
       }
     })
-  const sweep = Effect.flatMap(deps.todos.pending(list), (rows) => Effect.forEach(rows, settle, { discard: true }))
+
+  // A defect in user code (process, translate, onExhausted) is a failed attempt of that item; no
+  // error stops the sweep or the ones after it.
+  const safeSettle = (row: Row) =>
+    settle(row).pipe(
+      Effect.catchDefect((defect) => {
+        const item = decodeItem(row.item)
+        return failed(row, Result.isSuccess(item) ? item.success : row.item, `defect: ${String(defect)}`)
+      }),
+      // The last net: nothing an item does stops the sweep.
+      Effect.catchCause((cause) => Effect.logWarning(`${list} item ${row.id}: ${Cause.pretty(cause)}`))
+    )
+  const sweep = Effect.flatMap(deps.todos.pending(list), (rows) => Effect.forEach(rows, safeSettle, { discard: true })).pipe(
+    Effect.catch((error) => Effect.logWarning(`${list} sweep: ${error.message}`))
+  )
   return Effect.asVoid(Effect.repeat(sweep, Schedule.spaced(`${spec.heartbeatInterval} seconds`)))
 }
 
 /** Sets an abandoned item pending again (a replay of its dead letter). */
 export const retry = (todos: TodoStore["Service"], list: string, itemId: string) =>
-  Effect.flatMap(todos.get(list, itemId), (row) => Option.isSome(row) ? todos.update(list, itemId, { status: "Pending", attempts: 0 }) : Effect.void)
+  Effect.asVoid(todos.update(list, itemId, { status: "Pending", attempts: 0, lastError: "" }, "Abandoned"))
