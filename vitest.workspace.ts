@@ -32,5 +32,12 @@ export const projects: Array<TestProjectConfiguration> = [
       root: "./examples/online-shop",
       include: ["*/test/**/*.test.ts"]
     }
+  },
+  {
+    test: {
+      name: "online-shop-dcb",
+      root: "./examples/online-shop-dcb",
+      include: ["*/test/**/*.test.ts"]
+    }
   }
 ]

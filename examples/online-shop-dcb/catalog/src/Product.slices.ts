@@ -1,0 +1,101 @@
+/**
+ * Product writes. AddProduct's decision spans two entities: the product (not added yet) and its
+ * category (exists, not archived). Its append holds only if neither changed since the read, so an
+ * archive racing an add cannot both succeed into a product in an archived category.
+ */
+import { StateChangeSlice } from "@reventless/core"
+import { Result, Schema } from "effect"
+import { CategoryAdded, CategoryArchived, ProductAdded, ProductPriceChanged, ProductWithdrawn } from "./events.ts"
+
+export class ProductExists extends Schema.TaggedError<ProductExists>()("ProductExists", { productId: Schema.String }) {}
+export class ProductNotFound extends Schema.TaggedError<ProductNotFound>()("ProductNotFound", { productId: Schema.String }) {}
+export class ProductIsWithdrawn extends Schema.TaggedError<ProductIsWithdrawn>()("ProductIsWithdrawn", { productId: Schema.String }) {}
+export class CategoryNotAvailable extends Schema.TaggedError<CategoryNotAvailable>()("CategoryNotAvailable", {
+  categoryId: Schema.String,
+  reason: Schema.Literals(["unknown", "archived"])
+}) {}
+export class PriceMustBePositive extends Schema.TaggedError<PriceMustBePositive>()("PriceMustBePositive", { price: Schema.Finite }) {}
+
+/** What the product slices know, per entity (a query may bring in other products of the category). */
+interface Known {
+  readonly products: ReadonlyMap<string, "active" | "withdrawn">
+  readonly categories: ReadonlyMap<string, "active" | "archived">
+}
+const empty: Known = { products: new Map(), categories: new Map() }
+const Consumed = Schema.Union([CategoryAdded, CategoryArchived, ProductAdded, ProductWithdrawn])
+const evolve = (state: Known, event: typeof Consumed.Type): Known => {
+  switch (event._tag) {
+    case "CategoryAdded":
+      return { ...state, categories: new Map([...state.categories, [event.categoryId, "active"]]) }
+    case "CategoryArchived":
+      return { ...state, categories: new Map([...state.categories, [event.categoryId, "archived"]]) }
+    case "ProductAdded":
+      return { ...state, products: new Map([...state.products, [event.productId, "active"]]) }
+    case "ProductWithdrawn":
+      return { ...state, products: new Map([...state.products, [event.productId, "withdrawn"]]) }
+  }
+}
+
+export const AddProduct = Schema.TaggedStruct("AddProduct", {
+  productId: Schema.NonEmptyString,
+  categoryId: Schema.NonEmptyString,
+  name: Schema.NonEmptyString,
+  price: Schema.Finite
+})
+export const AddProductSlice = StateChangeSlice.make({
+  name: "AddProduct",
+  command: AddProduct,
+  event: ProductAdded,
+  consumedEvent: Consumed,
+  rejection: Schema.Union([ProductExists, CategoryNotAvailable, PriceMustBePositive]),
+  partition: "productId",
+  initialState: empty,
+  evolve,
+  decide: (state, command) => {
+    if (state.products.has(command.productId)) return Result.fail(new ProductExists({ productId: command.productId }))
+    const category = state.categories.get(command.categoryId)
+    if (category !== "active") return Result.fail(new CategoryNotAvailable({ categoryId: command.categoryId, reason: category ?? "unknown" }))
+    if (!(command.price > 0)) return Result.fail(new PriceMustBePositive({ price: command.price }))
+    const { _tag, ...fields } = command
+    return Result.succeed([ProductAdded.make(fields)])
+  }
+})
+
+const productGuard = (state: Known, productId: string): Result.Result<void, ProductNotFound | ProductIsWithdrawn> => {
+  const product = state.products.get(productId)
+  return product === undefined
+    ? Result.fail(new ProductNotFound({ productId }))
+    : product === "withdrawn"
+    ? Result.fail(new ProductIsWithdrawn({ productId }))
+    : Result.succeed(undefined)
+}
+
+export const ChangeProductPrice = Schema.TaggedStruct("ChangeProductPrice", { productId: Schema.NonEmptyString, price: Schema.Finite })
+export const ChangeProductPriceSlice = StateChangeSlice.make({
+  name: "ChangeProductPrice",
+  command: ChangeProductPrice,
+  event: ProductPriceChanged,
+  consumedEvent: Consumed,
+  rejection: Schema.Union([ProductNotFound, ProductIsWithdrawn, PriceMustBePositive]),
+  initialState: empty,
+  evolve,
+  decide: (state, { price, productId }) =>
+    Result.flatMap(productGuard(state, productId), () =>
+      price > 0 ? Result.succeed([ProductPriceChanged.make({ productId, price })]) : Result.fail(new PriceMustBePositive({ price })))
+})
+
+export const WithdrawProduct = Schema.TaggedStruct("WithdrawProduct", { productId: Schema.NonEmptyString })
+export const WithdrawProductSlice = StateChangeSlice.make({
+  name: "WithdrawProduct",
+  command: WithdrawProduct,
+  event: ProductWithdrawn,
+  consumedEvent: Consumed,
+  rejection: ProductNotFound,
+  initialState: empty,
+  evolve,
+  decide: (state, { productId }) => {
+    const product = state.products.get(productId)
+    if (product === undefined) return Result.fail(new ProductNotFound({ productId }))
+    return Result.succeed(product === "withdrawn" ? [] : [ProductWithdrawn.make({ productId })])
+  }
+})

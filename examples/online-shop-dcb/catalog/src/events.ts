@@ -1,0 +1,14 @@
+/** The Catalog's DCB log: what its slices produce. Entity fields (`*Id`) are the tags. */
+import { Schema } from "effect"
+
+export const CategoryAdded = Schema.TaggedStruct("CategoryAdded", { categoryId: Schema.String, name: Schema.String })
+export const CategoryRenamed = Schema.TaggedStruct("CategoryRenamed", { categoryId: Schema.String, name: Schema.String })
+export const CategoryArchived = Schema.TaggedStruct("CategoryArchived", { categoryId: Schema.String })
+export const ProductAdded = Schema.TaggedStruct("ProductAdded", {
+  productId: Schema.String,
+  categoryId: Schema.String,
+  name: Schema.String,
+  price: Schema.Finite
+})
+export const ProductPriceChanged = Schema.TaggedStruct("ProductPriceChanged", { productId: Schema.String, price: Schema.Finite })
+export const ProductWithdrawn = Schema.TaggedStruct("ProductWithdrawn", { productId: Schema.String })

@@ -1,0 +1,5 @@
+export * from "./Category.slices.ts"
+export * as Events from "./events.ts"
+export { Catalog } from "./Plugin.ts"
+export * from "./Product.slices.ts"
+export { Categories, Products } from "./views.ts"
