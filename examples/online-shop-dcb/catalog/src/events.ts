@@ -12,3 +12,5 @@ export const ProductAdded = Schema.TaggedStruct("ProductAdded", {
 })
 export const ProductPriceChanged = Schema.TaggedStruct("ProductPriceChanged", { productId: Schema.String, price: Schema.Finite })
 export const ProductWithdrawn = Schema.TaggedStruct("ProductWithdrawn", { productId: Schema.String })
+export const DemandRecorded = Schema.TaggedStruct("DemandRecorded", { productId: Schema.String, orderId: Schema.String })
+export const DemandRevoked = Schema.TaggedStruct("DemandRevoked", { productId: Schema.String, orderId: Schema.String })

@@ -1,7 +1,16 @@
 /** The Catalog's state views, projected from its DCB log. */
 import { ReadModel, StateViewSlice } from "@reventless/core"
 import { Schema } from "effect"
-import { CategoryAdded, CategoryArchived, CategoryRenamed, ProductAdded, ProductPriceChanged, ProductWithdrawn } from "./events.ts"
+import {
+  CategoryAdded,
+  CategoryArchived,
+  CategoryRenamed,
+  DemandRecorded,
+  DemandRevoked,
+  ProductAdded,
+  ProductPriceChanged,
+  ProductWithdrawn
+} from "./events.ts"
 
 export const CategoryRow = Schema.Struct({ name: Schema.String, archived: Schema.Boolean })
 export type CategoryRow = typeof CategoryRow.Type
@@ -39,4 +48,15 @@ export const Products = StateViewSlice.makeStream({
         return ReadModel.update(event.productId, (row) => ({ ...row, withdrawn: true }))
     }
   }
+})
+
+export const DemandRow = Schema.Struct({ orders: Schema.Int })
+export type DemandRow = typeof DemandRow.Type
+
+export const ProductDemand = StateViewSlice.make({
+  name: "ProductDemand",
+  row: DemandRow,
+  consumedEvent: Schema.Union([DemandRecorded, DemandRevoked]),
+  project: ({ event }) =>
+    ReadModel.updateWithDefault<DemandRow>(event.productId, { orders: 0 }, (row) => ({ orders: row.orders + (event._tag === "DemandRecorded" ? 1 : -1) }))
 })

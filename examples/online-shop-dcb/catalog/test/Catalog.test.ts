@@ -3,9 +3,10 @@
  * product add for the same category, which must never end with a product in an archived category.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { CommandTopic, MemoryPlatform, Plugin, Runtime } from "@reventless/core"
+import { Orders } from "@online-shop-dcb/ordering-spec"
+import { Aggregate, CommandTopic, EventStore, ExtensionPoint, Faults, MemoryPlatform, Plugin, Runtime } from "@reventless/core"
 import { SliceSpec } from "@reventless/testing"
-import { Effect, Layer, Option, Result } from "effect"
+import { Effect, Layer, Option, Result, Schema } from "effect"
 import {
   AddCategory,
   AddCategorySlice,
@@ -24,7 +25,9 @@ import {
   ProductExists,
   ProductIsWithdrawn,
   RenameCategory,
-  RenameCategorySlice
+  RenameCategorySlice,
+  WithdrawProduct,
+  WithdrawProductSlice
 } from "../src/index.ts"
 
 const drinks = Events.CategoryAdded.make({ categoryId: "drinks", name: "Drinks" })
@@ -82,4 +85,59 @@ describe("hybrid Catalog on the memory platform", () => {
       assert.deepStrictEqual(late, new CategoryNotAvailable({ categoryId: "drinks", reason: "archived" }))
       assert.deepStrictEqual(yield* runtime.query("Categories", "drinks"), Option.some({ name: "Drinks", archived: true }))
     }).pipe(Effect.provide(catalog)))
+})
+
+/** A stand-in for the hybrid Ordering plugin: it only publishes Ordering.Orders. */
+const PlaceOrder = Schema.TaggedStruct("Place", { productIds: Schema.Array(Schema.String) })
+const Placed = Schema.TaggedStruct("Placed", { productIds: Schema.Array(Schema.String) })
+const OrderStub = Aggregate.make({
+  name: "Order",
+  command: PlaceOrder,
+  event: Placed,
+  rejection: Schema.Never,
+  state: Schema.Boolean,
+  initialState: false,
+  evolve: () => true,
+  decide: (_placed, command) => Result.succeed([Placed.make({ productIds: command.productIds })])
+})
+const Ordering = Plugin.make({
+  name: "Ordering",
+  heartbeatInterval: 5,
+  aggregates: [OrderStub],
+  extensionPoints: [ExtensionPoint.make({
+    spec: Orders.OrdersExtensionPoint,
+    delegate: OrderStub,
+    mapOutgoingEvent: ({ id, value }) => value.productIds.map((productId) => ExtensionPoint.publishEvent(`${id}/${productId}`, Orders.ItemOrdered.make({ orderId: id, productId })))
+  })]
+})
+
+describe("hybrid Catalog across plugins", () => {
+  const shop = Runtime.layer({ plugins: [Catalog, Ordering] }).pipe(
+    Layer.provideMerge(MemoryPlatform.layer),
+    Layer.provideMerge(Layer.succeed(Faults.Faults, { ...Faults.none(), duplicateEvents: true, duplicateCommands: true }))
+  )
+
+  it.effect("a supplier feed adds products; Catalog.Products publishes from the DCB log, withdrawals included; orders record demand once", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const store = yield* EventStore.EventStore
+      yield* Runtime.executeSlice(AddCategorySlice, AddCategory.make({ categoryId: "drinks", name: "Drinks" }))
+      yield* runtime.receive("ImportProduct", { sku: "tea", title: "Tea", categoryId: "drinks", unitPriceCents: 450, currency: "USD" }, { requestId: "feed-1" })
+      const euro = yield* Effect.flip(runtime.receive("ImportProduct", { sku: "pot", title: "Pot", categoryId: "drinks", unitPriceCents: 3900, currency: "EUR" }))
+      assert.strictEqual(euro._tag, "TranslationRefused")
+      yield* runtime.awaitIdle
+      assert.deepStrictEqual(yield* runtime.query("Products", "tea"), Option.some({ name: "Tea", categoryId: "drinks", price: 4.5, withdrawn: false }))
+
+      yield* Runtime.execute(OrderStub, "o1", PlaceOrder.make({ productIds: ["tea"] }))
+      yield* runtime.awaitIdle
+      assert.deepStrictEqual(yield* runtime.query("ProductDemand", "tea"), Option.some({ orders: 1 }))
+
+      yield* Runtime.executeSlice(WithdrawProductSlice, WithdrawProduct.make({ productId: "tea" }))
+      yield* runtime.awaitIdle
+      assert.deepStrictEqual((yield* store.readStream("Catalog.Products", "tea")).map((event) => (event.data as { _tag: string })._tag), [
+        "ProductBecameAvailable",
+        "ProductWithdrawn"
+      ])
+      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+    }).pipe(Effect.provide(shop)))
 })

@@ -1,0 +1,1 @@
+export * as Products from "./Products.extensionPoint.ts"

@@ -1,0 +1,1 @@
+export * as Orders from "./Orders.extensionPoint.ts"
