@@ -231,7 +231,7 @@ export const runStep = (
         return Result.isSuccess(created) ? { line, ok: true, bucket, key, etag: created.success.etag } : failure(line, created.failure)
       }
       case "settle":
-        return yield* runtime.awaitIdle.pipe(
+        return yield* runtime.settle.pipe(
           Effect.map((): Output => ({ line, ok: true, settled: true })),
           Effect.catch((error) => Effect.succeed(failure(line, error)))
         )

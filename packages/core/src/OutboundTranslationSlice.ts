@@ -2,7 +2,8 @@
  * An outbound translation slice: the door to the outside (an email provider, a carrier, a
  * partner's API). `collect` turns consumed events into items of a durable TODO list; every
  * `heartbeatInterval` seconds each pending item is handed to `translate`, an Effect over the
- * services it needs (its capabilities), which may answer with a command back into the plugin.
+ * services it needs (its capabilities, plus the QueryEngine to read the plugin's views), which may
+ * answer with a command back into the plugin.
  * A failing translate is retried up to `maxRetries`, then `onExhausted` may send a last command
  * and the item is abandoned (listed with the dead letters). It replaces fire-and-forget side
  * effects where the outside call must be tracked.
@@ -14,6 +15,7 @@ import type * as Aggregate from "./Aggregate.ts"
 import type { SourceInput } from "./AutomationSlice.ts"
 import type * as DcbEventLog from "./DcbEventLog.ts"
 import type { Translated } from "./InboundTranslationSlice.ts"
+import type { QueryEngine } from "./QueryEngine.ts"
 import type * as StateChangeSlice from "./StateChangeSlice.ts"
 
 /**
@@ -37,7 +39,7 @@ export interface OutboundTranslationSlice<R> {
   readonly maxRetries: number
   readonly heartbeatInterval: number
   collect(input: SourceInput<unknown>): ReadonlyArray<readonly [string, unknown]>
-  translate(id: string, item: unknown): Effect.Effect<Translated<unknown> | undefined, unknown, R>
+  translate(id: string, item: unknown): Effect.Effect<Translated<unknown> | undefined, unknown, R | QueryEngine>
   onExhausted(id: string, item: unknown, lastError: string): Translated<unknown> | undefined
 }
 
@@ -65,7 +67,7 @@ export const make = <Item, Event, Command, E, R>(options: {
   readonly externalSystem?: string | undefined
   readonly maxRetries?: number | undefined
   readonly heartbeatInterval?: number | undefined
-}): OutboundTranslationSlice<R> => ({
+}): OutboundTranslationSlice<Exclude<R, QueryEngine>> => ({
   [TypeId]: TypeId,
   name: options.name,
   outboundItem: options.outboundItem as Schema.Codec<unknown, unknown>,
@@ -74,7 +76,7 @@ export const make = <Item, Event, Command, E, R>(options: {
   externalSystem: options.externalSystem,
   maxRetries: options.maxRetries ?? 3,
   heartbeatInterval: options.heartbeatInterval ?? 60,
-  collect: options.collect as OutboundTranslationSlice<R>["collect"],
-  translate: options.translate as OutboundTranslationSlice<R>["translate"],
-  onExhausted: (options.onExhausted ?? (() => undefined)) as OutboundTranslationSlice<R>["onExhausted"]
+  collect: options.collect as OutboundTranslationSlice<Exclude<R, QueryEngine>>["collect"],
+  translate: options.translate as OutboundTranslationSlice<Exclude<R, QueryEngine>>["translate"],
+  onExhausted: (options.onExhausted ?? (() => undefined)) as OutboundTranslationSlice<Exclude<R, QueryEngine>>["onExhausted"]
 })

@@ -117,6 +117,12 @@ export class Runtime extends Context.Service<Runtime, {
    * has caught up (or waits on a dead letter).
    */
   readonly awaitIdle: Effect.Effect<void, InfrastructureError>
+  /**
+   * `awaitIdle`, then works every TODO list's pending items now, as their heartbeat would, and
+   * waits again, until a sweep appends nothing (at most 10 rounds). The CLI's `settle` and tests
+   * use it instead of waiting for heartbeats. A sweep never overlaps a heartbeat's.
+   */
+  readonly settle: Effect.Effect<void, InfrastructureError>
   readonly deadLetters: {
     readonly list: Effect.Effect<ReadonlyArray<DeadLetter>, InfrastructureError>
     /** Tries a parked command, event or task again. */
@@ -228,6 +234,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   }
   const linkDeps: Extensions.LinkDeps = { consumers: consumerDeps, commands, store, scheduler, queries, concurrency: 4 }
   const todoDeps: Todo.TodoDeps = { consumers: consumerDeps, todos, store, commands, deadLetters }
+  const sweeps: Array<Effect.Effect<void>> = []
 
   const processor = makeProcessor({
     registry,
@@ -264,11 +271,13 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     }
     const todoSpecs = [
       ...plugin.automationSlices.map((automation) => Todo.fromAutomation(plugin, automation)),
-      ...plugin.outboundTranslationSlices.map((outbound) => Todo.fromOutbound(plugin, outbound, services))
+      ...plugin.outboundTranslationSlices.map((outbound) => Todo.fromOutbound(plugin, outbound, Context.merge(services, queries)))
     ]
     for (const spec of todoSpecs) {
       handlers.push(Todo.collector(todoDeps, plugin, spec))
-      yield* Effect.forkScoped(Effect.orDie(Todo.sweeper(todoDeps, plugin, spec)))
+      const sweeper = Todo.sweeper(todoDeps, plugin, spec)
+      sweeps.push(sweeper.once)
+      yield* Effect.forkScoped(sweeper.forever)
     }
     for (const extension of plugin.extensions) {
       handlers.push(Extensions.extensionIncomingHandler(linkDeps, plugin, extension))
@@ -376,6 +385,17 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     return Effect.flatMap(isIdle, (idle) => idle ? Effect.void : Effect.andThen(activity.awaitChange(seen), awaitIdle))
   })
 
+  const sweepAll = Effect.forEach(sweeps, (once) => once, { discard: true })
+  const settleAll: Effect.Effect<void, InfrastructureError> = Effect.gen(function*() {
+    yield* awaitIdle
+    for (let round = 0; round < 10; round++) {
+      const before = yield* store.head
+      yield* sweepAll
+      yield* awaitIdle
+      if ((yield* store.head) === before) return
+    }
+  })
+
   const resolve = (id: string, resolution: Resolution) =>
     Effect.tap(deadLetters.resolve(id, resolution), (letter) => {
       if (letter._tag === "Event") {
@@ -428,6 +448,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
         return feed === undefined ? Stream.empty : Stream.fromPubSub(feed)
       })),
     awaitIdle,
+    settle: settleAll,
     deadLetters: {
       list: deadLetters.list,
       replay: (id) => resolve(id, "Replay"),
@@ -535,3 +556,10 @@ const submitTyped = <Command, Event, Rejection>(
  */
 export const awaitIdle: Effect.Effect<void, InfrastructureError, Runtime> = Effect.flatMap(Effect.service(Runtime), (runtime) => runtime.awaitIdle)
 
+/**
+ * Waits until every consumer has caught up and every TODO list's due work is done.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const settle: Effect.Effect<void, InfrastructureError, Runtime> = Effect.flatMap(Effect.service(Runtime), (runtime) => runtime.settle)

@@ -6,7 +6,7 @@
  * same message id up to `maxRetries`; then `onExhausted` may send a last command and the item is
  * abandoned, with a dead letter that a replay sets pending again.
  */
-import { Cause, type Context, Effect, Option, Result, Schedule, Schema } from "effect"
+import { Cause, type Context, Effect, Option, Result, Schedule, Schema, Semaphore } from "effect"
 import type * as Aggregate from "../Aggregate.ts"
 import type * as AutomationSlice from "../AutomationSlice.ts"
 import type { CommandTopic } from "../CommandTopic.ts"
@@ -17,6 +17,7 @@ import type { EventStore } from "../EventStore.ts"
 import type { Translated } from "../InboundTranslationSlice.ts"
 import * as Message from "../Message.ts"
 import type * as OutboundTranslationSlice from "../OutboundTranslationSlice.ts"
+import type { QueryEngine } from "../QueryEngine.ts"
 import type * as Plugin from "../Plugin.ts"
 import type * as StateChangeSlice from "../StateChangeSlice.ts"
 import type { Row, TodoStore } from "../TodoStore.ts"
@@ -63,7 +64,7 @@ export const fromAutomation = (plugin: Plugin.Plugin<unknown>, automation: Autom
 export const fromOutbound = <R>(
   plugin: Plugin.Plugin<unknown>,
   outbound: OutboundTranslationSlice.OutboundTranslationSlice<R>,
-  services: Context.Context<R>
+  services: Context.Context<R | QueryEngine>
 ): TodoSpec => ({
   list: `${plugin.name}.${outbound.name}`,
   source: outbound.source,
@@ -106,8 +107,15 @@ export const collector = (deps: TodoDeps, plugin: Plugin.Plugin<unknown>, spec: 
   }
 }
 
-/** Works every pending item, every heartbeat. */
-export const sweeper = (deps: TodoDeps, plugin: Plugin.Plugin<unknown>, spec: TodoSpec): Effect.Effect<void> => {
+/**
+ * Works the pending items: `once` now, `forever` every heartbeat. Sweeps of one list never overlap,
+ * so an outside call is not made twice by a heartbeat and a `Runtime.sweep` at the same time.
+ */
+export const sweeper = (
+  deps: TodoDeps,
+  plugin: Plugin.Plugin<unknown>,
+  spec: TodoSpec
+): { readonly once: Effect.Effect<void>; readonly forever: Effect.Effect<void> } => {
   const { list } = spec
   const decodeItem = Schema.decodeUnknownResult(spec.item)
   // Every status change below applies only while the item is still pending: a resolve that lands
@@ -191,10 +199,12 @@ export const sweeper = (deps: TodoDeps, plugin: Plugin.Plugin<unknown>, spec: To
       // The last net: nothing an item does stops the sweep.
       Effect.catchCause((cause) => Effect.logWarning(`${list} item ${row.id}: ${Cause.pretty(cause)}`))
     )
-  const sweep = Effect.flatMap(deps.todos.pending(list), (rows) => Effect.forEach(rows, safeSettle, { discard: true })).pipe(
-    Effect.catch((error) => Effect.logWarning(`${list} sweep: ${error.message}`))
+  const lock = Semaphore.makeUnsafe(1)
+  const once = Effect.flatMap(deps.todos.pending(list), (rows) => Effect.forEach(rows, safeSettle, { discard: true })).pipe(
+    Effect.catch((error) => Effect.logWarning(`${list} sweep: ${error.message}`)),
+    (sweep) => lock.withPermit(sweep)
   )
-  return Effect.asVoid(Effect.repeat(sweep, Schedule.spaced(`${spec.heartbeatInterval} seconds`)))
+  return { once, forever: Effect.asVoid(Effect.repeat(once, Schedule.spaced(`${spec.heartbeatInterval} seconds`))) }
 }
 
 /** Sets an abandoned item pending again (a replay of its dead letter). */

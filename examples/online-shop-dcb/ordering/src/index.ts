@@ -1,0 +1,8 @@
+export * from "./CatalogProduct.slices.ts"
+export * as Events from "./events.ts"
+export { AutoShipOrder, SendOrderConfirmation } from "./Order.automations.ts"
+export * from "./Order.slices.ts"
+export { OrdersExtensionPoint } from "./Orders.extensionPoint.ts"
+export { Ordering } from "./Plugin.ts"
+export { ProductsExtension } from "./Products.extension.ts"
+export { AvailableProductRow, AvailableProducts, OrderRow, Orders } from "./views.ts"
