@@ -39,5 +39,12 @@ export const projects: Array<TestProjectConfiguration> = [
       root: "./examples/online-shop-dcb",
       include: ["*/test/**/*.test.ts"]
     }
+  },
+  {
+    test: {
+      name: "shops",
+      root: "./examples/shops",
+      include: ["test/**/*.test.ts"]
+    }
   }
 ]

@@ -1,3 +1,3 @@
+export { app, demo } from "./app.ts"
 export * as Shop from "./Shop.ts"
-export { demo } from "./demo.ts"
 export { story } from "./story.ts"

@@ -56,5 +56,6 @@ export const story = Effect.gen(function*() {
   )
   const emails = yield* Effect.flatMap(EmailService.EmailService, (email) => email.sent)
   const health = yield* runtime.health
-  return { notes, readModels, emails, consumers: health.consumers, deadLetters: yield* runtime.deadLetters.list }
+  const sentTable = { name: "Emails sent", rows: emails.map(({ orderId, productIds, to }) => ({ id: orderId, row: { to, products: productIds } })) }
+  return { notes, tables: [...readModels, sentTable], emails, consumers: health.consumers, deadLetters: yield* runtime.deadLetters.list }
 })

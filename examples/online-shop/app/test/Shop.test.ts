@@ -16,7 +16,7 @@ const shop = (faults: Partial<Faults.FaultSwitches> = {}) =>
   Shop.layer().pipe(Layer.provideMerge(Layer.succeed(Faults.Faults, { ...Faults.none(), ...faults })))
 
 const rowsOf = (result: Effect.Success<typeof story>, name: string) =>
-  Object.fromEntries(result.readModels.find((readModel) => readModel.name === name)!.rows.map(({ id, row }) => [id, row]))
+  Object.fromEntries(result.tables.find((table) => table.name === name)!.rows.map(({ id, row }) => [id, row]))
 
 const address = { street: "1 Leaf Lane", city: "Teatown", postalCode: "12345", country: "NL" }
 

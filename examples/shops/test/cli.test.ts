@@ -1,6 +1,7 @@
 /**
- * The real `reventless` binary of the shop, run under plain node on scenario files: results line
- * by line, duplicates and rejections as results, malformed files refused before anything runs.
+ * The real `reventless` binary of the example shops, run under plain node: scenario files for
+ * both apps (results line by line, duplicates and rejections as results, malformed files refused
+ * before anything runs), the hybrid shop's demo, and `--app` / `--platform` checked.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
@@ -10,7 +11,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url))
-const scenarios = fileURLToPath(new URL("../scenarios/", import.meta.url))
+const scenarios = fileURLToPath(new URL("../../online-shop/app/scenarios/", import.meta.url))
+const hybridScenarios = fileURLToPath(new URL("../../online-shop-dcb/app/scenarios/", import.meta.url))
 const reventless = (...args: ReadonlyArray<string>) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 60_000 })
 const lines = (stdout: string) => stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
 
@@ -22,7 +24,7 @@ const scenario = (text: string) => {
 }
 
 // Each run starts a node process (about 1.5 s here), so these tests get a minute each.
-describe("reventless (the shop's binary)", { timeout: 60_000 }, () => {
+describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
   it("runs the shop scenario: one result per line, a repeated msgId appends nothing, a rejection is a result", () => {
     const run = reventless("run", join(scenarios, "shop.jsonl"))
     assert.strictEqual(run.status, 0, run.stderr)
@@ -33,6 +35,36 @@ describe("reventless (the shop's binary)", { timeout: 60_000 }, () => {
     assert.deepStrictEqual((results[10]!.events as ReadonlyArray<{ type: string }>).map((event) => event.type), ["Ordering.Order.Placed", "Ordering.Order.Cancelled"])
     assert.deepStrictEqual(results[11]!.rows, [{ id: "pot-01", name: "Tea Pot", orderCount: 0 }, { id: "tea-01", name: "Green Tea", orderCount: 0 }])
     assert.strictEqual((results[12]!.row as { status: string }).status, "cancelled")
+  })
+
+  it("runs the hybrid shop's scenario with --app online-shop-dcb: settle sweeps the TODO lists, so the Express order has shipped", () => {
+    const run = reventless("run", "--app", "online-shop-dcb", join(hybridScenarios, "shop.jsonl"))
+    assert.strictEqual(run.status, 0, run.stderr)
+    const results = lines(run.stdout)
+    assert.strictEqual(results.length, 11)
+    assert.deepStrictEqual([results[1]!.ok, results[1]!.targetIds], [true, ["tea-01"]])
+    assert.strictEqual((results[2]!.error as { _tag: string })._tag, "TranslationRefused")
+    assert.deepStrictEqual(results[6], { line: 7, ok: true, duplicate: true, msgId: "place-o1", events: [] })
+    assert.deepStrictEqual(results[7]!.rejected, { _tag: "ProductsNotAvailable", missing: ["mug-01"] })
+    assert.deepStrictEqual(results[9]!.row, { customerId: "alice", productIds: ["tea-01"], shippingMethod: "Express", status: "Shipped" })
+    assert.deepStrictEqual(results[10]!.rows, [{ id: "tea-01", orders: 1 }])
+  })
+
+  it("runs the hybrid shop's demo", () => {
+    const demo = reventless("demo", "--app", "online-shop-dcb")
+    assert.strictEqual(demo.status, 0, demo.stderr)
+    assert.include(demo.stdout, "order-5 and order-6 race for alice's last open-order slot: 1 accepted, OpenOrderLimitReached")
+    assert.include(demo.stdout, "AvailableProducts")
+    assert.include(demo.stdout, "dead letters: 0")
+  })
+
+  it("refuses an unknown app or platform", () => {
+    const app = reventless("demo", "--app", "no-such-shop")
+    assert.notStrictEqual(app.status, 0)
+    assert.include(app.stderr + app.stdout, "online-shop-dcb")
+    const platform = reventless("demo", "--platform", "postgres")
+    assert.notStrictEqual(platform.status, 0)
+    assert.include(platform.stderr + platform.stdout, "memory")
   })
 
   it("prints queries as tables on request", () => {

@@ -1,0 +1,21 @@
+/**
+ * The hybrid shop as a CLI app (`--app online-shop-dcb`): `demo` runs its story and prints its
+ * views and the emails sent; `run` runs scenario files against its Catalog + Ordering.
+ */
+import type { EmailService } from "@online-shop/ordering"
+import { Cli } from "@reventless/cli"
+import { MemoryPlatform } from "@reventless/core"
+import { Effect } from "effect"
+import * as Shop from "./Shop.ts"
+import { story } from "./story.ts"
+
+export const demo = Effect.flatMap(story, Cli.printReport)
+
+export const app: Cli.App<EmailService.EmailService> = {
+  id: "online-shop-dcb",
+  name: "the hybrid online shop (DCB slices + aggregates)",
+  version: "0.1.0",
+  platforms: { memory: MemoryPlatform.layer },
+  layer: (platform) => Shop.layer({ platform }),
+  demo
+}
