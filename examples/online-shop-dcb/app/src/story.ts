@@ -14,8 +14,9 @@ import {
   WithdrawProductSlice
 } from "@online-shop-dcb/catalog"
 import { CancelOrder, CancelOrderSlice, PlaceOrder, PlaceOrderSlice, ShipOrder, ShipOrderSlice } from "@online-shop-dcb/ordering"
-import { CustomerAggregate, EmailService } from "@online-shop/ordering"
+import { CustomerAggregate } from "@online-shop/ordering"
 import { Runtime } from "@reventless/core"
+import { Shop } from "@online-shop/app"
 import { Effect, Result } from "effect"
 
 export const supplierFeed = [
@@ -69,12 +70,5 @@ export const story = Effect.gen(function*() {
   yield* note(`cancel order-1, which shipped itself (Express): ${yield* rejection(Runtime.executeSlice(CancelOrderSlice, CancelOrder.make({ orderId: "order-1" })))}`)
   yield* Runtime.settle
 
-  const readModels = yield* Effect.forEach(
-    ["Categories", "Products", "ProductDemand", "Customers", "AvailableProducts", "Orders"],
-    (name) => Effect.map(runtime.list(name), (page) => ({ name, rows: page.items }))
-  )
-  const emails = yield* Effect.flatMap(EmailService.EmailService, (email) => email.sent)
-  const health = yield* runtime.health
-  const sentTable = { name: "Emails sent", rows: emails.map(({ orderId, productIds, to }) => ({ id: orderId, row: { to, products: productIds } })) }
-  return { notes, tables: [...readModels, sentTable], emails, consumers: health.consumers, deadLetters: yield* runtime.deadLetters.list }
+  return yield* Shop.report(notes, ["Categories", "Products", "ProductDemand", "Customers", "AvailableProducts", "Orders"])
 })

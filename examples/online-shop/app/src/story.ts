@@ -5,9 +5,10 @@
  * test can check it.
  */
 import { CategoryAggregate, importBucket, ProductAggregate } from "@online-shop/catalog"
-import { CustomerAggregate, EmailService, OrderAggregate } from "@online-shop/ordering"
+import { CustomerAggregate, OrderAggregate } from "@online-shop/ordering"
 import { BlobStore, Runtime } from "@reventless/core"
 import { Effect } from "effect"
+import * as Shop from "./Shop.ts"
 
 export const productsCsv = [
   "sku,name,description,price,categoryId",
@@ -21,7 +22,6 @@ export const productsCsv = [
 const address = { street: "1 Leaf Lane", city: "Teatown", postalCode: "12345", country: "NL" }
 
 export const story = Effect.gen(function*() {
-  const runtime = yield* Runtime.Runtime
   const blobs = yield* BlobStore.BlobStore
   const notes: Array<string> = []
   const note = (line: string) => Effect.sync(() => void notes.push(line))
@@ -50,12 +50,5 @@ export const story = Effect.gen(function*() {
   yield* note(`cancel the shipped order-1: ${late._tag}`)
   yield* Runtime.awaitIdle
 
-  const readModels = yield* Effect.forEach(
-    ["Categories", "Products", "ProductDemands", "Customers", "CatalogProducts", "Orders"],
-    (name) => Effect.map(runtime.list(name), (page) => ({ name, rows: page.items }))
-  )
-  const emails = yield* Effect.flatMap(EmailService.EmailService, (email) => email.sent)
-  const health = yield* runtime.health
-  const sentTable = { name: "Emails sent", rows: emails.map(({ orderId, productIds, to }) => ({ id: orderId, row: { to, products: productIds } })) }
-  return { notes, tables: [...readModels, sentTable], emails, consumers: health.consumers, deadLetters: yield* runtime.deadLetters.list }
+  return yield* Shop.report(notes, ["Categories", "Products", "ProductDemands", "Customers", "CatalogProducts", "Orders"])
 })
