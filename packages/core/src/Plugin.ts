@@ -133,42 +133,59 @@ const namePattern = /^[A-Za-z][A-Za-z0-9_]*$/
  */
 const checkDcbEvents = <R>(plugin: Plugin<R>): Array<string> => {
   const problems: Array<string> = []
-  const produced = new Map<string, { readonly by: string; readonly fields: ReadonlyArray<string>; readonly untagged: ReadonlyArray<string> }>()
+  const produced = new Map<string, { readonly by: string; readonly fields: ReadonlyMap<string, string>; readonly tags: ReadonlyArray<string> }>()
+  const tagsByType = (schema: { readonly ast: unknown }) =>
+    new Map([...StateChangeSlice.tagFieldsByType(schema)].map(([type, fields]) => [type, fields.map((field) => field.key).sort()]))
+  const sameKeys = (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>) => [...a.keys()].sort().join() === [...b.keys()].sort().join()
   for (const slice of plugin.stateChangeSlices) {
-    for (const [type, fields] of StateChangeSlice.fieldsByType(slice.event)) {
+    const tags = tagsByType(slice.event)
+    for (const [type, fields] of StateChangeSlice.fieldShapesByType(slice.event)) {
       const other = produced.get(type)
-      if (other === undefined) produced.set(type, { by: slice.name, fields, untagged: slice.untagged })
-      else if ([...other.fields].sort().join() !== [...fields].sort().join()) {
-        problems.push(`event "${type}" is produced by ${other.by} and ${slice.name} with different fields`)
-      } else if (StateChangeSlice.tagKeys(fields).some((key) => other.untagged.includes(key) !== slice.untagged.includes(key))) {
-        problems.push(`event "${type}" is tagged differently by ${other.by} and ${slice.name}`)
+      if (other === undefined) {
+        produced.set(type, { by: slice.name, fields, tags: tags.get(type) ?? [] })
+        continue
       }
+      if (!sameKeys(other.fields, fields)) {
+        problems.push(`event "${type}" is produced by ${other.by} and ${slice.name} with different fields`)
+        continue
+      }
+      for (const [field, shape] of fields) {
+        const theirs = other.fields.get(field)
+        if (theirs !== shape) problems.push(`event "${type}" field ${field} is ${theirs} in ${other.by} but ${shape} in ${slice.name}`)
+      }
+      if (other.tags.join() !== (tags.get(type) ?? []).join()) problems.push(`event "${type}" is tagged differently by ${other.by} and ${slice.name}`)
     }
   }
-  // Slices read by tags (their opt-outs given); views and extension points read whole types.
-  const consumers: Array<readonly [string, { readonly ast: unknown }, ReadonlyArray<string> | undefined]> = [
-    ...plugin.stateChangeSlices.map((slice) => [`state-change slice "${slice.name}"`, slice.consumedEvent, slice.untagged] as const),
-    ...plugin.readModels.flatMap((readModel) =>
-      readModel.projections.flatMap((projection) =>
-        DcbEventLog.isSource(projection.source) ? [[`read model "${readModel.name}"`, projection.source.event, undefined] as const] : []
-      )
-    ),
-    ...plugin.extensionPoints.flatMap((extensionPoint) =>
-      DcbEventLog.isSource(extensionPoint.delegate) ? [[`extension point "${extensionPoint.spec.name}"`, extensionPoint.delegate.event, undefined] as const] : []
-    )
+  // Slices read by tags (their opt-outs given); views, extension points and TODO lists read whole
+  // types. Every reader must read each field as it is written (the same shape, or unknown).
+  const sources = (kind: string, name: string, source: unknown) =>
+    DcbEventLog.isSource(source) ? [[`${kind} "${name}"`, source.event, undefined] as const] : []
+  const consumers: Array<readonly [string, { readonly ast: unknown }, ReadonlyMap<string, ReadonlyArray<string>> | undefined]> = [
+    ...plugin.stateChangeSlices.map((slice) => [`state-change slice "${slice.name}"`, slice.consumedEvent, tagsByType(slice.consumedEvent)] as const),
+    ...plugin.readModels.flatMap((readModel) => readModel.projections.flatMap((projection) => sources("read model", readModel.name, projection.source))),
+    ...plugin.extensionPoints.flatMap((extensionPoint) => sources("extension point", extensionPoint.spec.name, extensionPoint.delegate)),
+    ...plugin.automationSlices.flatMap((automation) => sources("automation slice", automation.name, automation.source)),
+    ...plugin.outboundTranslationSlices.flatMap((outbound) => sources("outbound translation slice", outbound.name, outbound.source))
   ]
-  for (const [consumer, schema, untagged] of consumers) {
-    for (const [type, fields] of StateChangeSlice.fieldsByType(schema)) {
+  for (const [consumer, schema, readBy] of consumers) {
+    for (const [type, fields] of StateChangeSlice.fieldShapesByType(schema)) {
       const producer = produced.get(type)
       if (producer === undefined) {
         problems.push(`${consumer} consumes "${type}", which no state-change slice produces`)
         continue
       }
-      const missing = fields.filter((field) => !producer.fields.includes(field))
+      const missing = [...fields.keys()].filter((field) => !producer.fields.has(field))
       if (missing.length > 0) problems.push(`${consumer} consumes "${type}" fields ${missing.join(", ")} that ${producer.by} does not produce`)
-      if (untagged === undefined) continue
-      // A slice reads a consumed type by its entity tags: the producer must write them.
-      const unread = StateChangeSlice.tagKeys(fields).filter((key) => !untagged.includes(key) && producer.untagged.includes(key))
+      for (const [field, shape] of fields) {
+        const written = producer.fields.get(field)
+        if (written === undefined || written === shape || shape === "unknown" || shape === "?unknown") continue
+        // An optional reader of a field always written is fine; anything else must match.
+        if (shape.startsWith("?") && shape.slice(1) === written) continue
+        problems.push(`${consumer} reads "${type}" field ${field} as ${shape}, but ${producer.by} writes ${written}`)
+      }
+      if (readBy === undefined) continue
+      // A slice reads a consumed type by its tags: the producer must write them.
+      const unread = (readBy.get(type) ?? []).filter((key) => !producer.tags.includes(key))
       if (unread.length > 0) problems.push(`${consumer} reads "${type}" by ${unread.join(", ")}, which ${producer.by} does not tag`)
     }
   }

@@ -5,7 +5,8 @@
  * decision model is the fold of the consumed events that concern the command's entities.
  *
  * Entities are tags: every `*Id` field of a command or event is a tag `field:value`, every
- * `*Ids` array gives one tag per element with the key singularised (`productIds` → `productId`).
+ * `*Ids` array gives one tag per element with the key singularised (`productIds` → `productId`);
+ * `tag(schema)` makes any other field a tag, `noTag(schema)` keeps an `*Id` field out.
  * The query for a command reads the consumed event types carrying each of its tags; the append
  * then holds only if nothing matching that query arrived since the read (DcbEventStore). An
  * Effect-form `decide` may also read read models through the QueryEngine; those reads are not
@@ -18,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Predicate, Result, Schema } from "effect"
+import { Effect, Predicate, Result, Schema, SchemaAST } from "effect"
 import type * as DcbEventStore from "./DcbEventStore.ts"
 import type { QueryEngine } from "./QueryEngine.ts"
 
@@ -55,8 +56,6 @@ export interface StateChangeSlice<Name extends string, State, Command, Event, Co
   readonly partition: ReadonlyArray<string>
   /** Sync answers the sender with the outcome; async queues per partition and answers Pending. */
   readonly mode: "sync" | "async"
-  /** Tag keys no event or command of this slice is tagged with (opt-outs of `*Id` fields). */
-  readonly untagged: ReadonlyArray<string>
   evolve(state: State, event: ConsumedEvent): State
   decide(state: State, command: Command): Decision<Event, Rejection>
   /** The routing key of a command (see `partition`); undefined when a field is missing. */
@@ -83,47 +82,158 @@ export const isStateChangeSlice = (u: unknown): u is Any => Predicate.hasPropert
  * @since 0.1.0
  * @category introspection
  */
-export const fieldsByType = (schema: { readonly ast: unknown }): ReadonlyMap<string, ReadonlyArray<string>> => {
-  const result = new Map<string, ReadonlyArray<string>>()
-  const visit = (ast: unknown) => {
-    const node = ast as { readonly _tag?: string; readonly types?: ReadonlyArray<unknown>; readonly propertySignatures?: ReadonlyArray<{ readonly name: PropertyKey; readonly type: unknown }> }
-    if (node._tag === "Union") return node.types?.forEach(visit)
-    const properties = node.propertySignatures ?? []
-    const tag = properties.find((property) => property.name === "_tag")?.type as { readonly literal?: unknown } | undefined
-    if (typeof tag?.literal === "string") result.set(tag.literal, properties.map((property) => String(property.name)).filter((name) => name !== "_tag"))
+export const fieldsByType = (schema: { readonly ast: unknown }): ReadonlyMap<string, ReadonlyArray<string>> =>
+  new Map([...describe(schema)].map(([type, member]) => [type, [...member.fields.keys()]]))
+
+/**
+ * The shape of a schema as stored (its encoded side), checks left out: `string`, `number`,
+ * `"Express" | "Standard"`, `string[]`, `{ city: string; zip?: string }`. Two schemas with the
+ * same shape read and write the same JSON; plugin validation compares fields by it.
+ *
+ * @since 0.1.0
+ * @category introspection
+ */
+export const shapeOf = (schema: { readonly ast: unknown }): string => render(SchemaAST.toEncoded(schema.ast as SchemaAST.AST), 0)
+
+const render = (ast: SchemaAST.AST, depth: number): string => {
+  if (depth > 8) return "…"
+  switch (ast._tag) {
+    case "Literal":
+      return JSON.stringify(ast.literal)
+    case "Union":
+      return [...new Set(ast.types.map((member) => render(member, depth + 1)))].sort().join(" | ")
+    case "Arrays": {
+      const elements = ast.elements.map((element) => render(element, depth + 1))
+      const [rest] = ast.rest
+      if (elements.length === 0 && rest !== undefined) return `${wrap(render(rest, depth + 1))}[]`
+      return `[${[...elements, ...(rest === undefined ? [] : [`...${wrap(render(rest, depth + 1))}[]`])].join(", ")}]`
+    }
+    case "Objects": {
+      const fields = ast.propertySignatures
+        .map((property) => `${String(property.name)}${SchemaAST.isOptional(property.type) ? "?" : ""}: ${render(property.type, depth + 1)}`)
+        .sort()
+      return `{ ${fields.join("; ")} }`
+    }
+    case "Suspend":
+      return render(ast.thunk(), depth + 1)
+    default:
+      return ast._tag.toLowerCase()
   }
-  visit(schema.ast)
+}
+
+const wrap = (shape: string) => shape.includes(" ") ? `(${shape})` : shape
+
+/**
+ * A field that is a tag, and the key its tags take: `orderId` → `orderId`, `productIds` → one
+ * `productId` tag per element, a field marked with `tag` → its own name.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export interface TagField {
+  readonly field: string
+  readonly key: string
+}
+
+const TagAnnotation = "~@reventless/core/StateChangeSlice/tag"
+
+/**
+ * Marks a field schema as a tag though its name does not end in `Id` / `Ids`: its values (each
+ * element, for an array) become tags `field:value`.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const tag = <S extends Schema.Top>(schema: S): S["Rebuild"] => schema.annotate({ [TagAnnotation]: true })
+
+/**
+ * Marks an `*Id` / `*Ids` field schema as no tag: a reference the log is never queried by.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const noTag = <S extends Schema.Top>(schema: S): S["Rebuild"] => schema.annotate({ [TagAnnotation]: false })
+
+/** By name: `*Id` fields and `*Ids` arrays, unless marked otherwise. */
+const defaultTagKey = (field: string): string | undefined =>
+  field.endsWith("Ids") ? field.slice(0, -1) : field.endsWith("Id") ? field : undefined
+
+const tagKeyOf = (field: string, marked: unknown): string | undefined =>
+  marked === true ? field : marked === false ? undefined : defaultTagKey(field)
+
+interface Member {
+  /** Each field's stored shape, `?` in front when optional. */
+  readonly fields: ReadonlyMap<string, string>
+  readonly tags: ReadonlyArray<TagField>
+}
+
+const described = new WeakMap<object, ReadonlyMap<string, Member>>()
+
+/** The members of a tagged-struct union by `_tag` (classes and other declarations give none). */
+const describe = (schema: { readonly ast: unknown }): ReadonlyMap<string, Member> => {
+  const root = schema.ast as SchemaAST.AST
+  const known = described.get(root)
+  if (known !== undefined) return known
+  const result = new Map<string, Member>()
+  const visit = (ast: SchemaAST.AST) => {
+    if (ast._tag === "Union") return ast.types.forEach(visit)
+    if (ast._tag !== "Objects") return
+    const tagged = ast.propertySignatures.find((property) => property.name === "_tag")?.type
+    if (tagged?._tag !== "Literal" || typeof tagged.literal !== "string") return
+    const properties = ast.propertySignatures.filter((property) => property.name !== "_tag")
+    result.set(tagged.literal, {
+      fields: new Map(properties.map((property) => [
+        String(property.name),
+        `${SchemaAST.isOptional(property.type) ? "?" : ""}${render(SchemaAST.toEncoded(property.type), 0)}`
+      ])),
+      tags: properties.flatMap((property) => {
+        const key = tagKeyOf(String(property.name), property.type.annotations?.[TagAnnotation])
+        return key === undefined ? [] : [{ field: String(property.name), key }]
+      })
+    })
+  }
+  // The structure on the type side (plain tagged structs, as values are), each field as stored.
+  visit(root)
+  described.set(root, result)
   return result
 }
 
-/** The tag key of a field, if it is an entity field: `orderId` → orderId, `productIds` → productId. */
-const tagKeyOf = (field: string): string | undefined =>
-  field.endsWith("Ids") ? field.slice(0, -1) : field.endsWith("Id") ? field : undefined
+/**
+ * The shape (see `shapeOf`) of every field of every member of a tagged-struct union, by `_tag`.
+ *
+ * @since 0.1.0
+ * @category introspection
+ */
+export const fieldShapesByType = (schema: { readonly ast: unknown }): ReadonlyMap<string, ReadonlyMap<string, string>> =>
+  new Map([...describe(schema)].map(([type, member]) => [type, member.fields]))
 
 /**
- * The tag keys of a list of field names (`orderId`, `productIds` → `orderId`, `productId`).
+ * The tag fields of every member of a tagged-struct union, by `_tag`.
  *
  * @since 0.1.0
  * @category tags
  */
-export const tagKeys = (fields: ReadonlyArray<string>): Array<string> =>
-  fields.flatMap((field) => {
-    const key = tagKeyOf(field)
-    return key === undefined ? [] : [key]
-  })
+export const tagFieldsByType = (schema: { readonly ast: unknown }): ReadonlyMap<string, ReadonlyArray<TagField>> =>
+  new Map([...describe(schema)].map(([type, member]) => [type, member.tags]))
 
 /**
- * The tags of a command or event value: `key:value` for each entity field not opted out.
+ * The tags of a command or event value, `key:value` for each tag field: as `schema` declares them
+ * for the value's `_tag` (marks included), or by field names alone without a schema.
  *
  * @since 0.1.0
  * @category tags
  */
-export const tagsOf = (value: unknown, untagged: ReadonlyArray<string> = []): Array<string> => {
+export const tagsOf = (value: unknown, schema?: { readonly ast: unknown }): Array<string> => {
   if (typeof value !== "object" || value === null) return []
+  const record = value as Record<string, unknown>
+  const declared = schema === undefined ? undefined : describe(schema).get(String(record._tag))?.tags
+  const fields = declared ?? Object.keys(record).flatMap((field) => {
+    const key = defaultTagKey(field)
+    return key === undefined ? [] : [{ field, key }]
+  })
   const tags: Array<string> = []
-  for (const [field, fieldValue] of Object.entries(value)) {
-    const key = tagKeyOf(field)
-    if (key === undefined || untagged.includes(key)) continue
+  for (const { field, key } of fields) {
+    const fieldValue = record[field]
     const values = Array.isArray(fieldValue) ? fieldValue : [fieldValue]
     for (const item of values) if (typeof item === "string" || typeof item === "number") tags.push(`${key}:${item}`)
   }
@@ -139,11 +249,11 @@ export const tagsOf = (value: unknown, untagged: ReadonlyArray<string> = []): Ar
  * @category queries
  */
 export const queryFor = (slice: Any, command: unknown): DcbEventStore.Query => {
-  const consumed = fieldsByType(slice.consumedEvent)
+  const consumed = [...describe(slice.consumedEvent)]
   const clauses: Array<DcbEventStore.QueryItem> = []
-  for (const tag of tagsOf(command, slice.untagged)) {
+  for (const tag of tagsOf(command, slice.command)) {
     const key = tag.slice(0, tag.indexOf(":"))
-    const types = [...consumed].filter(([, fields]) => fields.some((field) => tagKeyOf(field) === key)).map(([type]) => type)
+    const types = consumed.filter(([, member]) => member.tags.some((field) => field.key === key)).map(([type]) => type)
     if (types.length > 0) clauses.push({ types, tags: [tag] })
   }
   return clauses
@@ -168,7 +278,6 @@ export const make = <const Name extends string, State, Command, Event, ConsumedE
   readonly decide: (state: State, command: Command) => Decision<Event, Rejection>
   readonly partition?: string | ReadonlyArray<string> | undefined
   readonly mode?: "sync" | "async" | undefined
-  readonly untagged?: ReadonlyArray<string> | undefined
 }): StateChangeSlice<Name, State, Command, Event, ConsumedEvent, Rejection> => {
   for (const [what, schema] of [["command", options.command], ["event", options.event], ["consumedEvent", options.consumedEvent]] as const) {
     if (fieldsByType(schema).size === 0) {
@@ -191,7 +300,6 @@ export const make = <const Name extends string, State, Command, Event, ConsumedE
     initialState: options.initialState,
     partition,
     mode: options.mode ?? "sync",
-    untagged: options.untagged ?? [],
     evolve: options.evolve,
     decide: options.decide,
     partitionOf: (command) => {

@@ -19,7 +19,7 @@ import {
   StateViewSlice
 } from "@reventless/core"
 import { SliceSpec } from "@reventless/testing"
-import { Effect, Layer, Option, Result, Schema } from "effect"
+import { Effect, Layer, Option, Result, Schema, Stream } from "effect"
 
 const OrderPlaced = Schema.TaggedStruct("OrderPlaced", { orderId: Schema.String, customerId: Schema.String, productIds: Schema.Array(Schema.String) })
 const OrderClosed = Schema.TaggedStruct("OrderClosed", { orderId: Schema.String, customerId: Schema.String })
@@ -87,9 +87,18 @@ const synced = [ProductSynced.make({ productId: "p1", name: "Tea" }), ProductSyn
 const placed = (orderId: string, customerId = "c1") => OrderPlaced.make({ orderId, customerId, productIds: ["p1"] })
 
 describe("StateChangeSlice", () => {
-  it("tags every entity field, one per element of an *Ids array, unless opted out", () => {
+  it("tags every entity field, one per element of an *Ids array; a schema may mark other fields as tags, or entity fields as none", () => {
     assert.deepStrictEqual(StateChangeSlice.tagsOf({ _tag: "X", orderId: "o1", productIds: ["p1", "p2", "p1"], qty: 2 }), ["orderId:o1", "productId:p1", "productId:p2"])
-    assert.deepStrictEqual(StateChangeSlice.tagsOf({ orderId: "o1", customerId: "c1" }, ["customerId"]), ["orderId:o1"])
+    const Marked = Schema.TaggedStruct("Marked", {
+      orderId: Schema.String,
+      customerId: StateChangeSlice.noTag(Schema.String),
+      sku: StateChangeSlice.tag(Schema.String),
+      regions: StateChangeSlice.tag(Schema.optionalKey(Schema.Array(Schema.String)))
+    })
+    const value = Marked.make({ orderId: "o1", customerId: "c1", sku: "TEA-1", regions: ["eu", "us"] })
+    assert.deepStrictEqual(StateChangeSlice.tagsOf(value, Marked), ["orderId:o1", "sku:TEA-1", "regions:eu", "regions:us"])
+    assert.deepStrictEqual(StateChangeSlice.tagsOf({ ...value, regions: undefined }, Marked), ["orderId:o1", "sku:TEA-1"])
+    assert.deepStrictEqual(StateChangeSlice.tagFieldsByType(Marked).get("Marked")!.map((field) => field.key), ["orderId", "sku", "regions"])
   })
 
   it("routes by the declared partition, a composite of fields, or the one *Id field every command has", () => {
@@ -293,6 +302,34 @@ describe("the plugin's DCB events", () => {
     ])
   })
 
+  it("every writer and reader of a type agrees on each field's stored shape; checks do not count, unknown reads anything", () => {
+    const Closed = (customerId: Schema.Codec<unknown, unknown>) => Schema.TaggedStruct("OrderClosed", { orderId: Schema.String, customerId })
+    const closer = (name: string, event: Schema.Codec<unknown, unknown>) =>
+      StateChangeSlice.make({
+        name, command: CloseOrder, event, consumedEvent: OrderClosed, rejection: Schema.Never,
+        initialState: 0, evolve: (n: number) => n, decide: () => Result.succeed([]), partition: "orderId"
+      })
+    const reader = (name: string, event: Schema.Codec<unknown, unknown>) =>
+      StateViewSlice.make({ name, row: Schema.Int, consumedEvent: event, project: () => ReadModel.ignore })
+    const result = Plugin.validate(Plugin.make({
+      name: "Shapes",
+      heartbeatInterval: 5,
+      aggregates: [],
+      stateChangeSlices: [closer("CloseA", OrderClosed), closer("CloseB", Closed(Schema.Int))],
+      readModels: [
+        reader("Strict", Closed(Schema.NonEmptyString)),
+        reader("Loose", Closed(Schema.Unknown)),
+        reader("Listy", Closed(Schema.Array(Schema.String))),
+        reader("Maybe", Schema.TaggedStruct("OrderClosed", { orderId: Schema.String, customerId: Schema.optionalKey(Schema.String) }))
+      ]
+    }))
+    assert.deepStrictEqual(Result.isFailure(result) ? result.failure.problems : [], [
+      "event \"OrderClosed\" field customerId is string in CloseA but number in CloseB",
+      "read model \"Listy\" reads \"OrderClosed\" field customerId as string[], but CloseA writes string"
+    ])
+    assert.strictEqual(StateChangeSlice.shapeOf(Schema.Struct({ zip: Schema.optionalKey(Schema.String), tags: Schema.Array(Schema.Literals(["a", "b"])), at: Schema.NullOr(Schema.Finite) })), "{ at: null | number; tags: (\"a\" | \"b\")[]; zip?: string }")
+  })
+
   it("slices share the component namespace, and none may take the DCB log's name", () => {
     const named = (name: string) => InboundTranslationSlice.make({ name, input: Schema.String, target: SyncProductSlice, translate: () => Result.succeed([]) })
     const result = Plugin.validate(Plugin.make({
@@ -308,8 +345,9 @@ describe("the plugin's DCB events", () => {
     ])
   })
 
-  it("a slice reads a consumed type by its entity tags, so the producer must write them", () => {
-    const QuietClose = StateChangeSlice.make({ ...CloseOrderSlice, name: "CloseOrder", partition: "orderId", untagged: ["customerId"] })
+  it("a slice reads a consumed type by its tags, so the producer must write them", () => {
+    const QuietClosed = Schema.TaggedStruct("OrderClosed", { orderId: Schema.String, customerId: StateChangeSlice.noTag(Schema.String) })
+    const QuietClose = StateChangeSlice.make({ ...CloseOrderSlice, name: "CloseOrder", event: QuietClosed, partition: "orderId" })
     const result = Plugin.validate(Plugin.make({
       name: "Quiet",
       heartbeatInterval: 5,
@@ -317,7 +355,9 @@ describe("the plugin's DCB events", () => {
       stateChangeSlices: [PlaceOrderSlice, QuietClose, SyncProductSlice, WithdrawProductSlice]
     }))
     assert.deepStrictEqual(Result.isFailure(result) ? result.failure.problems : [], [
-      "state-change slice \"PlaceOrder\" reads \"OrderClosed\" by customerId, which CloseOrder does not tag"
+      "state-change slice \"PlaceOrder\" reads \"OrderClosed\" by customerId, which CloseOrder does not tag",
+      // Its own consumed schema still reads by customerId too.
+      "state-change slice \"CloseOrder\" reads \"OrderClosed\" by customerId, which CloseOrder does not tag"
     ])
   })
 })
@@ -354,6 +394,38 @@ describe("StateChangeSlice on the memory platform", () => {
       assert.deepStrictEqual((yield* store.readStream("Shop.Orders", "o9")).map((event) => event.data), [{ _tag: "OrderOpened", orderId: "o9" }])
       assert.deepStrictEqual(stored.map((event) => [event.source, event.type, event.tags]), [["Shop.DcbEventLog", "OrderPlaced", ["orderId:o9", "customerId:c1", "productId:p1", "productId:p2"]]])
     }).pipe(Effect.provide(shop)))
+
+  it.effect("a field marked as a tag is written on the events and read by the query", () => {
+    const SkuReserved = Schema.TaggedStruct("SkuReserved", { sku: StateChangeSlice.tag(Schema.String), holder: Schema.String })
+    const Reserve = Schema.TaggedStruct("Reserve", { sku: StateChangeSlice.tag(Schema.String), holder: Schema.String })
+    class SkuTaken extends Schema.TaggedError<SkuTaken>()("SkuTaken", { by: Schema.String }) {}
+    const ReserveSlice = StateChangeSlice.make({
+      name: "Reserve",
+      command: Reserve,
+      event: SkuReserved,
+      consumedEvent: SkuReserved,
+      rejection: SkuTaken,
+      partition: "sku",
+      initialState: Option.none<string>(),
+      evolve: (_state, event) => Option.some(event.holder),
+      decide: (holder, command) => Option.isSome(holder) ? Result.fail(new SkuTaken({ by: holder.value })) : Result.succeed([SkuReserved.make({ sku: command.sku, holder: command.holder })])
+    })
+    assert.deepStrictEqual(StateChangeSlice.queryFor(ReserveSlice, Reserve.make({ sku: "TEA", holder: "h1" })), [{ types: ["SkuReserved"], tags: ["sku:TEA"] }])
+    const Stock = Plugin.make({ name: "Stock", heartbeatInterval: 5, aggregates: [], stateChangeSlices: [ReserveSlice] })
+    return Effect.gen(function*() {
+      const dcb = yield* DcbEventStore.DcbEventStore
+      yield* Runtime.executeSlice(ReserveSlice, Reserve.make({ sku: "TEA", holder: "h1" }))
+      const taken = yield* Effect.flip(Runtime.executeSlice(ReserveSlice, Reserve.make({ sku: "TEA", holder: "h2" })))
+      assert.deepStrictEqual(taken, new SkuTaken({ by: "h1" }))
+      const stored = yield* Stream.runCollect(dcb.read([{ tags: ["sku:TEA"] }]))
+      assert.deepStrictEqual(stored.map((event) => event.tags), [["sku:TEA"]])
+    }).pipe(
+      Effect.provide(DcbEventStore.fromEventStore(Plugin.dcbLog(Stock)).pipe(
+        Layer.provideMerge(Runtime.layer({ plugins: [Stock] })),
+        Layer.provideMerge(MemoryPlatform.layer)
+      ))
+    )
+  })
 
   it.effect("a slice command is routed by its partition key, processed once per msgId, and bad input is refused", () =>
     Effect.gen(function*() {

@@ -25,9 +25,9 @@ export const visible = (
   const query = StateChangeSlice.queryFor(slice, command)
   return log.filter((event) => {
     const type = (event as { readonly _tag?: unknown })._tag
-    // Tagged as their producers tag them: every entity field (Plugin.validate rejects a producer
-    // that leaves out a tag its consumers read by).
-    return typeof type === "string" && DcbEventStore.matches(query, { type, tags: StateChangeSlice.tagsOf(event) })
+    // Tagged as the slice reads them (Plugin.validate rejects a producer that leaves out a tag its
+    // consumers read by); a type the slice does not consume by its tag fields' names.
+    return typeof type === "string" && DcbEventStore.matches(query, { type, tags: StateChangeSlice.tagsOf(event, slice.consumedEvent) })
   })
 }
 

@@ -58,7 +58,7 @@ export const sliceCommand = (
       const data = codecs.encodeEvent(event)
       if (Result.isFailure(data)) return yield* invalid(`${entry.qualified} emitted an invalid event`, data.failure)
       const type = (data.success as { readonly _tag?: unknown })._tag
-      events.push({ type: typeof type === "string" ? type : slice.name, schemaVersion: 1, data: data.success, tags: StateChangeSlice.tagsOf(event, slice.untagged) })
+      events.push({ type: typeof type === "string" ? type : slice.name, schemaVersion: 1, data: data.success, tags: StateChangeSlice.tagsOf(event, slice.event) })
     }
     const [result] = yield* store.commit([{ _tag: "AppendTagged", request: { ...outcome, log, events, condition, meta: message.meta } }])
     if (result!._tag === "Conflict") return yield* Effect.fail(result!.conflict as DcbConflict)
