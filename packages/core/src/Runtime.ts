@@ -155,7 +155,12 @@ export interface Options<R> {
   /** Retries of transient failures (default: exponential from 10 ms, 4 retries). */
   readonly retrySchedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** Immediate retries of a version conflict (default 10). */
-  readonly maxConflictRetries?: number | undefined
+  /**
+   * Retries of a command whose append met a conflict (an aggregate's version, a slice's DCB
+   * condition); each retry reads and decides again. Default: 3 at once, then up to 7 more with
+   * jittered exponential backoff from 2 ms, so hot entities under contention spread out.
+   */
+  readonly conflictSchedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** Events per consumer read (default 256). */
   readonly batchSize?: number | undefined
   /** Warm aggregate states kept, per aggregate (default 100,000). */
@@ -173,6 +178,10 @@ export interface Options<R> {
 export type Platform = EventStore | CommandTopic | EventTopic | Checkpoints | ReadModelStore | Scheduler | BlobStore | DeadLetters | TodoStore
 
 const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("10 millis").pipe(Schedule.upTo({ times: 4 }))
+const defaultConflictSchedule: Schedule.Schedule<unknown, unknown> = Schedule.concat(
+  Schedule.recurs(3),
+  Schedule.exponential("2 millis").pipe(Schedule.jittered, Schedule.upTo({ times: 7 }))
+)
 
 /** Names that must be unique across plugins: read models (the store's key) and extension points. */
 const checkSharedNames = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>) => {
@@ -242,7 +251,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     deadLetters,
     queries,
     retrySchedule,
-    maxConflictRetries: options.maxConflictRetries ?? 10,
+    conflictSchedule: options.conflictSchedule ?? defaultConflictSchedule,
     cacheSize: options.cacheSize ?? 100_000,
     now,
     sliceCommand: Slices.sliceCommand(store, queries),

@@ -19,7 +19,7 @@ import {
   StateViewSlice
 } from "@reventless/core"
 import { SliceSpec } from "@reventless/testing"
-import { Effect, Layer, Option, Result, Schema, Stream } from "effect"
+import { Effect, Layer, Option, Result, Schedule, Schema, Stream } from "effect"
 
 const OrderPlaced = Schema.TaggedStruct("OrderPlaced", { orderId: Schema.String, customerId: Schema.String, productIds: Schema.Array(Schema.String) })
 const OrderClosed = Schema.TaggedStruct("OrderClosed", { orderId: Schema.String, customerId: Schema.String })
@@ -394,6 +394,21 @@ describe("StateChangeSlice on the memory platform", () => {
       assert.deepStrictEqual((yield* store.readStream("Shop.Orders", "o9")).map((event) => event.data), [{ _tag: "OrderOpened", orderId: "o9" }])
       assert.deepStrictEqual(stored.map((event) => [event.source, event.type, event.tags]), [["Shop.DcbEventLog", "OrderPlaced", ["orderId:o9", "customerId:c1", "productId:p1", "productId:p2"]]])
     }).pipe(Effect.provide(shop)))
+
+  it.live("conflicts are retried on the runtime's conflictSchedule: with none, the loser of the race fails and is parked", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      yield* Runtime.executeSlice(SyncProductSlice, SyncProduct.make({ productId: "p1", name: "Tea" }))
+      yield* Runtime.executeSlice(SyncProductSlice, SyncProduct.make({ productId: "p2", name: "Pot" }))
+      const [a, b] = apart(2)
+      const results = yield* Effect.all([a!, b!].map((id) => Effect.result(Runtime.executeSlice(RacingPlaceOrder, place(id)))), { concurrency: "unbounded" })
+      assert.deepStrictEqual(results.map((r) => r._tag).sort(), ["Failure", "Success"])
+      const failed = results.find(Result.isFailure)!.failure
+      assert.strictEqual(failed._tag, "CommandFailed")
+      assert.include((failed as { reason: string }).reason, "an event matching the condition was appended")
+      const letters = yield* runtime.deadLetters.list
+      assert.deepStrictEqual(letters.map((letter) => letter._tag), ["Command"])
+    }).pipe(Effect.provide(Runtime.layer({ plugins: [Shop], concurrency: 4, conflictSchedule: Schedule.recurs(0) }).pipe(Layer.provideMerge(MemoryPlatform.layer)))))
 
   it.effect("a field marked as a tag is written on the events and read by the query", () => {
     const SkuReserved = Schema.TaggedStruct("SkuReserved", { sku: StateChangeSlice.tag(Schema.String), holder: Schema.String })

@@ -45,7 +45,7 @@ export interface ProcessorOptions {
   readonly deadLetters: DeadLetters["Service"]
   readonly queries: Context.Context<QueryEngine>
   readonly retrySchedule: Schedule.Schedule<unknown, unknown>
-  readonly maxConflictRetries: number
+  readonly conflictSchedule: Schedule.Schedule<unknown, unknown>
   readonly cacheSize: number
   readonly now: () => string
   /** Handles a command of a state-change slice (internal/slices.ts); a DcbConflict is retried here. */
@@ -229,7 +229,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
             message,
             Effect.retry(Effect.suspend(() => options.sliceCommand(slice, message)), {
               while: (error) => error._tag === "DcbConflict",
-              times: options.maxConflictRetries
+              schedule: options.conflictSchedule
             })
           )
         }
@@ -245,7 +245,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
             if (error._tag !== "PermanentFailure" && error._tag !== "InfrastructureError") forget(entry, message.id)
           })
         ),
-        Effect.retry({ while: (error) => error._tag === "VersionConflict" || error._tag === "DcbConflict", times: options.maxConflictRetries })
+        Effect.retry({ while: (error) => error._tag === "VersionConflict" || error._tag === "DcbConflict", schedule: options.conflictSchedule })
       )
       return safely(message, decided)
     })
