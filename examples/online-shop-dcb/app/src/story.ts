@@ -20,8 +20,8 @@ import { Shop } from "@online-shop/app"
 import { Effect, Result } from "effect"
 
 export const supplierFeed = [
-  { sku: "tea-01", title: "Green Tea", categoryId: "drinks", unitPriceCents: 450, currency: "USD" },
-  { sku: "tea-02", title: "Black Tea", categoryId: "drinks", unitPriceCents: 690, currency: "USD" },
+  { sku: "tea-01", title: "Green Tea", description: "Sencha, 100 g", categoryId: "drinks", unitPriceCents: 450, currency: "USD" },
+  { sku: "tea-02", title: "Black Tea", description: "Assam, 250 g", categoryId: "drinks", unitPriceCents: 690, currency: "USD" },
   { sku: "pot-01", title: "Tea Pot", categoryId: "kitchen", unitPriceCents: 3900, currency: "USD" },
   { sku: "mug-01", title: "Mug", categoryId: "kitchen", unitPriceCents: 1200, currency: "EUR" }
 ]

@@ -6,6 +6,7 @@ import { AddProduct, AddProductSlice } from "./Product.slices.ts"
 export const SupplierItem = Schema.Struct({
   sku: Schema.NonEmptyString,
   title: Schema.NonEmptyString,
+  description: Schema.optionalKey(Schema.String),
   categoryId: Schema.NonEmptyString,
   unitPriceCents: Schema.Int,
   currency: Schema.String
@@ -21,5 +22,11 @@ export const ImportProduct = InboundTranslationSlice.make({
       ? Result.fail(`currency ${item.currency}: only USD is accepted`)
       : item.unitPriceCents <= 0
       ? Result.fail(`unit price ${item.unitPriceCents}: must be positive`)
-      : Result.succeed([{ command: AddProduct.make({ productId: item.sku, categoryId: item.categoryId, name: item.title, price: item.unitPriceCents / 100 }) }])
+      : Result.succeed([{ command: AddProduct.make({
+          productId: item.sku,
+          categoryId: item.categoryId,
+          name: item.title,
+          description: item.description ?? "",
+          price: item.unitPriceCents / 100
+        }) }])
 })

@@ -4,7 +4,7 @@ import { AddCategorySlice, ArchiveCategorySlice, RenameCategorySlice } from "./C
 import { RecordProductDemandSlice } from "./Demand.slices.ts"
 import { ImportProduct } from "./Import.slice.ts"
 import { OrdersExtension } from "./Orders.extension.ts"
-import { AddProductSlice, ChangeProductPriceSlice, WithdrawProductSlice } from "./Product.slices.ts"
+import { AddProductSlice, ChangeProductDescriptionSlice, ChangeProductNameSlice, ChangeProductPriceSlice, WithdrawProductSlice } from "./Product.slices.ts"
 import { ProductsExtensionPoint } from "./Products.extensionPoint.ts"
 import { Categories, ProductDemand, Products } from "./views.ts"
 
@@ -17,6 +17,8 @@ export const Catalog = Plugin.make({
     RenameCategorySlice,
     ArchiveCategorySlice,
     AddProductSlice,
+    ChangeProductNameSlice,
+    ChangeProductDescriptionSlice,
     ChangeProductPriceSlice,
     WithdrawProductSlice,
     RecordProductDemandSlice

@@ -5,7 +5,15 @@
  */
 import { StateChangeSlice } from "@reventless/core"
 import { Result, Schema } from "effect"
-import { CategoryAdded, CategoryArchived, ProductAdded, ProductPriceChanged, ProductWithdrawn } from "./events.ts"
+import {
+  CategoryAdded,
+  CategoryArchived,
+  ProductAdded,
+  ProductDescriptionChanged,
+  ProductNameChanged,
+  ProductPriceChanged,
+  ProductWithdrawn
+} from "./events.ts"
 
 export class ProductExists extends Schema.TaggedError<ProductExists>()("ProductExists", { productId: Schema.String }) {}
 export class ProductNotFound extends Schema.TaggedError<ProductNotFound>()("ProductNotFound", { productId: Schema.String }) {}
@@ -16,13 +24,26 @@ export class CategoryNotAvailable extends Schema.TaggedError<CategoryNotAvailabl
 }) {}
 export class PriceMustBePositive extends Schema.TaggedError<PriceMustBePositive>()("PriceMustBePositive", { price: Schema.Finite }) {}
 
+interface Product {
+  readonly withdrawn: boolean
+  readonly name: string
+  readonly description: string
+  readonly price: number
+}
+
 /** What the product slices know, per entity (a query may bring in other products of the category). */
 interface Known {
-  readonly products: ReadonlyMap<string, "active" | "withdrawn">
+  readonly products: ReadonlyMap<string, Product>
   readonly categories: ReadonlyMap<string, "active" | "archived">
 }
 const empty: Known = { products: new Map(), categories: new Map() }
-const Consumed = Schema.Union([CategoryAdded, CategoryArchived, ProductAdded, ProductWithdrawn])
+const Consumed = Schema.Union([CategoryAdded, CategoryArchived, ProductAdded, ProductNameChanged, ProductDescriptionChanged, ProductPriceChanged, ProductWithdrawn])
+
+const withProduct = (state: Known, productId: string, change: (product: Product) => Product): Known => {
+  const product = state.products.get(productId)
+  return product === undefined ? state : { ...state, products: new Map([...state.products, [productId, change(product)]]) }
+}
+
 const evolve = (state: Known, event: typeof Consumed.Type): Known => {
   switch (event._tag) {
     case "CategoryAdded":
@@ -30,9 +51,15 @@ const evolve = (state: Known, event: typeof Consumed.Type): Known => {
     case "CategoryArchived":
       return { ...state, categories: new Map([...state.categories, [event.categoryId, "archived"]]) }
     case "ProductAdded":
-      return { ...state, products: new Map([...state.products, [event.productId, "active"]]) }
+      return { ...state, products: new Map([...state.products, [event.productId, { withdrawn: false, name: event.name, description: event.description, price: event.price }]]) }
+    case "ProductNameChanged":
+      return withProduct(state, event.productId, (product) => ({ ...product, name: event.name }))
+    case "ProductDescriptionChanged":
+      return withProduct(state, event.productId, (product) => ({ ...product, description: event.description }))
+    case "ProductPriceChanged":
+      return withProduct(state, event.productId, (product) => ({ ...product, price: event.price }))
     case "ProductWithdrawn":
-      return { ...state, products: new Map([...state.products, [event.productId, "withdrawn"]]) }
+      return withProduct(state, event.productId, (product) => ({ ...product, withdrawn: true }))
   }
 }
 
@@ -40,6 +67,7 @@ export const AddProduct = Schema.TaggedStruct("AddProduct", {
   productId: Schema.NonEmptyString,
   categoryId: Schema.NonEmptyString,
   name: Schema.NonEmptyString,
+  description: Schema.optionalKey(Schema.String),
   price: Schema.Finite
 })
 export const AddProductSlice = StateChangeSlice.make({
@@ -56,19 +84,48 @@ export const AddProductSlice = StateChangeSlice.make({
     const category = state.categories.get(command.categoryId)
     if (category !== "active") return Result.fail(new CategoryNotAvailable({ categoryId: command.categoryId, reason: category ?? "unknown" }))
     if (!(command.price > 0)) return Result.fail(new PriceMustBePositive({ price: command.price }))
-    const { _tag, ...fields } = command
-    return Result.succeed([ProductAdded.make(fields)])
+    const { productId, categoryId, name, description = "", price } = command
+    return Result.succeed([ProductAdded.make({ productId, categoryId, name, description, price })])
   }
 })
 
-const productGuard = (state: Known, productId: string): Result.Result<void, ProductNotFound | ProductIsWithdrawn> => {
+/** A change of a listed product: unknown or withdrawn products refuse it; the same value is a no-op. */
+const change = <Event>(
+  state: Known,
+  productId: string,
+  unchanged: (product: Product) => boolean,
+  event: () => Event
+): Result.Result<ReadonlyArray<Event>, ProductNotFound | ProductIsWithdrawn> => {
   const product = state.products.get(productId)
-  return product === undefined
-    ? Result.fail(new ProductNotFound({ productId }))
-    : product === "withdrawn"
-    ? Result.fail(new ProductIsWithdrawn({ productId }))
-    : Result.succeed(undefined)
+  if (product === undefined) return Result.fail(new ProductNotFound({ productId }))
+  if (product.withdrawn) return Result.fail(new ProductIsWithdrawn({ productId }))
+  return Result.succeed(unchanged(product) ? [] : [event()])
 }
+
+export const ChangeProductName = Schema.TaggedStruct("ChangeProductName", { productId: Schema.NonEmptyString, name: Schema.NonEmptyString })
+export const ChangeProductNameSlice = StateChangeSlice.make({
+  name: "ChangeProductName",
+  command: ChangeProductName,
+  event: ProductNameChanged,
+  consumedEvent: Consumed,
+  rejection: Schema.Union([ProductNotFound, ProductIsWithdrawn]),
+  initialState: empty,
+  evolve,
+  decide: (state, { name, productId }) => change(state, productId, (product) => product.name === name, () => ProductNameChanged.make({ productId, name }))
+})
+
+export const ChangeProductDescription = Schema.TaggedStruct("ChangeProductDescription", { productId: Schema.NonEmptyString, description: Schema.String })
+export const ChangeProductDescriptionSlice = StateChangeSlice.make({
+  name: "ChangeProductDescription",
+  command: ChangeProductDescription,
+  event: ProductDescriptionChanged,
+  consumedEvent: Consumed,
+  rejection: Schema.Union([ProductNotFound, ProductIsWithdrawn]),
+  initialState: empty,
+  evolve,
+  decide: (state, { description, productId }) =>
+    change(state, productId, (product) => product.description === description, () => ProductDescriptionChanged.make({ productId, description }))
+})
 
 export const ChangeProductPrice = Schema.TaggedStruct("ChangeProductPrice", { productId: Schema.NonEmptyString, price: Schema.Finite })
 export const ChangeProductPriceSlice = StateChangeSlice.make({
@@ -80,8 +137,9 @@ export const ChangeProductPriceSlice = StateChangeSlice.make({
   initialState: empty,
   evolve,
   decide: (state, { price, productId }) =>
-    Result.flatMap(productGuard(state, productId), () =>
-      price > 0 ? Result.succeed([ProductPriceChanged.make({ productId, price })]) : Result.fail(new PriceMustBePositive({ price })))
+    price > 0
+      ? change(state, productId, (product) => product.price === price, () => ProductPriceChanged.make({ productId, price }))
+      : Result.fail(new PriceMustBePositive({ price }))
 })
 
 export const WithdrawProduct = Schema.TaggedStruct("WithdrawProduct", { productId: Schema.NonEmptyString })
@@ -96,6 +154,6 @@ export const WithdrawProductSlice = StateChangeSlice.make({
   decide: (state, { productId }) => {
     const product = state.products.get(productId)
     if (product === undefined) return Result.fail(new ProductNotFound({ productId }))
-    return Result.succeed(product === "withdrawn" ? [] : [ProductWithdrawn.make({ productId })])
+    return Result.succeed(product.withdrawn ? [] : [ProductWithdrawn.make({ productId })])
   }
 })

@@ -8,6 +8,8 @@ import {
   DemandRecorded,
   DemandRevoked,
   ProductAdded,
+  ProductDescriptionChanged,
+  ProductNameChanged,
   ProductPriceChanged,
   ProductWithdrawn
 } from "./events.ts"
@@ -31,17 +33,27 @@ export const Categories = StateViewSlice.make({
   }
 })
 
-export const ProductRow = Schema.Struct({ name: Schema.String, categoryId: Schema.String, price: Schema.Finite, withdrawn: Schema.Boolean })
+export const ProductRow = Schema.Struct({
+  name: Schema.String,
+  description: Schema.String,
+  categoryId: Schema.String,
+  price: Schema.Finite,
+  withdrawn: Schema.Boolean
+})
 export type ProductRow = typeof ProductRow.Type
 
 export const Products = StateViewSlice.makeStream({
   name: "Products",
   row: ProductRow,
-  consumedEvent: Schema.Union([ProductAdded, ProductPriceChanged, ProductWithdrawn]),
+  consumedEvent: Schema.Union([ProductAdded, ProductNameChanged, ProductDescriptionChanged, ProductPriceChanged, ProductWithdrawn]),
   project: ({ event }): ReadModel.Action<ProductRow> => {
     switch (event._tag) {
       case "ProductAdded":
-        return ReadModel.set(event.productId, { name: event.name, categoryId: event.categoryId, price: event.price, withdrawn: false })
+        return ReadModel.set(event.productId, { name: event.name, description: event.description, categoryId: event.categoryId, price: event.price, withdrawn: false })
+      case "ProductNameChanged":
+        return ReadModel.update(event.productId, (row) => ({ ...row, name: event.name }))
+      case "ProductDescriptionChanged":
+        return ReadModel.update(event.productId, (row) => ({ ...row, description: event.description }))
       case "ProductPriceChanged":
         return ReadModel.update(event.productId, (row) => ({ ...row, price: event.price }))
       case "ProductWithdrawn":

@@ -18,12 +18,17 @@ import {
   CategoryExists,
   CategoryIsArchived,
   CategoryNotAvailable,
+  ChangeProductDescription,
+  ChangeProductDescriptionSlice,
+  ChangeProductName,
+  ChangeProductNameSlice,
   ChangeProductPrice,
   ChangeProductPriceSlice,
   Events,
   PriceMustBePositive,
   ProductExists,
   ProductIsWithdrawn,
+  ProductNotFound,
   RenameCategory,
   RenameCategorySlice,
   WithdrawProduct,
@@ -31,7 +36,7 @@ import {
 } from "../src/index.ts"
 
 const drinks = Events.CategoryAdded.make({ categoryId: "drinks", name: "Drinks" })
-const tea = Events.ProductAdded.make({ productId: "tea", categoryId: "drinks", name: "Tea", price: 4 })
+const tea = Events.ProductAdded.make({ productId: "tea", categoryId: "drinks", name: "Tea", description: "", price: 4 })
 const addTea = AddProduct.make({ productId: "tea", categoryId: "drinks", name: "Tea", price: 4 })
 
 describe("hybrid Catalog slices", () => {
@@ -52,9 +57,23 @@ describe("hybrid Catalog slices", () => {
     spec.given(drinks, tea).when(addTea).thenRejects(new ProductExists({ productId: "tea" }))
   })
 
-  it("a withdrawn product's price cannot change", () =>
-    SliceSpec.make(ChangeProductPriceSlice).given(drinks, tea, Events.ProductWithdrawn.make({ productId: "tea" })).when(ChangeProductPrice.make({ productId: "tea", price: 5 }))
-      .thenRejects(new ProductIsWithdrawn({ productId: "tea" })))
+  it("a listed product's name, description and price change; the same value is a no-op; unknown and withdrawn products refuse", () => {
+    const withdrawn = Events.ProductWithdrawn.make({ productId: "tea" })
+    const rename = SliceSpec.make(ChangeProductNameSlice)
+    rename.given(drinks, tea).when(ChangeProductName.make({ productId: "tea", name: "Green Tea" })).then(Events.ProductNameChanged.make({ productId: "tea", name: "Green Tea" }))
+    rename.given(drinks, tea, Events.ProductNameChanged.make({ productId: "tea", name: "Green Tea" })).when(ChangeProductName.make({ productId: "tea", name: "Green Tea" })).then()
+    rename.given().when(ChangeProductName.make({ productId: "tea", name: "Tea" })).thenRejects(new ProductNotFound({ productId: "tea" }))
+    const describe = SliceSpec.make(ChangeProductDescriptionSlice)
+    describe.given(drinks, tea).when(ChangeProductDescription.make({ productId: "tea", description: "Sencha" }))
+      .then(Events.ProductDescriptionChanged.make({ productId: "tea", description: "Sencha" }))
+    describe.given(drinks, tea).when(ChangeProductDescription.make({ productId: "tea", description: "" })).then()
+    describe.given(drinks, tea, withdrawn).when(ChangeProductDescription.make({ productId: "tea", description: "Old" })).thenRejects(new ProductIsWithdrawn({ productId: "tea" }))
+    const reprice = SliceSpec.make(ChangeProductPriceSlice)
+    reprice.given(drinks, tea).when(ChangeProductPrice.make({ productId: "tea", price: 5 })).then(Events.ProductPriceChanged.make({ productId: "tea", price: 5 }))
+    reprice.given(drinks, tea).when(ChangeProductPrice.make({ productId: "tea", price: 4 })).then()
+    reprice.given(drinks, tea).when(ChangeProductPrice.make({ productId: "tea", price: -1 })).thenRejects(new PriceMustBePositive({ price: -1 }))
+    reprice.given(drinks, tea, withdrawn).when(ChangeProductPrice.make({ productId: "tea", price: 5 })).thenRejects(new ProductIsWithdrawn({ productId: "tea" }))
+  })
 
   it("the plugin's DCB events are consistent", () => assert.isTrue(Result.isSuccess(Plugin.validate(Catalog))))
 })
@@ -126,7 +145,7 @@ describe("hybrid Catalog across plugins", () => {
       const euro = yield* Effect.flip(runtime.receive("ImportProduct", { sku: "pot", title: "Pot", categoryId: "drinks", unitPriceCents: 3900, currency: "EUR" }))
       assert.strictEqual(euro._tag, "TranslationRefused")
       yield* runtime.awaitIdle
-      assert.deepStrictEqual(yield* runtime.query("Products", "tea"), Option.some({ name: "Tea", categoryId: "drinks", price: 4.5, withdrawn: false }))
+      assert.deepStrictEqual(yield* runtime.query("Products", "tea"), Option.some({ name: "Tea", description: "", categoryId: "drinks", price: 4.5, withdrawn: false }))
 
       yield* Runtime.execute(OrderStub, "o1", PlaceOrder.make({ productIds: ["tea"] }))
       yield* runtime.awaitIdle
