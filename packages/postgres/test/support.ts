@@ -6,8 +6,8 @@ import { inject } from "vitest"
 /** A new, empty database on the run's server; its URL. */
 export const freshDatabase = (prefix: string): Effect.Effect<string> => {
   const admin = inject("databaseUrl")
-  const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`.toLowerCase().replace(/[^a-z0-9_]/g, "_")
   return Effect.gen(function*() {
+    const name = `${prefix}_${crypto.randomUUID().replace(/-/g, "")}`.toLowerCase()
     const sql = yield* PgClient.PgClient
     yield* sql.unsafe(`CREATE DATABASE ${name}`)
     const url = new URL(admin)

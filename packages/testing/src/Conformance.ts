@@ -138,7 +138,7 @@ const increment = (id: string, by: number, msgId?: string) =>
  * @since 0.1.0
  * @category suites
  */
-export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
+export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E>) =>
   describe(`conformance: ${name}`, () => {
     const run = <A, E>(effect: Effect.Effect<A, E, Runtime.Runtime | Outbox | EventStore.EventStore>, faults: Partial<Faults.FaultSwitches> = {}) => {
       const switches = { ...Faults.none(), ...faults }
@@ -150,7 +150,7 @@ export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
       return Effect.provide(effect, layer)
     }
 
-    it.effect("1. a command is processed at most once per msgId; redelivery returns the first outcome", () =>
+    it.live("1. a command is processed at most once per msgId; redelivery returns the first outcome", () =>
       run(Effect.gen(function*() {
         const first = yield* increment("c1", 5, "msg-1")
         const again = yield* increment("c1", 5, "msg-1")
@@ -163,7 +163,7 @@ export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
         assert.deepStrictEqual(rejectedAgain, rejected)
       }), { duplicateCommands: true }))
 
-    it.effect("2. commands for one instance run one at a time, in arrival order", () =>
+    it.live("2. commands for one instance run one at a time, in arrival order", () =>
       run(Effect.gen(function*() {
         const runtime = yield* Runtime.Runtime
         const amounts = Array.from({ length: 40 }, (_, i) => i + 1)
@@ -175,7 +175,7 @@ export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
         assert.deepStrictEqual(stream.map((event) => event.meta.msgId), msgIds)
       })))
 
-    it.effect("3. versions are contiguous from 1 and positions strictly increase", () =>
+    it.live("3. versions are contiguous from 1 and positions strictly increase", () =>
       run(Effect.gen(function*() {
         yield* Effect.forEach(Array.from({ length: 30 }, (_, i) => i), (i) => increment(`v${i % 3}`, 1), { concurrency: 8 })
         const runtime = yield* Runtime.Runtime
@@ -191,7 +191,7 @@ export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
         all.events.forEach((event, i) => i > 0 && assert.isTrue(event.position > all.events[i - 1]!.position))
       })))
 
-    it.effect("4. a read model equals the fold of the log, even when events are delivered twice", () =>
+    it.live("4. a read model equals the fold of the log, even when events are delivered twice", () =>
       run(Effect.gen(function*() {
         yield* Effect.forEach(Array.from({ length: 20 }, (_, i) => i), (i) => increment(`r${i % 4}`, i + 1))
         const runtime = yield* Runtime.Runtime
@@ -204,7 +204,7 @@ export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
         }
       }), { duplicateEvents: true }))
 
-    it.effect("4. side effects run at least once with a stable idempotency key", () =>
+    it.live("4. side effects run at least once with a stable idempotency key", () =>
       run(Effect.gen(function*() {
         yield* increment("s1", 1)
         yield* increment("s1", 2)
@@ -260,7 +260,7 @@ export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
         assert.lengthOf(yield* runtime.deadLetters.list, 0, "a rejection is an outcome, not a failure")
       })))
 
-    it.effect("7. derived commands get deterministic msgIds: a redelivered event commands once", () =>
+    it.live("7. derived commands get deterministic msgIds: a redelivered event commands once", () =>
       run(Effect.gen(function*() {
         yield* increment("m1", 100)
         yield* increment("m1", 200)
@@ -273,7 +273,7 @@ export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
         assert.strictEqual(new Set(mirrored.map((event) => event.meta.msgId)).size, 2)
       }), { duplicateEvents: true }))
 
-    it.effect("7. across plugins: extension-point events are stored once per source event and command the subscriber once", () =>
+    it.live("7. across plugins: extension-point events are stored once per source event and command the subscriber once", () =>
       run(Effect.gen(function*() {
         yield* Effect.forEach([1, 2, 3], (by) => increment("x1", by))
         yield* increment("x2", 10)
@@ -287,7 +287,7 @@ export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
         assert.deepStrictEqual(yield* runtime.state("Tally", "x2"), { version: 1, state: 10 })
       }), { duplicateEvents: true, duplicateCommands: true }))
 
-    it.effect("5. a DCB log commits with the outcome: stale decisions conflict, a repeated msgId is a duplicate first, logs are separate", () =>
+    it.live("5. a DCB log commits with the outcome: stale decisions conflict, a repeated msgId is a duplicate first, logs are separate", () =>
       run(Effect.gen(function*() {
         const store = yield* EventStore.EventStore
         const meta = Message.makeMeta({ msgId: "dcb" }, new Date(0).toISOString())
@@ -326,7 +326,7 @@ export const suite = (name: string, platform: Layer.Layer<Runtime.Platform>) =>
         assert.deepStrictEqual(a.events.map((event) => [event.source, event.tags]), [["A.DcbEventLog", ["seat:1"]]])
       })))
 
-    it.effect("8. bad input gets a typed error naming what was wrong, and writes nothing", () =>
+    it.live("8. bad input gets a typed error naming what was wrong, and writes nothing", () =>
       run(Effect.gen(function*() {
         const runtime = yield* Runtime.Runtime
         const store = yield* EventStore.EventStore

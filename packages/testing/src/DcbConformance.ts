@@ -119,7 +119,7 @@ export const race = (claims: ReadonlyArray<number>, existing: number) =>
  * @since 0.1.0
  * @category suites
  */
-export const suite = (name: string, store: Layer.Layer<DcbEventStore.DcbEventStore>) =>
+export const suite = <E>(name: string, store: Layer.Layer<DcbEventStore.DcbEventStore, E>) =>
   describe(`DCB conformance: ${name}`, () => {
     const seed = Effect.flatMap(DcbEventStore.DcbEventStore, (s) =>
       s.append([

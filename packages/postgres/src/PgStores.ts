@@ -1,0 +1,288 @@
+/**
+ * The platform's smaller stores on PostgreSQL: checkpoints, read-model rows (written with their
+ * consumer's checkpoint in one transaction), scheduled commands, TODO lists, dead letters and
+ * blobs with their created-notifications.
+ *
+ * @since 0.1.0
+ */
+import { PgClient } from "@effect/sql-pg"
+import { BlobStore, Checkpoints, DeadLetters, ReadModelStore, Scheduler, TodoStore } from "@reventless/core"
+import { Effect, Layer, Option } from "effect"
+import * as Signal from "./internal/signal.ts"
+import { infra, json, num } from "./internal/sql.ts"
+
+/** How long a waiter that heard nothing sleeps before it looks at the tables again. */
+const poll = "250 millis"
+
+/** Runs `attempt` until it finds something, waking early on a local `signal`. */
+const until = <A, E, R>(signal: Signal.Signal, attempt: Effect.Effect<Option.Option<A>, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(attempt, (found) =>
+    Option.isSome(found)
+      ? Effect.succeed(found.value)
+      : Effect.andThen(Effect.raceFirst(signal.next, Effect.sleep(poll)), until(signal, attempt)))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const checkpoints: Layer.Layer<Checkpoints.Checkpoints, never, PgClient.PgClient> = Layer.effect(
+  Checkpoints.Checkpoints,
+  Effect.map(Effect.service(PgClient.PgClient), (sql) =>
+    Checkpoints.Checkpoints.of({
+      load: (consumer) =>
+        infra("Checkpoints", "load")(Effect.map(
+          sql.unsafe<{ position: unknown }>(`SELECT position FROM rv_checkpoints WHERE consumer = $1`, [consumer]),
+          (rows) => rows.length === 0 ? Option.none() : Option.some(num(rows[0]!.position))
+        )),
+      save: (consumer, position) =>
+        infra("Checkpoints", "save")(Effect.asVoid(sql.unsafe(
+          `INSERT INTO rv_checkpoints (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position`,
+          [consumer, position]
+        ))),
+      all: infra("Checkpoints", "all")(Effect.map(
+        sql.unsafe<{ consumer: string; position: unknown }>(`SELECT consumer, position FROM rv_checkpoints`),
+        (rows) => new Map(rows.map((row) => [row.consumer, num(row.position)]))
+      ))
+    }))
+)
+
+/**
+ * Rows as `jsonb`, ordered by id in byte order (as the memory store sorts them); `where` is a
+ * containment test, served by the primary key's prefix.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const readModels: Layer.Layer<ReadModelStore.ReadModelStore, never, PgClient.PgClient> = Layer.effect(
+  ReadModelStore.ReadModelStore,
+  Effect.map(Effect.service(PgClient.PgClient), (sql) =>
+    ReadModelStore.ReadModelStore.of({
+      get: (readModel, id) =>
+        infra("ReadModelStore", "get")(Effect.map(
+          sql.unsafe<{ row: unknown }>(`SELECT row FROM rv_rows WHERE read_model = $1 AND id = $2`, [readModel, id]),
+          (rows) => rows.length === 0 ? Option.none() : Option.some(rows[0]!.row)
+        )),
+      list: (readModel, options) => {
+        const limit = ReadModelStore.pageSize(options)
+        return infra("ReadModelStore", "list")(Effect.map(
+          sql.unsafe<{ id: string; row: unknown }>(
+            `SELECT id, row FROM rv_rows WHERE read_model = $1 AND ($2::text IS NULL OR id COLLATE "C" > $2) AND row @> $3::jsonb
+             ORDER BY id COLLATE "C" LIMIT $4`,
+            [readModel, options.after ?? null, json(options.where ?? {}), limit + 1]
+          ),
+          (rows) => {
+            const items = rows.slice(0, limit).map((row) => ({ id: row.id, row: row.row }))
+            return { items, next: rows.length > limit ? Option.some(items[items.length - 1]!.id) : Option.none() }
+          }
+        ))
+      },
+      commit: ({ checkpoint, readModel, writes }) =>
+        infra("ReadModelStore", "commit")(sql.withTransaction(Effect.gen(function*() {
+          // The last write of an id wins, as it would applied in order.
+          const last = new Map(writes.map((write) => [write.id, write]))
+          const puts = [...last.values()].filter((write) => write._tag === "Put")
+          const deletes = [...last.values()].filter((write) => write._tag === "Delete").map((write) => write.id)
+          if (deletes.length > 0) yield* sql.unsafe(`DELETE FROM rv_rows WHERE read_model = $1 AND id = ANY($2::text[])`, [readModel, deletes])
+          if (puts.length > 0) {
+            yield* sql.unsafe(
+              `INSERT INTO rv_rows (read_model, id, row) SELECT $1, id, row FROM unnest($2::text[], $3::jsonb[]) AS r(id, row)
+               ON CONFLICT (read_model, id) DO UPDATE SET row = excluded.row`,
+              [readModel, puts.map((write) => write.id), puts.map((write) => json(write._tag === "Put" ? write.row : null))]
+            )
+          }
+          yield* sql.unsafe(
+            `INSERT INTO rv_checkpoints (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position`,
+            [checkpoint.consumer, checkpoint.position]
+          )
+        })))
+    }))
+)
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const scheduler: Layer.Layer<Scheduler.Scheduler, never, PgClient.PgClient> = Layer.effect(
+  Scheduler.Scheduler,
+  Effect.map(Effect.service(PgClient.PgClient), (sql) => {
+    const entries = (rows: ReadonlyArray<{ entry: Scheduler.ScheduledCommand }>) => rows.map((row) => row.entry)
+    return Scheduler.Scheduler.of({
+      schedule: (entry) =>
+        infra("Scheduler", "schedule")(Effect.asVoid(sql.unsafe(
+          `INSERT INTO rv_schedule (key, due_at, entry) VALUES ($1, $2, $3::jsonb) ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, entry = excluded.entry`,
+          [entry.key, Math.round(entry.dueAt), json(entry)]
+        ))),
+      cancel: (key) => infra("Scheduler", "cancel")(Effect.asVoid(sql.unsafe(`DELETE FROM rv_schedule WHERE key = $1`, [key]))),
+      due: (now, limit) =>
+        infra("Scheduler", "due")(Effect.map(
+          sql.unsafe<{ entry: Scheduler.ScheduledCommand }>(`SELECT entry FROM rv_schedule WHERE due_at <= $1 ORDER BY due_at, key COLLATE "C" LIMIT $2`, [Math.floor(now), limit]),
+          entries
+        )),
+      delivered: (keys) => infra("Scheduler", "delivered")(Effect.asVoid(sql.unsafe(`DELETE FROM rv_schedule WHERE key = ANY($1::text[])`, [[...keys]]))),
+      list: infra("Scheduler", "list")(Effect.map(sql.unsafe<{ entry: Scheduler.ScheduledCommand }>(`SELECT entry FROM rv_schedule ORDER BY due_at, key COLLATE "C"`), entries))
+    })
+  })
+)
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const todos: Layer.Layer<TodoStore.TodoStore, never, PgClient.PgClient> = Layer.effect(
+  TodoStore.TodoStore,
+  Effect.map(Effect.service(PgClient.PgClient), (sql) =>
+    TodoStore.TodoStore.of({
+      add: (list, row) =>
+        infra("TodoStore", "add")(Effect.map(
+          sql.unsafe(`INSERT INTO rv_todos (list, id, status, row) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (list, id) DO NOTHING RETURNING id`, [
+            list,
+            row.id,
+            row.status,
+            json(row)
+          ]),
+          (rows) => rows.length > 0
+        )),
+      update: (list, id, change, when) => {
+        const patch = {
+          ...(change.status === undefined ? {} : { status: change.status }),
+          ...(change.attempts === undefined ? {} : { attempts: change.attempts }),
+          ...(change.lastError === undefined ? {} : { lastError: change.lastError }),
+          ...(change.answer === undefined ? {} : { answer: change.answer })
+        }
+        return infra("TodoStore", "update")(Effect.map(
+          sql.unsafe(
+            `UPDATE rv_todos SET row = row || $3::jsonb, status = coalesce($4, status)
+             WHERE list = $1 AND id = $2 AND ($5::text IS NULL OR status = $5) RETURNING id`,
+            [list, id, json(patch), change.status ?? null, when ?? null]
+          ),
+          (rows) => rows.length > 0
+        ))
+      },
+      get: (list, id) =>
+        infra("TodoStore", "get")(Effect.map(
+          sql.unsafe<{ row: TodoStore.Row }>(`SELECT row FROM rv_todos WHERE list = $1 AND id = $2`, [list, id]),
+          (rows) => rows.length === 0 ? Option.none() : Option.some(rows[0]!.row)
+        )),
+      pending: (list) =>
+        infra("TodoStore", "pending")(Effect.map(
+          sql.unsafe<{ row: TodoStore.Row }>(`SELECT row FROM rv_todos WHERE list = $1 AND status = 'Pending' ORDER BY seq`, [list]),
+          (rows) => rows.map((row) => row.row)
+        ))
+    }))
+)
+
+/**
+ * Letters and operators' decisions in tables, so a decision taken in one process reaches the
+ * consumer waiting in another.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const deadLetters: Layer.Layer<DeadLetters.DeadLetters, never, PgClient.PgClient> = Layer.effect(
+  DeadLetters.DeadLetters,
+  Effect.map(Effect.service(PgClient.PgClient), (sql) => {
+    const decided = Signal.make()
+    return DeadLetters.DeadLetters.of({
+      park: (letter) =>
+        infra("DeadLetters", "park")(sql.withTransaction(Effect.gen(function*() {
+          yield* sql.unsafe(`DELETE FROM rv_resolutions WHERE id = $1`, [letter.id])
+          yield* sql.unsafe(
+            `INSERT INTO rv_dead_letters (id, letter) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET letter = excluded.letter`,
+            [letter.id, json(letter)]
+          )
+        }))),
+      list: infra("DeadLetters", "list")(Effect.map(
+        sql.unsafe<{ letter: DeadLetters.DeadLetter }>(`SELECT letter FROM rv_dead_letters ORDER BY seq`),
+        (rows) => rows.map((row) => row.letter)
+      )),
+      resolve: (id, resolution) =>
+        Effect.flatMap(
+          infra("DeadLetters", "resolve")(sql.withTransaction(Effect.gen(function*() {
+            const removed = yield* sql.unsafe<{ letter: DeadLetters.DeadLetter }>(`DELETE FROM rv_dead_letters WHERE id = $1 RETURNING letter`, [id])
+            if (removed.length === 0) return Option.none<DeadLetters.DeadLetter>()
+            yield* sql.unsafe(
+              `INSERT INTO rv_resolutions (id, resolution) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET resolution = excluded.resolution`,
+              [id, resolution]
+            )
+            return Option.some(removed[0]!.letter)
+          }))),
+          (letter) => {
+            decided.bump()
+            return Option.isSome(letter) ? Effect.succeed(letter.value) : Effect.fail(new DeadLetters.DeadLetterNotFound({ id }))
+          }
+        ),
+      awaitResolution: (id) =>
+        until(
+          decided,
+          infra("DeadLetters", "awaitResolution")(Effect.map(
+            sql.unsafe<{ resolution: DeadLetters.Resolution }>(`SELECT resolution FROM rv_resolutions WHERE id = $1`, [id]),
+            (rows) => rows.length === 0 ? Option.none() : Option.some(rows[0]!.resolution)
+          ))
+        )
+    })
+  })
+)
+
+/** How long a received notification stays taken before another receiver may have it. */
+const notificationTimeout = "5 minutes"
+
+/**
+ * Blobs as `bytea`; each put queues a created-notification that one receiver takes at a time and
+ * acknowledges; one not acknowledged in time is delivered again (at least once).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const blobs: Layer.Layer<BlobStore.BlobStore, never, PgClient.PgClient> = Layer.effect(
+  BlobStore.BlobStore,
+  Effect.map(Effect.service(PgClient.PgClient), (sql) => {
+    const created = Signal.make()
+    const notify = (notification: Omit<BlobStore.BlobCreated, "sequencer">) =>
+      Effect.map(
+        sql.unsafe<{ seq: unknown }>(
+          `WITH n AS (SELECT nextval(pg_get_serial_sequence('rv_blob_notifications', 'seq')) AS seq)
+           INSERT INTO rv_blob_notifications (seq, bucket, notification)
+           SELECT n.seq, $1, $2::jsonb || jsonb_build_object('sequencer', lpad(n.seq::text, 16, '0')) FROM n RETURNING seq`,
+          [notification.bucket, json(notification)]
+        ),
+        (rows): BlobStore.BlobCreated => {
+          created.bump()
+          return { ...notification, sequencer: String(num(rows[0]!.seq)).padStart(16, "0") }
+        }
+      )
+    return BlobStore.BlobStore.of({
+      put: (bucket, key, body) =>
+        infra("BlobStore", "put")(sql.withTransaction(Effect.gen(function*() {
+          const etag = BlobStore.contentHash(body)
+          yield* sql.unsafe(
+            `INSERT INTO rv_blobs (bucket, key, body, etag) VALUES ($1, $2, $3, $4) ON CONFLICT (bucket, key) DO UPDATE SET body = excluded.body, etag = excluded.etag`,
+            [bucket, key, body, etag]
+          )
+          return yield* notify({ bucket, key, eventName: "ObjectCreated:Put", size: body.byteLength, etag })
+        }))),
+      get: (bucket, key) =>
+        Effect.flatMap(
+          infra("BlobStore", "get")(sql.unsafe<{ body: Uint8Array }>(`SELECT body FROM rv_blobs WHERE bucket = $1 AND key = $2`, [bucket, key])),
+          (rows) => rows.length === 0 ? Effect.fail(new BlobStore.BlobNotFound({ bucket, key })) : Effect.succeed(new Uint8Array(rows[0]!.body))
+        ),
+      receive: (bucket) =>
+        until(
+          created,
+          infra("BlobStore", "receive")(Effect.map(
+            sql.unsafe<{ notification: BlobStore.BlobCreated }>(
+              `UPDATE rv_blob_notifications SET taken_until = now() + interval '${notificationTimeout}'
+               WHERE seq = (SELECT seq FROM rv_blob_notifications WHERE bucket = $1 AND (taken_until IS NULL OR taken_until < now())
+                            ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+               RETURNING notification`,
+              [bucket]
+            ),
+            (rows) => rows.length === 0 ? Option.none() : Option.some(rows[0]!.notification)
+          ))
+        ),
+      ack: (notification) =>
+        infra("BlobStore", "ack")(Effect.asVoid(sql.unsafe(`DELETE FROM rv_blob_notifications WHERE notification->>'sequencer' = $1`, [notification.sequencer]))),
+      redeliver: (notification) => infra("BlobStore", "redeliver")(Effect.asVoid(notify(notification))),
+      pending: infra("BlobStore", "pending")(Effect.map(sql.unsafe<{ n: unknown }>(`SELECT count(*) AS n FROM rv_blob_notifications`), (rows) => num(rows[0]!.n)))
+    })
+  })
+)

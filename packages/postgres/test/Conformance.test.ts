@@ -1,0 +1,18 @@
+/**
+ * The platform guarantees and the DCB store contract, the same suites the memory platform passes,
+ * on PostgreSQL: every test gets a fresh database.
+ */
+import { DcbEventStore, Plugin } from "@reventless/core"
+import { Conformance, DcbConformance } from "@reventless/testing"
+import { Effect, Layer } from "effect"
+import { PostgresPlatform } from "../src/index.ts"
+import { freshDatabase } from "./support.ts"
+
+const platform = Layer.unwrap(Effect.map(freshDatabase("conformance"), (url) => PostgresPlatform.layer({ url, maxConnections: 4 })))
+
+Conformance.suite("postgres", platform)
+
+DcbConformance.suite(
+  "postgres",
+  DcbEventStore.fromEventStore(Plugin.dcbLog({ name: "Contract" })).pipe(Layer.provide(platform))
+)
