@@ -54,7 +54,9 @@ export const projects: Array<TestProjectConfiguration> = [
     test: {
       name: "shops",
       root: "./examples/shops",
-      include: ["test/**/*.test.ts"]
+      include: ["test/**/*.test.ts"],
+      globalSetup: ["../../packages/postgres/test/globalSetup.ts"],
+      hookTimeout: 120_000
     }
   }
 ]

@@ -22,8 +22,8 @@ export interface App<R> {
   readonly id: string
   readonly name: string
   readonly version: string
-  readonly platforms: Readonly<Record<string, Layer.Layer<Runtime.Platform>>>
-  readonly layer: (platform: Layer.Layer<Runtime.Platform>) => Layer.Layer<R | Runtime.Runtime | Runtime.Platform, unknown>
+  readonly platforms: Readonly<Record<string, Layer.Layer<Runtime.Platform, unknown>>>
+  readonly layer: (platform: Layer.Layer<Runtime.Platform, unknown>) => Layer.Layer<R | Runtime.Runtime | Runtime.Platform, unknown>
   readonly demo: Effect.Effect<void, unknown, R | Runtime.Runtime | Runtime.Platform>
 }
 
@@ -106,9 +106,9 @@ type ScenarioServices = Runtime.Runtime | BlobStore.BlobStore | EventStore.Event
 interface Runnable {
   readonly id: string
   readonly name: string
-  readonly platforms: Readonly<Record<string, Layer.Layer<Runtime.Platform>>>
-  readonly demo: (platform: Layer.Layer<Runtime.Platform>) => Effect.Effect<void, unknown>
-  readonly run: <E>(platform: Layer.Layer<Runtime.Platform>, program: Effect.Effect<void, E, ScenarioServices>) => Effect.Effect<void, unknown>
+  readonly platforms: Readonly<Record<string, Layer.Layer<Runtime.Platform, unknown>>>
+  readonly demo: (platform: Layer.Layer<Runtime.Platform, unknown>) => Effect.Effect<void, unknown>
+  readonly run: <E>(platform: Layer.Layer<Runtime.Platform, unknown>, program: Effect.Effect<void, E, ScenarioServices>) => Effect.Effect<void, unknown>
 }
 
 const runnable = <R>(app: App<R>): Runnable => ({
@@ -145,7 +145,7 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(apps: 
     Flag.optional,
     Flag.withDescription(`where the app runs: ${platformNames.join(", ")} (default: the app's first)`)
   )
-  const on = (id: string, name: Option.Option<string>, effect: (app: Runnable, platform: Layer.Layer<Runtime.Platform>) => Effect.Effect<void, unknown>) =>
+  const on = (id: string, name: Option.Option<string>, effect: (app: Runnable, platform: Layer.Layer<Runtime.Platform, unknown>) => Effect.Effect<void, unknown>) =>
     Effect.suspend(() => {
       const chosen = byId.get(id)!
       const platformName = Option.getOrElse(name, () => Object.keys(chosen.platforms)[0]!)

@@ -5,6 +5,11 @@
 /**
  * @since 0.1.0
  */
+export * as Databases from "./Databases.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as EmbeddedServer from "./EmbeddedServer.ts"
 
 /**

@@ -10,7 +10,7 @@ import { Effect, Layer } from "effect"
 export const plugins = [Catalog, Ordering] as const
 
 export interface Options {
-  readonly platform?: Layer.Layer<Runtime.Platform> | undefined
+  readonly platform?: Layer.Layer<Runtime.Platform, unknown> | undefined
   readonly email?: Layer.Layer<EmailService.EmailService> | undefined
   readonly runtime?: Omit<Runtime.Options<EmailService.EmailService>, "plugins"> | undefined
 }
