@@ -1,13 +1,14 @@
 /**
- * Fault injection for the memory platform: tests switch these on to see the runtime survive
- * duplicate deliveries, failing appends and slow delivery. Production layers ignore them.
+ * Fault injection: tests switch these on to see the runtime survive duplicate deliveries, failing
+ * appends, slow delivery and slow commits. Every platform's layers honour them; they are off
+ * unless a test provides its own switches.
  *
  * @since 0.1.0
  */
 import { Context } from "effect"
 
 /**
- * Mutable switches, read by the memory layers on every operation.
+ * Mutable switches, read by the platform's layers on every operation.
  *
  * @since 0.1.0
  * @category models
@@ -21,6 +22,11 @@ export interface FaultSwitches {
   duplicateEvents: boolean
   /** Milliseconds to wait before delivering each command. */
   commandDelayMillis: number
+  /**
+   * Milliseconds a commit holds its transaction open after writing, before committing (stores
+   * whose commit is a transaction; the memory store commits at once).
+   */
+  commitDelayMillis: number
 }
 
 /**
@@ -33,7 +39,8 @@ export const none = (): FaultSwitches => ({
   failAppends: 0,
   duplicateCommands: false,
   duplicateEvents: false,
-  commandDelayMillis: 0
+  commandDelayMillis: 0,
+  commitDelayMillis: 0
 })
 
 /**

@@ -302,6 +302,7 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
             yield* sql.unsafe(`DELETE FROM rv_failures WHERE msg_id = ANY($1::text[])`, [outcomes.map((outcome) => outcome.msgId)])
             yield* sql.unsafe(`SELECT pg_notify('rv_commit', $1)`, [String(head)])
           }
+          if (faults.commitDelayMillis > 0) yield* Effect.sleep(faults.commitDelayMillis)
           return { results, outcomes, head }
         }))).pipe(
           Effect.map(({ head, outcomes, results }) => {
