@@ -21,6 +21,7 @@ import { userInfo } from "node:os"
  */
 export interface Server {
   readonly url: string
+  readonly port: number
   /** The URL of `database` on this server. */
   readonly urlOf: (database: string) => string
   readonly createDatabase: (name: string) => Promise<void>
@@ -62,12 +63,17 @@ const openPathsForPostgresUser = (dataDir: string) => {
  * @since 0.1.0
  * @category constructors
  */
-export const start = async (options: { readonly dataDir: string; readonly persistent?: boolean | undefined }): Promise<Server> => {
+export const start = async (options: {
+  readonly dataDir: string
+  readonly persistent?: boolean | undefined
+  /** A fixed port (a restart that clients reconnect to); a free one otherwise. */
+  readonly port?: number | undefined
+}): Promise<Server> => {
   const dataDir = resolve(options.dataDir)
   const fresh = !existsSync(join(dataDir, "PG_VERSION"))
   if (fresh) mkdirSync(dirname(dataDir), { recursive: true })
   openPathsForPostgresUser(dataDir)
-  const port = await freePort()
+  const port = options.port ?? await freePort()
   const password = "reventless"
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -84,6 +90,7 @@ export const start = async (options: { readonly dataDir: string; readonly persis
   const urlOf = (database: string) => `postgres://reventless:${password}@127.0.0.1:${port}/${database}`
   return {
     url: urlOf("postgres"),
+    port,
     urlOf,
     createDatabase: (name) => server.createDatabase(name),
     stop: () => server.stop()
