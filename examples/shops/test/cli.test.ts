@@ -4,6 +4,7 @@
  * before anything runs), the hybrid shop's demo, and `--app` / `--platform` checked.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { inject } from "vitest"
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -14,6 +15,8 @@ const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url))
 const scenarios = fileURLToPath(new URL("../../online-shop/app/scenarios/", import.meta.url))
 const hybridScenarios = fileURLToPath(new URL("../../online-shop-dcb/app/scenarios/", import.meta.url))
 const reventless = (...args: ReadonlyArray<string>) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 60_000 })
+/** The binary run in `cwd` (where `.reventless/` goes). */
+const reventlessIn = (cwd: string, ...args: ReadonlyArray<string>) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 90_000, cwd })
 const lines = (stdout: string) => stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
 
 const scenario = (text: string) => {
@@ -62,9 +65,9 @@ describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
     const app = reventless("demo", "--app", "no-such-shop")
     assert.notStrictEqual(app.status, 0)
     assert.include(app.stderr + app.stdout, "online-shop-dcb")
-    const platform = reventless("demo", "--platform", "postgres")
+    const platform = reventless("demo", "--platform", "oracle")
     assert.notStrictEqual(platform.status, 0)
-    assert.include(platform.stderr + platform.stdout, "memory")
+    assert.include(platform.stderr + platform.stdout, "memory, postgres")
   })
 
   it("prints queries as tables on request", () => {
@@ -105,5 +108,42 @@ describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
     const runHelp = reventless("run", "--help")
     assert.include(runHelp.stdout, "--platform")
     assert.include(runHelp.stdout, "scenario")
+  })
+
+  it("on PostgreSQL, separate invocations share the data: demo, migrate, send, query, events, dlq", () => {
+    // The demo runs in a database of its own next to the one given (<database>_demo), made afresh.
+    const server = inject("databaseUrl")
+    const demo = reventless("demo", "--platform", "postgres", "--database-url", server, "--app", "online-shop-dcb")
+    assert.strictEqual(demo.status, 0, demo.stderr)
+    assert.include(demo.stdout, "order-5 and order-6 race for alice's last open-order slot: 1 accepted, OpenOrderLimitReached")
+    const demoDatabase = new URL(server)
+    demoDatabase.pathname = `${demoDatabase.pathname}_demo`
+    const at = ["--platform", "postgres", "--database-url", demoDatabase.toString(), "--app", "online-shop-dcb"]
+    const migrated = reventless("migrate", ...at)
+    assert.deepStrictEqual(lines(migrated.stdout), [{ migrated: "postgres", app: "online-shop-dcb" }])
+    const sent = reventless("send", "Ordering.Customer", "carol", JSON.stringify({ _tag: "Register", name: "Carol", email: "carol@example.com" }), ...at)
+    assert.strictEqual(sent.status, 0, sent.stderr)
+    assert.strictEqual(lines(sent.stdout)[0]!.ok, true)
+    const queried = reventless("query", "Customers", "carol", ...at)
+    assert.deepStrictEqual(lines(queried.stdout)[0]!.row, { name: "Carol", email: "carol@example.com", address: null, active: true })
+    const orders = reventless("query", "Orders", ...at)
+    assert.strictEqual((lines(orders.stdout)[0]!.rows as ReadonlyArray<unknown>).length, 5, "the demo's orders are in its database")
+    const events = reventless("events", "Ordering.Customer", "carol", ...at)
+    assert.deepStrictEqual((lines(events.stdout)[0]!.events as ReadonlyArray<{ type: string }>).map((event) => event.type), ["Ordering.Customer.Registered"])
+    const letters = reventless("dlq", "list", ...at)
+    assert.strictEqual(letters.status, 0, letters.stderr)
+    assert.strictEqual(letters.stdout.trim(), "")
+    const bad = reventless("send", "Ordering.Customer", "dave", "{\"_tag\":", ...at)
+    assert.notStrictEqual(bad.status, 0)
+    assert.include(bad.stderr + bad.stdout, "the command is not JSON")
+  })
+
+  it("on PostgreSQL without a URL, an embedded server keeps the data in .reventless/ between runs", () => {
+    const dir = mkdtempSync(join(tmpdir(), "reventless-cli-"))
+    const sent = reventlessIn(dir, "send", "Ordering.Customer", "erin", JSON.stringify({ _tag: "Register", name: "Erin", email: "erin@example.com" }), "--platform", "postgres")
+    assert.strictEqual(sent.status, 0, sent.stderr)
+    const queried = reventlessIn(dir, "query", "Customers", "erin", "--platform", "postgres")
+    assert.strictEqual(queried.status, 0, queried.stderr)
+    assert.strictEqual((lines(queried.stdout)[0]!.row as { name: string }).name, "Erin")
   })
 })

@@ -1,19 +1,22 @@
 /**
  * The `reventless` command for one or more apps: `demo` runs an app's story, `run
- * <scenario.jsonl>` runs a scenario file against an app, on a platform chosen with `--platform`;
- * `--app` picks the app (the first by default). A binary is `Cli.main([app, ...])`.
+ * <scenario.jsonl>` a scenario file; `send`, `query`, `events` and `dlq` do one thing each;
+ * `migrate` prepares a platform's storage. `--app` picks the app (the first by default),
+ * `--platform` where it runs (the first platform by default), `--database-url` the database of
+ * platforms that have one. A binary is `Cli.main({ apps, platforms })`.
  *
  * @since 0.1.0
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import type { BlobStore, EventStore, Runtime } from "@reventless/core"
-import { Console, Effect, type Layer, Option, Schema } from "effect"
+import { type BlobStore, type DeadLetters, type EventStore, Runtime } from "@reventless/core"
+import { resolve } from "node:path"
+import { Console, Effect, type Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Scenario from "./Scenario.ts"
 
 /**
- * What the CLI needs of an app: the id `--app` selects it by, its platforms by name (the first is
- * the default), how to run it on one, and its demo.
+ * What the CLI needs of an app: the id `--app` selects it by, how to run it on a platform, and
+ * its demo.
  *
  * @since 0.1.0
  * @category models
@@ -22,26 +25,34 @@ export interface App<R> {
   readonly id: string
   readonly name: string
   readonly version: string
-  readonly platforms: Readonly<Record<string, Layer.Layer<Runtime.Platform, unknown>>>
   readonly layer: (platform: Layer.Layer<Runtime.Platform, unknown>) => Layer.Layer<R | Runtime.Runtime | Runtime.Platform, unknown>
   readonly demo: Effect.Effect<void, unknown, R | Runtime.Runtime | Runtime.Platform>
 }
 
 /**
- * `--platform` names a platform the chosen app does not run on.
+ * What a platform is built from on the command line.
  *
  * @since 0.1.0
- * @category errors
+ * @category models
  */
-export class UnknownPlatform extends Schema.TaggedError<UnknownPlatform>()("UnknownPlatform", {
-  app: Schema.String,
-  platform: Schema.String,
-  known: Schema.Array(Schema.String)
-}) {
-  override get message() {
-    return `${this.app} does not run on "${this.platform}"; it runs on ${this.known.join(", ")}`
-  }
+export interface PlatformConfig {
+  /** The app's id, to name its database or directory. */
+  readonly app: string
+  /** `--database-url`, when given. */
+  readonly databaseUrl: string | undefined
+  /** Where local data persists between runs: `.reventless/` in the working directory. */
+  readonly dataDir: string
+  /** For the demo: start from empty storage of its own, not the app's data. */
+  readonly fresh: boolean
 }
+
+/**
+ * The platforms a binary offers, by `--platform` name; the first is the default.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Platforms = Readonly<Record<string, (config: PlatformConfig) => Layer.Layer<Runtime.Platform, unknown>>>
 
 /** A cell for tables: arrays and objects as one readable string. */
 const cell = (value: unknown): unknown =>
@@ -99,22 +110,20 @@ export const printReport = (report: Report): Effect.Effect<void> =>
     yield* Console.log(`dead letters: ${report.deadLetters.length}`)
   })
 
-/** What the scenario runner needs from the app's layer. */
-type ScenarioServices = Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore
+/** What the one-shot commands and the scenario runner need from the app's layer. */
+type Services = Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore
 
-/** An app with its own services hidden: it runs a demo, or a scenario program, on a platform. */
+/** An app with its own services hidden: it runs its demo, or any program, on a platform. */
 interface Runnable {
   readonly id: string
   readonly name: string
-  readonly platforms: Readonly<Record<string, Layer.Layer<Runtime.Platform, unknown>>>
   readonly demo: (platform: Layer.Layer<Runtime.Platform, unknown>) => Effect.Effect<void, unknown>
-  readonly run: <E>(platform: Layer.Layer<Runtime.Platform, unknown>, program: Effect.Effect<void, E, ScenarioServices>) => Effect.Effect<void, unknown>
+  readonly run: <E>(platform: Layer.Layer<Runtime.Platform, unknown>, program: Effect.Effect<void, E, Services>) => Effect.Effect<void, unknown>
 }
 
 const runnable = <R>(app: App<R>): Runnable => ({
   id: app.id,
   name: app.name,
-  platforms: app.platforms,
   demo: (platform) => Effect.provide(app.demo, app.layer(platform)),
   run: (platform, program) => Effect.provide(program, app.layer(platform))
 })
@@ -128,65 +137,138 @@ const runnable = <R>(app: App<R>): Runnable => ({
 export type Apps<Rs extends ReadonlyArray<unknown>> = { readonly [K in keyof Rs]: App<Rs[K]> }
 
 /**
- * The command tree for `apps` (at least one).
+ * One JSON line per letter, the operator's view of the dead letters.
+ */
+const letterLine = (letter: DeadLetters.DeadLetter) => JSON.stringify(letter)
+
+/**
+ * The command tree for `apps` (at least one) on `platforms` (at least one).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(apps: Apps<Rs>) => {
-  const byId = new Map((apps as ReadonlyArray<App<unknown>>).map((app) => [app.id, runnable(app)]))
+export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(options: { readonly apps: Apps<Rs>; readonly platforms: Platforms }) => {
+  const byId = new Map((options.apps as ReadonlyArray<App<unknown>>).map((app) => [app.id, runnable(app)]))
   const appIds = [...byId.keys()]
-  const app = Flag.Literals("app", appIds).pipe(
-    Flag.withDefault(appIds[0]!),
-    Flag.withDescription(`the app: ${appIds.join(", ")}`)
+  const platformNames = Object.keys(options.platforms)
+  const shared = {
+    app: Flag.Literals("app", appIds).pipe(Flag.withDefault(appIds[0]!), Flag.withDescription(`the app: ${appIds.join(", ")}`)),
+    platform: Flag.Literals("platform", platformNames).pipe(
+      Flag.withDefault(platformNames[0]!),
+      Flag.withDescription(`where the app runs: ${platformNames.join(", ")}`)
+    ),
+    databaseUrl: Flag.String("database-url").pipe(
+      Flag.optional,
+      Flag.withDescription("the database of platforms that have one (default: an embedded server with its data in .reventless/)")
+    )
+  }
+  const format = Flag.Literals("format", ["json", "table"]).pipe(
+    Flag.withDefault("json"),
+    Flag.withDescription("json: one result line per step; table: queries and streams as tables")
   )
-  const platformNames = [...new Set([...byId.values()].flatMap((app) => Object.keys(app.platforms)))]
-  const platform = Flag.Literals("platform", platformNames).pipe(
-    Flag.optional,
-    Flag.withDescription(`where the app runs: ${platformNames.join(", ")} (default: the app's first)`)
-  )
-  const on = (id: string, name: Option.Option<string>, effect: (app: Runnable, platform: Layer.Layer<Runtime.Platform, unknown>) => Effect.Effect<void, unknown>) =>
-    Effect.suspend(() => {
-      const chosen = byId.get(id)!
-      const platformName = Option.getOrElse(name, () => Object.keys(chosen.platforms)[0]!)
-      const layer = chosen.platforms[platformName]
-      return layer === undefined
-        ? Effect.fail(new UnknownPlatform({ app: chosen.id, platform: platformName, known: Object.keys(chosen.platforms) }))
-        : effect(chosen, layer)
-    })
+  type Shared = { readonly app: string; readonly platform: string; readonly databaseUrl: Option.Option<string> }
+  const platformOf = (flags: Shared, fresh = false) =>
+    options.platforms[flags.platform]!({ app: flags.app, databaseUrl: Option.getOrUndefined(flags.databaseUrl), dataDir: resolve(".reventless"), fresh })
+  const runOn = <E>(flags: Shared, program: Effect.Effect<void, E, Services>) => Effect.suspend(() => byId.get(flags.app)!.run(platformOf(flags), program))
+  /**
+   * One step, given on the command line, run like a scenario line. The process is a worker while
+   * it runs: it settles (consumers caught up, TODO lists swept) before a read and after a send, so
+   * that separate invocations see each other's effects.
+   */
+  const step = (flags: Shared & { readonly format: "json" | "table" }, line: object) =>
+    runOn(
+      flags,
+      Effect.gen(function*() {
+        const steps = yield* Effect.fromResult(Scenario.parse(JSON.stringify(line), "arguments"))
+        yield* Runtime.settle
+        yield* Scenario.runSteps(steps, "arguments", process.cwd(), print(flags.format))
+        yield* Runtime.settle
+      })
+    )
 
-  const demo = Command.make("demo", { app, platform }, ({ app, platform }) => on(app, platform, (chosen, layer) => chosen.demo(layer))).pipe(
+  const demo = Command.make("demo", shared, (flags) => Effect.suspend(() => byId.get(flags.app)!.demo(platformOf(flags, true)))).pipe(
     Command.withDescription(`runs an app's story and prints its read models (${appIds.join(", ")})`)
   )
   const run = Command.make(
     "run",
-    {
-      app,
-      platform,
-      format: Flag.Literals("format", ["json", "table"]).pipe(
-        Flag.withDefault("json"),
-        Flag.withDescription("json: one result line per scenario line; table: queries and streams as tables")
-      ),
-      file: Argument.String("scenario").pipe(Argument.withDescription("a .jsonl file: send, upload, settle, query and events lines"))
-    },
-    ({ app, file, format, platform }) =>
-      on(app, platform, (chosen, layer) => chosen.run(layer, Scenario.run(file, print(format)) as Effect.Effect<void, Scenario.ScenarioError, ScenarioServices>))
+    { ...shared, format, file: Argument.String("scenario").pipe(Argument.withDescription("a .jsonl file: send, receive, upload, settle, query and events lines")) },
+    (flags) => runOn(flags, Scenario.run(flags.file, print(flags.format)))
   ).pipe(Command.withDescription("runs a scenario file, one JSON result per line; exits non-zero when the file is malformed"))
+  const send = Command.make(
+    "send",
+    {
+      ...shared,
+      format,
+      component: Argument.String("component").pipe(Argument.withDescription("Plugin.Component: an aggregate or a state-change slice")),
+      id: Argument.String("id").pipe(Argument.withDescription("the aggregate instance; - for a slice (it routes by its command)")),
+      json: Argument.String("command").pipe(Argument.withDescription("the command as JSON, with its _tag")),
+      msgId: Flag.String("msg-id").pipe(Flag.optional, Flag.withDescription("a message id, so that sending again is a no-op"))
+    },
+    (flags) =>
+      Effect.suspend(() => {
+        const parsed = Effect.try({ try: () => JSON.parse(flags.json) as unknown, catch: (error) => new Scenario.ScenarioError({ file: "arguments", detail: `the command is not JSON: ${(error as Error).message}` }) })
+        return Effect.flatMap(parsed, (commandJson) =>
+          step(flags, {
+            send: flags.component,
+            ...(flags.id === "-" ? {} : { id: flags.id }),
+            command: commandJson,
+            ...Option.match(flags.msgId, { onNone: () => ({}), onSome: (msgId) => ({ msgId }) })
+          }))
+      })
+  ).pipe(Command.withDescription("sends one command and prints its outcome"))
+  const query = Command.make(
+    "query",
+    {
+      ...shared,
+      format,
+      readModel: Argument.String("read-model"),
+      id: Argument.String("id").pipe(Argument.optional)
+    },
+    (flags) => step(flags, { query: flags.readModel, ...Option.match(flags.id, { onNone: () => ({}), onSome: (id) => ({ id }) }) })
+  ).pipe(Command.withDescription("prints a read model's row, or its rows"))
+  const events = Command.make(
+    "events",
+    { ...shared, format, component: Argument.String("component"), id: Argument.String("id") },
+    (flags) => step(flags, { events: flags.component, id: flags.id })
+  ).pipe(Command.withDescription("prints an aggregate instance's events"))
+  const dlq = Command.make(
+    "dlq",
+    {
+      ...shared,
+      action: Argument.Literals("action", ["list", "replay", "skip"]),
+      id: Argument.String("id").pipe(Argument.optional, Argument.withDescription("the letter, for replay and skip"))
+    },
+    (flags) =>
+      runOn(flags, Effect.gen(function*() {
+        const runtime = yield* Runtime.Runtime
+        if (flags.action === "list") {
+          for (const letter of yield* runtime.deadLetters.list) yield* Console.log(letterLine(letter))
+          return
+        }
+        if (Option.isNone(flags.id)) return yield* new Scenario.ScenarioError({ file: "arguments", detail: `dlq ${flags.action} needs the letter's id` })
+        const letter = yield* (flags.action === "replay" ? runtime.deadLetters.replay(flags.id.value) : runtime.deadLetters.skip(flags.id.value))
+        yield* runtime.awaitIdle
+        yield* Console.log(JSON.stringify({ [flags.action === "replay" ? "replayed" : "skipped"]: letter.id }))
+      }))
+  ).pipe(Command.withDescription("lists the dead letters, or replays or skips one"))
+  const migrate = Command.make("migrate", shared, (flags) => runOn(flags, Console.log(JSON.stringify({ migrated: flags.platform, app: flags.app })))).pipe(
+    Command.withDescription("prepares the platform's storage (applies database migrations) and exits")
+  )
 
   return Command.make("reventless").pipe(
     Command.withDescription(`${[...byId.values()].map((app) => app.name).join(", ")} on Reventless`),
-    Command.withSubcommands([demo, run])
+    Command.withSubcommands([demo, run, send, query, events, dlq, migrate])
   )
 }
 
 /**
- * Runs the command line of `apps` in this process (the entry point of a binary).
+ * Runs the command line of `apps` on `platforms` in this process (the entry point of a binary).
  *
  * @since 0.1.0
  * @category running
  */
-export const main = <Rs extends readonly [unknown, ...Array<unknown>]>(apps: Apps<Rs>): void =>
-  Command.run(command(apps), { version: (apps[0] as App<unknown>).version }).pipe(
+export const main = <Rs extends readonly [unknown, ...Array<unknown>]>(options: { readonly apps: Apps<Rs>; readonly platforms: Platforms }): void =>
+  Command.run(command(options), { version: (options.apps[0] as App<unknown>).version }).pipe(
     Effect.provide(NodeServices.layer),
     NodeRuntime.runMain
   )

@@ -329,6 +329,25 @@ export const check = (steps: ReadonlyArray<Step>, plugins: Runtime.Runtime["Serv
 }
 
 /**
+ * Checks every step against the app's plugins, then runs them in order, handing each result to
+ * `emit`; `source` names where the steps came from in errors, `baseDir` resolves upload paths.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const runSteps = (
+  steps: ReadonlyArray<Step>,
+  source: string,
+  baseDir: string,
+  emit: (output: Output, step: Step) => Effect.Effect<void>
+): Effect.Effect<void, ScenarioError, Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore> =>
+  Effect.gen(function*() {
+    const runtime = yield* Runtime.Runtime
+    yield* Effect.fromResult(check(steps, runtime.plugins, source))
+    yield* Effect.forEach(steps, (step) => Effect.flatMap(runStep(step, baseDir), (output) => emit(output, step)), { discard: true })
+  })
+
+/**
  * Runs a whole file: checks every line, then runs them in order, handing each result to `emit`.
  *
  * @since 0.1.0
@@ -338,9 +357,4 @@ export const run = (
   file: string,
   emit: (output: Output, step: Step) => Effect.Effect<void>
 ): Effect.Effect<void, ScenarioError, Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore> =>
-  Effect.gen(function*() {
-    const steps = yield* load(file)
-    const runtime = yield* Runtime.Runtime
-    yield* Effect.fromResult(check(steps, runtime.plugins, file))
-    yield* Effect.forEach(steps, (step) => Effect.flatMap(runStep(step, dirname(file)), (output) => emit(output, step)), { discard: true })
-  })
+  Effect.flatMap(load(file), (steps) => runSteps(steps, file, dirname(file), emit))

@@ -16,17 +16,29 @@ import * as Reactivity from "effect/reactivity/Reactivity"
  * @category constructors
  */
 export const create = (adminUrl: string, prefix: string): Effect.Effect<string, Errors.InfrastructureError> =>
+  Effect.suspend(() => ensure(adminUrl, `${prefix}_${crypto.randomUUID().replace(/-/g, "")}`))
+
+/**
+ * The URL of database `name` on the server `adminUrl` points at, created if it does not exist.
+ * `name` must be a plain identifier (lower case letters, digits, `_`): it cannot be a parameter.
+ * With `fresh`, an existing one is dropped first (a demo's own database, never the app's data).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const ensure = (adminUrl: string, name: string, options: { readonly fresh?: boolean | undefined } = {}): Effect.Effect<string, Errors.InfrastructureError> =>
   Effect.gen(function*() {
-    if (!/^[a-z][a-z0-9_]{0,30}$/.test(prefix)) {
-      return yield* new Errors.InfrastructureError({ service: "Databases", operation: "create", detail: `"${prefix}" is not a valid database name prefix`, retryable: false })
+    if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) {
+      return yield* new Errors.InfrastructureError({ service: "Databases", operation: "ensure", detail: `"${name}" is not a valid database name`, retryable: false })
     }
-    const name = `${prefix}_${crypto.randomUUID().replace(/-/g, "")}`
-    yield* Effect.scoped(Effect.flatMap(
-      PgClient.make({ url: Redacted.make(adminUrl), maxConnections: 1 }),
-      (sql) => sql.unsafe(`CREATE DATABASE ${name}`)
-    )).pipe(
+    yield* Effect.scoped(Effect.gen(function*() {
+      const sql = yield* PgClient.make({ url: Redacted.make(adminUrl), maxConnections: 1 })
+      if (options.fresh === true) yield* sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      const found = yield* sql.unsafe(`SELECT 1 FROM pg_database WHERE datname = $1`, [name])
+      if (found.length === 0) yield* sql.unsafe(`CREATE DATABASE ${name}`)
+    })).pipe(
       Effect.provide(Reactivity.layer),
-      Effect.mapError((error) => new Errors.InfrastructureError({ service: "Databases", operation: "create", detail: error.message, retryable: true }))
+      Effect.mapError((error) => new Errors.InfrastructureError({ service: "Databases", operation: "ensure", detail: error.message, retryable: true }))
     )
     const url = new URL(adminUrl)
     url.pathname = `/${name}`

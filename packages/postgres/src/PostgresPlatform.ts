@@ -7,6 +7,9 @@
 import { PgClient } from "@effect/sql-pg"
 import { Errors, type Runtime } from "@reventless/core"
 import { Duration, Effect, Layer, Redacted } from "effect"
+import { join } from "node:path"
+import * as Databases from "./Databases.ts"
+import * as EmbeddedServer from "./EmbeddedServer.ts"
 import * as Migrations from "./Migrations.ts"
 import * as PgCommandTopic from "./PgCommandTopic.ts"
 import * as PgEventStore from "./PgEventStore.ts"
@@ -74,4 +77,42 @@ export const layer = (options: Options): Layer.Layer<Runtime.Platform, Errors.In
     Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(unreachable({ message: `no answer within ${Duration.format(timeout)}` })) })
   ))
   return layerFromClient({ commands: options.commands }).pipe(Layer.provide(reached), Layer.provide(client))
+}
+
+/**
+ * The platform for a command-line run: on the server at `url` when given, else on an embedded
+ * server whose data lives under `dataDir` and persists between runs (started for the run, stopped
+ * after it), in database `database` (created on first use). `fresh` (the demo) uses the database
+ * `<database>_demo` on the same server instead, emptied first, so a demo never touches the data.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFor = (options: {
+  readonly url?: string | undefined
+  readonly dataDir: string
+  readonly database: string
+  readonly fresh?: boolean | undefined
+}): Layer.Layer<Runtime.Platform, Errors.InfrastructureError> => {
+  const fresh = options.fresh === true
+  const on = (serverUrl: string, database: string) =>
+    fresh ? Layer.unwrap(Effect.map(Databases.ensure(serverUrl, `${database}_demo`, { fresh }), (url) => layer({ url }))) : layer({ url: serverUrl })
+  if (options.url !== undefined) return on(options.url, new URL(options.url).pathname.slice(1).replace(/[^a-z0-9_]/g, "_") || "reventless")
+  return Layer.unwrap(Effect.gen(function*() {
+    const server = yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => EmbeddedServer.start({ dataDir: join(options.dataDir, "postgres"), persistent: true }),
+        catch: (error) =>
+          new Errors.InfrastructureError({
+            service: "PostgresPlatform",
+            operation: "start",
+            detail: `cannot start the embedded PostgreSQL in ${options.dataDir}: ${error instanceof Error ? error.message : String(error)}`,
+            retryable: false
+          })
+      }),
+      (started) => Effect.promise(() => started.stop())
+    )
+    const url = yield* Databases.ensure(server.url, fresh ? `${options.database}_demo` : options.database, { fresh })
+    return layer({ url })
+  }))
 }

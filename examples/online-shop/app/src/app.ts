@@ -4,7 +4,6 @@
  */
 import type { EmailService } from "@online-shop/ordering"
 import { Cli } from "@reventless/cli"
-import { MemoryPlatform } from "@reventless/core"
 import { Effect } from "effect"
 import * as Shop from "./Shop.ts"
 import { story } from "./story.ts"
@@ -15,7 +14,6 @@ export const app: Cli.App<EmailService.EmailService> = {
   id: "online-shop",
   name: "the online shop (aggregates)",
   version: "0.1.0",
-  platforms: { memory: MemoryPlatform.layer },
   layer: (platform) => Shop.layer({ platform }),
   demo
 }
