@@ -67,6 +67,113 @@ export const all: ReadonlyArray<Migration> = [
       `CREATE TABLE rv_todos (list text NOT NULL, id text NOT NULL, seq bigserial, status text NOT NULL, row jsonb NOT NULL, PRIMARY KEY (list, id))`,
       `CREATE INDEX rv_todos_pending ON rv_todos (list, seq) WHERE status = 'Pending'`
     ]
+  },
+  {
+    id: 2,
+    name: "commit in one round trip",
+    statements: [
+      // The first event of a DCB log after a position that matches any item of a query (types
+      // AND tags): one indexed query per item, none for an absent condition.
+      `CREATE FUNCTION rv_condition_hit(log_name text, query jsonb, after_position jsonb) RETURNS bigint LANGUAGE plpgsql STABLE AS $fn$
+      DECLARE
+        item jsonb;
+        want_types text[];
+        want_tags text[];
+        since bigint := coalesce((after_position #>> '{}')::bigint, 0);
+        hit bigint;
+        best bigint;
+      BEGIN
+        IF query IS NULL OR jsonb_typeof(query) <> 'array' THEN RETURN NULL; END IF;
+        FOR item IN SELECT value FROM jsonb_array_elements(query) LOOP
+          want_types := CASE WHEN jsonb_typeof(item->'types') = 'array' AND jsonb_array_length(item->'types') > 0
+            THEN ARRAY(SELECT jsonb_array_elements_text(item->'types')) END;
+          want_tags := CASE WHEN jsonb_typeof(item->'tags') = 'array' AND jsonb_array_length(item->'tags') > 0
+            THEN ARRAY(SELECT jsonb_array_elements_text(item->'tags')) END;
+          IF want_types IS NULL AND want_tags IS NULL THEN
+            SELECT min(position) INTO hit FROM rv_events WHERE source = log_name AND position > since;
+          ELSIF want_tags IS NULL THEN
+            SELECT min(position) INTO hit FROM rv_events WHERE source = log_name AND position > since AND type = ANY(want_types);
+          ELSIF want_types IS NULL THEN
+            SELECT min(position) INTO hit FROM rv_events WHERE source = log_name AND position > since AND tags @> want_tags;
+          ELSE
+            SELECT min(position) INTO hit FROM rv_events WHERE source = log_name AND position > since AND type = ANY(want_types) AND tags @> want_tags;
+          END IF;
+          IF hit IS NOT NULL AND (best IS NULL OR hit < best) THEN best := hit; END IF;
+        END LOOP;
+        RETURN best;
+      END
+      $fn$`,
+      // A batch of decisions (see PgEventStore.encode): under the log's writer lock, each is a
+      // duplicate of a stored outcome, a conflict, or committed with its events and outcome.
+      `CREATE FUNCTION rv_commit(requests jsonb, recorded_at text) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+      DECLARE
+        head bigint;
+        req jsonb;
+        kind text;
+        results jsonb := '[]'::jsonb;
+        previous jsonb;
+        actual integer;
+        hit bigint;
+        n integer;
+        outcome jsonb;
+        committed text[] := '{}';
+      BEGIN
+        PERFORM pg_advisory_xact_lock(7253541);
+        SELECT coalesce(max(position), 0) INTO head FROM rv_events;
+        FOR req IN SELECT value FROM jsonb_array_elements(requests) LOOP
+          kind := req->>'t';
+          SELECT o.outcome INTO previous FROM rv_outcomes o WHERE o.msg_id = req->>'m';
+          IF FOUND THEN
+            results := results || jsonb_build_array(jsonb_build_object('r', 'D', 'o', previous));
+            CONTINUE;
+          END IF;
+          IF kind IN ('A', 'R') THEN
+            SELECT coalesce(max(version), 0) INTO actual FROM rv_events WHERE source = req->>'s' AND stream_id = req->>'i';
+            IF jsonb_typeof(req->'x') = 'number' AND actual <> (req->>'x')::integer THEN
+              results := results || jsonb_build_array(jsonb_build_object('r', 'V', 'a', actual));
+              CONTINUE;
+            END IF;
+          ELSE
+            hit := rv_condition_hit(req->>'l', req->'q', req->'a');
+            IF hit IS NOT NULL THEN
+              results := results || jsonb_build_array(jsonb_build_object('r', 'Q', 'p', hit));
+              CONTINUE;
+            END IF;
+          END IF;
+          IF kind = 'A' THEN
+            n := jsonb_array_length(req->'e');
+            INSERT INTO rv_events (position, id, source, stream_id, version, type, schema_version, data, meta, tags, recorded_at)
+            SELECT head + e.ord, (req->>'s') || '/' || (req->>'i') || '/' || (actual + e.ord), req->>'s', req->>'i', actual + e.ord,
+                   e.ev->>'y', (e.ev->>'v')::integer, e.ev->'d', req->'meta', NULL, recorded_at
+            FROM jsonb_array_elements(req->'e') WITH ORDINALITY AS e(ev, ord);
+            outcome := jsonb_build_object('_tag', 'Accepted', 'msgId', req->>'m', 'component', req->>'s', 'id', req->>'i', 'from', head + 1, 'count', n);
+            results := results || jsonb_build_array(jsonb_build_object('r', 'C', 'p', head + 1, 'n', actual + 1));
+            head := head + n;
+          ELSIF kind = 'T' THEN
+            n := jsonb_array_length(req->'e');
+            INSERT INTO rv_events (position, id, source, stream_id, version, type, schema_version, data, meta, tags, recorded_at)
+            SELECT head + e.ord, (req->>'l') || '/' || (req->>'i') || '/' || (head + e.ord), req->>'l', req->>'i', head + e.ord,
+                   e.ev->>'y', (e.ev->>'v')::integer, e.ev->'d', coalesce(e.ev->'meta', req->'meta'),
+                   ARRAY(SELECT jsonb_array_elements_text(e.ev->'g')), recorded_at
+            FROM jsonb_array_elements(req->'e') WITH ORDINALITY AS e(ev, ord);
+            outcome := jsonb_build_object('_tag', 'Accepted', 'msgId', req->>'m', 'component', req->>'c', 'id', req->>'i', 'from', head + 1, 'count', n);
+            results := results || jsonb_build_array(jsonb_build_object('r', 'C', 'p', head + 1, 'n', head + 1));
+            head := head + n;
+          ELSE
+            outcome := req->'o';
+            results := results || jsonb_build_array(jsonb_build_object('r', 'C'));
+          END IF;
+          INSERT INTO rv_outcomes (msg_id, outcome) VALUES (req->>'m', outcome);
+          committed := committed || (req->>'m');
+        END LOOP;
+        IF cardinality(committed) > 0 THEN
+          DELETE FROM rv_failures WHERE msg_id = ANY(committed);
+          PERFORM pg_notify('rv_commit', head::text);
+        END IF;
+        RETURN results;
+      END
+      $fn$`
+    ]
   }
 ]
 

@@ -2,12 +2,13 @@
  * The log on PostgreSQL: one table for aggregate streams and DCB logs, outcomes by msgId, and the
  * EventTopic that wakes consumers.
  *
- * Every commit takes one transaction-scoped advisory lock (the log's writer lock) and assigns
- * positions after the highest one inside it, so positions follow commit order: a consumer that
- * has read position n has seen every event that will ever get a position <= n (no gaps to skip,
- * unlike sequences whose values commit out of order). The same lock makes DCB conditions atomic:
- * the check and the append happen with no other writer in between. The cost is one writer at a
- * time, which the runtime offsets by committing a batch of decisions per transaction.
+ * A commit is one call of the `rv_commit` function (Migrations), one round trip: it takes a
+ * transaction-scoped advisory lock (the log's writer lock) and assigns positions after the
+ * highest one inside it, so positions follow commit order: a consumer that has read position n
+ * has seen every event that will ever get a position <= n (no gaps to skip, unlike sequences
+ * whose values commit out of order). The same lock makes DCB conditions atomic: the check and the
+ * append happen with no other writer in between. The cost is one writer at a time, which group
+ * commit offsets: batches that arrive while a call is in flight go together in the next one.
  *
  * Waiters hear about commits from this process at once and from other processes through
  * `NOTIFY rv_commit` (payload: the new head); a slow poll covers notifications lost while the
@@ -20,9 +21,6 @@ import { DcbEventStore, Errors, Event, EventStore, EventTopic, Faults, type Mess
 import { Clock, Context, Deferred, Effect, Layer, Option, Queue, Schedule } from "effect"
 import * as Signal from "./internal/signal.ts"
 import { infra, json, num } from "./internal/sql.ts"
-
-/** An arbitrary, fixed key for the log's writer lock. */
-const writerLock = 7_253_541
 
 /** How often waiters look at the database themselves, in case a notification was lost. */
 const pollInterval = "1 second"
@@ -107,12 +105,13 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
     const recheck = Effect.gen(function*() {
       const ids = [...waiting.keys()]
       if (ids.length === 0) return
-      const outcomes = yield* sql.unsafe<{ msg_id: string; outcome: Outcome.Outcome }>(
+      const rows = yield* sql.unsafe<{ msg_id: string; outcome: StoredOutcome }>(
         `SELECT msg_id, outcome FROM rv_outcomes WHERE msg_id = ANY($1::text[])
          UNION ALL SELECT msg_id, outcome FROM rv_failures WHERE msg_id = ANY($1::text[])`,
         [ids]
       )
-      for (const row of outcomes) wake(row.msg_id, row.outcome)
+      const outcomes = yield* expand(rows.map((row) => row.outcome))
+      rows.forEach((row, i) => wake(row.msg_id, outcomes[i]!))
     })
 
     const heard = (head: number) =>
@@ -135,183 +134,92 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
     yield* Effect.forkScoped(Effect.retry(listen, Schedule.spaced("500 millis")))
     yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(pollInterval), Effect.ignore(Effect.flatMap(readHead, heard)))))
 
+    /** Stored outcomes as callers see them: an Accepted one's events read back from the log. */
+    const expand = (stored: ReadonlyArray<StoredOutcome>): Effect.Effect<ReadonlyArray<Outcome.Outcome>, Errors.InfrastructureError> =>
+      Effect.gen(function*() {
+        const ranges = stored.flatMap((outcome) => outcome._tag === "Accepted" && "from" in outcome && outcome.count > 0 ? [outcome] : [])
+        if (ranges.length === 0) return stored.map((outcome) => toOutcome(outcome, []))
+        const rows = yield* infra("EventStore", "outcome")(sql.unsafe<EventRow>(
+          `SELECT ${columns} FROM rv_events e JOIN unnest($1::bigint[], $2::bigint[]) AS r(first, last) ON e.position BETWEEN r.first AND r.last ORDER BY e.position`,
+          [ranges.map((range) => range.from), ranges.map((range) => range.from + range.count - 1)]
+        ))
+        const envelopes = rows.map(toEnvelope)
+        return stored.map((outcome) =>
+          toOutcome(outcome, "from" in outcome ? envelopes.filter((event) => event.position >= outcome.from && event.position < outcome.from + outcome.count) : []))
+      })
+
+    /** One call of `rv_commit` for a group of batches, in order; answers per request. */
+    const commitGroup = (group: ReadonlyArray<EventStore.CommitRequest>): Effect.Effect<ReadonlyArray<EventStore.CommitResult>, Errors.InfrastructureError> =>
+      Effect.gen(function*() {
+        const recordedAt = new Date(clock.currentTimeMillisUnsafe()).toISOString()
+        const call = sql.unsafe<{ results: ReadonlyArray<Answer> }>(`SELECT rv_commit($1::jsonb, $2) AS results`, [json(group.map(encode)), recordedAt])
+        const answers = (yield* infra("EventStore", "commit")(
+          faults.commitDelayMillis > 0 ? sql.withTransaction(Effect.tap(call, () => Effect.sleep(faults.commitDelayMillis))) : call
+        ))[0]!.results
+        const duplicates = yield* expand(answers.flatMap((answer) => answer.r === "D" ? [answer.o] : []))
+        let duplicate = 0
+        const results = group.map((request, i): EventStore.CommitResult => {
+          const answer = answers[i]!
+          switch (answer.r) {
+            case "D":
+              return { _tag: "Duplicate", outcome: duplicates[duplicate++] as Outcome.Final }
+            case "V": {
+              const { component, id } = request._tag === "Append"
+                ? { component: request.request.source, id: request.request.streamId }
+                : request._tag === "Reject" ? request.outcome : { component: "", id: "" }
+              const expected = request._tag === "Append" ? request.request.expectedVersion : request._tag === "Reject" ? request.expectedVersion : 0
+              return { _tag: "Conflict", conflict: new EventStore.VersionConflict({ source: component, streamId: id, expected: expected === "any" ? -1 : expected, actual: answer.a }) }
+            }
+            case "Q": {
+              const condition = request._tag === "AppendTagged" ? request.request.condition : request._tag === "RejectTagged" ? request.condition : undefined
+              return { _tag: "Conflict", conflict: DcbEventStore.conflictOf(condition!, answer.p) }
+            }
+            case "C":
+              return { _tag: "Committed", outcome: committedOutcome(request, answer, recordedAt) }
+          }
+        })
+        const head = answers.reduce((top, answer, i) => answer.r === "C" && answer.p !== undefined ? Math.max(top, answer.p + eventCount(group[i]!) - 1) : top, 0)
+        if (head > knownHead) knownHead = head
+        for (const result of results) if (result._tag === "Committed") wake(result.outcome.msgId, result.outcome)
+        committed.bump()
+        return results
+      })
+
+    // Group commit: batches that arrive while a call is in flight go together in the next one.
+    // One writer lock, one round trip, however many workers commit at once.
+    const queue: Array<{ readonly requests: ReadonlyArray<EventStore.CommitRequest>; readonly done: Deferred.Deferred<ReadonlyArray<EventStore.CommitResult>, Errors.InfrastructureError> }> = []
+    const pending = Signal.make()
+    const maxGroup = 2_000
+    const flusher = Effect.forever(Effect.gen(function*() {
+      if (queue.length === 0) yield* pending.next
+      const taken: typeof queue = []
+      let size = 0
+      while (queue.length > 0 && (taken.length === 0 || size + queue[0]!.requests.length <= maxGroup)) {
+        const next = queue.shift()!
+        taken.push(next)
+        size += next.requests.length
+      }
+      const outcome = yield* Effect.exit(commitGroup(taken.flatMap((entry) => entry.requests)))
+      let offset = 0
+      for (const entry of taken) {
+        const slice = outcome._tag === "Success" ? Effect.succeed(outcome.value.slice(offset, offset + entry.requests.length)) : outcome
+        offset += entry.requests.length
+        Deferred.doneUnsafe(entry.done, slice)
+      }
+    }))
+    yield* Effect.forkScoped(flusher)
+
     const commit = (requests: ReadonlyArray<EventStore.CommitRequest>): Effect.Effect<ReadonlyArray<EventStore.CommitResult>, Errors.InfrastructureError> =>
       Effect.suspend(() => {
         if (faults.failAppends > 0) {
           faults.failAppends--
           return Effect.fail(new Errors.InfrastructureError({ service: "EventStore", operation: "commit", detail: "injected fault", retryable: true }))
         }
-        const recordedAt = new Date(clock.currentTimeMillisUnsafe()).toISOString()
-        return infra("EventStore", "commit")(sql.withTransaction(Effect.gen(function*() {
-          yield* sql.unsafe(`SELECT pg_advisory_xact_lock(${writerLock})`)
-          let head = num((yield* sql.unsafe<{ head: unknown }>(`SELECT coalesce(max(position), 0) AS head FROM rv_events`))[0]!.head)
-          const msgIds = requests.map(msgIdOf)
-          const known = new Map(
-            (yield* sql.unsafe<{ msg_id: string; outcome: Outcome.Final }>(`SELECT msg_id, outcome FROM rv_outcomes WHERE msg_id = ANY($1::text[])`, [msgIds]))
-              .map((row) => [row.msg_id, row.outcome])
-          )
-          // Stream versions as they stand, then as this batch moves them.
-          const streams = requests.flatMap((request) =>
-            request._tag === "Append" ? [[request.request.source, request.request.streamId] as const]
-              : request._tag === "Reject" ? [[request.outcome.component, request.outcome.id] as const]
-              : []
-          )
-          const versions = new Map<string, number>()
-          if (streams.length > 0) {
-            const rows = yield* sql.unsafe<{ source: string; stream_id: string; version: unknown }>(
-              `SELECT e.source, e.stream_id, max(e.version) AS version FROM rv_events e
-               JOIN unnest($1::text[], $2::text[]) AS k(source, stream_id) ON e.source = k.source AND e.stream_id = k.stream_id
-               GROUP BY e.source, e.stream_id`,
-              [streams.map(([source]) => source), streams.map(([, streamId]) => streamId)]
-            )
-            for (const row of rows) versions.set(`${row.source}\u0000${row.stream_id}`, num(row.version))
-          }
-          const versionOf = (source: string, streamId: string) => versions.get(`${source}\u0000${streamId}`) ?? 0
-          const appended: Array<Event.Envelope> = []
-          const outcomes: Array<Outcome.Final> = []
-
-          /** The first event of `log` matching the condition after its position, stored or from this batch. */
-          const broken = (log: string, condition: DcbEventStore.AppendCondition | undefined) =>
-            Effect.gen(function*() {
-              if (condition === undefined) return undefined
-              const after = condition.after ?? 0
-              const inBatch = appended.find((event) =>
-                event.source === log && event.position > after && DcbEventStore.matches(condition.failIfEventsMatch, { type: event.type, tags: event.tags ?? [] }))
-              const clause = queryClause(condition.failIfEventsMatch, 3)
-              const stored = yield* sql.unsafe<{ position: unknown }>(
-                `SELECT position FROM rv_events WHERE source = $1 AND position > $2 AND ${clause.text} ORDER BY position LIMIT 1`,
-                [log, after, ...clause.params]
-              )
-              const position = stored.length > 0 ? num(stored[0]!.position) : inBatch?.position
-              return position === undefined ? undefined : DcbEventStore.conflictOf(condition, position)
-            })
-
-          const results: Array<EventStore.CommitResult> = []
-          for (const request of requests) {
-            const previous = known.get(msgIdOf(request))
-            if (previous !== undefined) {
-              results.push({ _tag: "Duplicate", outcome: previous })
-              continue
-            }
-            const settle = (outcome: Outcome.Final) => {
-              known.set(outcome.msgId, outcome)
-              outcomes.push(outcome)
-              results.push({ _tag: "Committed", outcome })
-            }
-            switch (request._tag) {
-              case "Append": {
-                const { events, expectedVersion, meta, msgId, source, streamId } = request.request
-                const actual = versionOf(source, streamId)
-                if (expectedVersion !== "any" && actual !== expectedVersion) {
-                  results.push({ _tag: "Conflict", conflict: new EventStore.VersionConflict({ source, streamId, expected: expectedVersion, actual }) })
-                  break
-                }
-                const envelopes = events.map((event, i): Event.Envelope => ({
-                  id: Event.eventId(source, streamId, actual + i + 1),
-                  type: event.type,
-                  source,
-                  streamId,
-                  version: actual + i + 1,
-                  position: ++head,
-                  schemaVersion: event.schemaVersion,
-                  data: event.data,
-                  meta,
-                  recordedAt
-                }))
-                versions.set(`${source}\u0000${streamId}`, actual + events.length)
-                appended.push(...envelopes)
-                settle({ _tag: "Accepted", msgId, component: source, id: streamId, events: envelopes })
-                break
-              }
-              case "Reject": {
-                const actual = versionOf(request.outcome.component, request.outcome.id)
-                if (actual !== request.expectedVersion) {
-                  results.push({
-                    _tag: "Conflict",
-                    conflict: new EventStore.VersionConflict({ source: request.outcome.component, streamId: request.outcome.id, expected: request.expectedVersion, actual })
-                  })
-                  break
-                }
-                settle(request.outcome)
-                break
-              }
-              case "AppendTagged": {
-                const { component, condition, events, id, log, meta, msgId } = request.request
-                const conflict = yield* broken(log, condition)
-                if (conflict !== undefined) {
-                  results.push({ _tag: "Conflict", conflict })
-                  break
-                }
-                const envelopes = events.map((event): Event.Envelope => {
-                  const position = ++head
-                  return {
-                    id: Event.eventId(log, id, position),
-                    type: event.type,
-                    source: log,
-                    streamId: id,
-                    version: position,
-                    position,
-                    schemaVersion: event.schemaVersion,
-                    data: event.data,
-                    meta: event.meta ?? meta,
-                    tags: event.tags,
-                    recordedAt
-                  }
-                })
-                appended.push(...envelopes)
-                settle({ _tag: "Accepted", msgId, component, id, events: envelopes })
-                break
-              }
-              case "RejectTagged": {
-                const conflict = yield* broken(request.log, request.condition)
-                if (conflict !== undefined) results.push({ _tag: "Conflict", conflict })
-                else settle(request.outcome)
-                break
-              }
-            }
-          }
-          if (appended.length > 0) {
-            yield* sql.unsafe(
-              `INSERT INTO rv_events (${columns})
-               SELECT position, id, source, stream_id, version, type, schema_version, data, meta,
-                      CASE WHEN jsonb_typeof(tags) = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(tags)) END, recorded_at
-               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[], $10::jsonb[], $11::text[])
-                 AS e(position, id, source, stream_id, version, type, schema_version, data, meta, tags, recorded_at)`,
-              [
-                appended.map((event) => event.position),
-                appended.map((event) => event.id),
-                appended.map((event) => event.source),
-                appended.map((event) => event.streamId),
-                appended.map((event) => event.version),
-                appended.map((event) => event.type),
-                appended.map((event) => event.schemaVersion),
-                appended.map((event) => json(event.data)),
-                appended.map((event) => json(event.meta)),
-                // text[][] cannot be ragged, and arrays with NULLs do not encode: tags travel as one
-                // JSON value per event, `null` for aggregate events.
-                appended.map((event) => json(event.tags ?? null)),
-                appended.map((event) => event.recordedAt ?? recordedAt)
-              ]
-            )
-          }
-          if (outcomes.length > 0) {
-            yield* sql.unsafe(
-              `INSERT INTO rv_outcomes (msg_id, outcome) SELECT * FROM unnest($1::text[], $2::jsonb[])`,
-              [outcomes.map((outcome) => outcome.msgId), outcomes.map(json)]
-            )
-            yield* sql.unsafe(`DELETE FROM rv_failures WHERE msg_id = ANY($1::text[])`, [outcomes.map((outcome) => outcome.msgId)])
-            yield* sql.unsafe(`SELECT pg_notify('rv_commit', $1)`, [String(head)])
-          }
-          if (faults.commitDelayMillis > 0) yield* Effect.sleep(faults.commitDelayMillis)
-          return { results, outcomes, head }
-        }))).pipe(
-          Effect.map(({ head, outcomes, results }) => {
-            if (head > knownHead) knownHead = head
-            for (const outcome of outcomes) wake(outcome.msgId, outcome)
-            committed.bump()
-            return results
-          })
-        )
+        if (requests.length === 0) return Effect.succeed([])
+        const done = Deferred.makeUnsafe<ReadonlyArray<EventStore.CommitResult>, Errors.InfrastructureError>()
+        queue.push({ requests, done })
+        pending.bump()
+        return Deferred.await(done)
       })
 
     const readAll = (options: { readonly after: Event.Position; readonly limit: number; readonly sources?: ReadonlySet<string> | undefined }) =>
@@ -351,11 +259,11 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
         if (list === undefined) waiting.set(msgId, [deferred])
         else list.push(deferred)
         // Registered first, then looked up: an outcome committed in between still wakes us.
-        const stored = yield* infra("EventStore", "awaitOutcome")(sql.unsafe<{ outcome: Outcome.Outcome }>(
+        const stored = yield* infra("EventStore", "awaitOutcome")(sql.unsafe<{ outcome: StoredOutcome }>(
           `SELECT outcome FROM rv_outcomes WHERE msg_id = $1 UNION ALL SELECT outcome FROM rv_failures WHERE msg_id = $1 LIMIT 1`,
           [msgId]
         ))
-        if (stored.length > 0) wake(msgId, stored[0]!.outcome)
+        if (stored.length > 0) wake(msgId, (yield* expand([stored[0]!.outcome]))[0]!)
         return yield* Deferred.await(deferred)
       })
 
@@ -370,10 +278,10 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
       head: Effect.tap(readHead, (head) => Effect.sync(() => void (knownHead = Math.max(knownHead, head)))),
       commit,
       outcome: (msgId) =>
-        infra("EventStore", "outcome")(Effect.map(
-          sql.unsafe<{ outcome: Outcome.Final }>(`SELECT outcome FROM rv_outcomes WHERE msg_id = $1`, [msgId]),
-          (rows) => rows.length === 0 ? Option.none() : Option.some(rows[0]!.outcome)
-        )),
+        Effect.flatMap(
+          infra("EventStore", "outcome")(sql.unsafe<{ outcome: StoredOutcome }>(`SELECT outcome FROM rv_outcomes WHERE msg_id = $1`, [msgId])),
+          (rows) => rows.length === 0 ? Effect.succeed(Option.none()) : Effect.map(expand([rows[0]!.outcome]), (outcomes) => Option.some(outcomes[0] as Outcome.Final))
+        ),
       awaitOutcome,
       fail: (failed) =>
         Effect.ignore(infra("EventStore", "fail")(Effect.gen(function*() {
@@ -405,8 +313,99 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
   })
 )
 
-const msgIdOf = (request: EventStore.CommitRequest): string =>
-  request._tag === "Append" || request._tag === "AppendTagged" ? request.request.msgId : request.outcome.msgId
+/**
+ * An outcome as stored: an Accepted one names its events by position (they are in the log; no
+ * need to store them twice), any other is stored whole.
+ */
+type StoredOutcome =
+  | { readonly _tag: "Accepted"; readonly msgId: string; readonly component: string; readonly id: string; readonly from: number; readonly count: number }
+  | Exclude<Outcome.Outcome, { readonly _tag: "Accepted" }>
+  | typeof Outcome.Accepted.Type
+
+const toOutcome = (stored: StoredOutcome, events: ReadonlyArray<Event.Envelope>): Outcome.Outcome =>
+  stored._tag === "Accepted" && "from" in stored
+    ? { _tag: "Accepted", msgId: stored.msgId, component: stored.component, id: stored.id, events }
+    : stored as Outcome.Outcome
+
+/** What `rv_commit` answers per request: committed (first position and version), duplicate, or a conflict. */
+type Answer =
+  | { readonly r: "C"; readonly p?: number; readonly n?: number }
+  | { readonly r: "D"; readonly o: StoredOutcome }
+  | { readonly r: "V"; readonly a: number }
+  | { readonly r: "Q"; readonly p: number }
+
+/** A request as `rv_commit` reads it (short keys: the batch travels as one JSON value). */
+const encode = (request: EventStore.CommitRequest): unknown => {
+  switch (request._tag) {
+    case "Append": {
+      const { events, expectedVersion, meta, msgId, source, streamId } = request.request
+      return { t: "A", m: msgId, s: source, i: streamId, x: expectedVersion === "any" ? null : expectedVersion, meta, e: events.map((event) => ({ y: event.type, v: event.schemaVersion, d: event.data })) }
+    }
+    case "Reject":
+      return { t: "R", m: request.outcome.msgId, s: request.outcome.component, i: request.outcome.id, x: request.expectedVersion, o: request.outcome }
+    case "AppendTagged": {
+      const { component, condition, events, id, log, meta, msgId } = request.request
+      return {
+        t: "T",
+        m: msgId,
+        l: log,
+        c: component,
+        i: id,
+        q: condition?.failIfEventsMatch ?? null,
+        a: condition?.after ?? null,
+        meta,
+        e: events.map((event) => ({ y: event.type, v: event.schemaVersion, d: event.data, g: event.tags, ...(event.meta === undefined ? {} : { meta: event.meta }) }))
+      }
+    }
+    case "RejectTagged":
+      return { t: "U", m: request.outcome.msgId, l: request.log, q: request.condition?.failIfEventsMatch ?? null, a: request.condition?.after ?? null, o: request.outcome }
+  }
+}
+
+const eventCount = (request: EventStore.CommitRequest): number =>
+  request._tag === "Append" || request._tag === "AppendTagged" ? request.request.events.length : 0
+
+/** The outcome of a committed request, its envelopes built from the positions and versions the database gave. */
+const committedOutcome = (request: EventStore.CommitRequest, answer: { readonly p?: number; readonly n?: number }, recordedAt: string): Outcome.Final => {
+  switch (request._tag) {
+    case "Append": {
+      const { events, meta, msgId, source, streamId } = request.request
+      const envelopes = events.map((event, i): Event.Envelope => ({
+        id: Event.eventId(source, streamId, answer.n! + i),
+        type: event.type,
+        source,
+        streamId,
+        version: answer.n! + i,
+        position: answer.p! + i,
+        schemaVersion: event.schemaVersion,
+        data: event.data,
+        meta,
+        recordedAt
+      }))
+      return { _tag: "Accepted", msgId, component: source, id: streamId, events: envelopes }
+    }
+    case "AppendTagged": {
+      const { component, events, id, log, meta, msgId } = request.request
+      const envelopes = events.map((event, i): Event.Envelope => ({
+        id: Event.eventId(log, id, answer.p! + i),
+        type: event.type,
+        source: log,
+        streamId: id,
+        version: answer.p! + i,
+        position: answer.p! + i,
+        schemaVersion: event.schemaVersion,
+        data: event.data,
+        meta: event.meta ?? meta,
+        tags: event.tags,
+        recordedAt
+      }))
+      return { _tag: "Accepted", msgId, component, id, events: envelopes }
+    }
+    case "Reject":
+    case "RejectTagged":
+      return request.outcome
+  }
+}
 
 const page = (rows: ReadonlyArray<EventRow & { head: unknown }>, after: number, limit: number): EventStore.ReadAllResult => {
   const head = rows.length === 0 ? after : num(rows[0]!.head)
