@@ -33,10 +33,24 @@ export interface ConsumeOptions {
 
 /**
  * @since 0.1.0
+ * @category models
+ */
+export interface PublishOptions {
+  /**
+   * The sender waits in this process for the outcomes (request/reply). A platform may then hand
+   * the messages straight to a worker of this process that owns their partitions instead of
+   * storing them first: the sender learns each one's fate either way, and if the process dies
+   * the sender dies with it, so nobody was promised that the command would run.
+   */
+  readonly awaited?: boolean | undefined
+}
+
+/**
+ * @since 0.1.0
  * @category services
  */
 export class CommandTopic extends Context.Service<CommandTopic, {
-  readonly publish: (messages: ReadonlyArray<Message.CommandMessage>) => Effect.Effect<void, InfrastructureError>
+  readonly publish: (messages: ReadonlyArray<Message.CommandMessage>, options?: PublishOptions) => Effect.Effect<void, InfrastructureError>
   /** Starts handling messages until the scope closes. */
   readonly consume: (options: ConsumeOptions) => Effect.Effect<void, never, Scope.Scope>
   /** Messages published and not yet handled. */
@@ -53,7 +67,7 @@ export const sendAndAwait = (
   message: Message.CommandMessage
 ): Effect.Effect<Outcome.Outcome, InfrastructureError, CommandTopic | EventStore> =>
   Effect.flatMap(Effect.all([Effect.service(CommandTopic), Effect.service(EventStore)]), ([topic, store]) =>
-    Effect.andThen(topic.publish([message]), store.awaitOutcome(message.msgId)))
+    store.awaitOutcome(message.msgId, { send: topic.publish([message], { awaited: true }) }))
 
 /**
  * FNV-1a over a message's partition key (component, "/", id) without building the key string:

@@ -123,6 +123,23 @@ export interface Snapshot {
 
 /**
  * @since 0.1.0
+ * @category models
+ */
+export interface AwaitOptions {
+  /**
+   * Publishes the message once the waiter is registered, so that an outcome stored while it is
+   * on its way still reaches the waiter.
+   */
+  readonly send?: Effect.Effect<void, InfrastructureError> | undefined
+  /**
+   * The message id was just made and `send` publishes it for the first time: no outcome can be
+   * stored from before, so a platform need not look one up (a round trip saved per command).
+   */
+  readonly unseen?: boolean | undefined
+}
+
+/**
+ * @since 0.1.0
  * @category services
  */
 export class EventStore extends Context.Service<EventStore, {
@@ -159,7 +176,7 @@ export class EventStore extends Context.Service<EventStore, {
   /** The stored outcome of a message id. */
   readonly outcome: (msgId: string) => Effect.Effect<Option.Option<Outcome.Final>, InfrastructureError>
   /** Waits for a message's outcome; `Failed` arrives when the command is parked. */
-  readonly awaitOutcome: (msgId: string) => Effect.Effect<Outcome.Outcome, InfrastructureError>
+  readonly awaitOutcome: (msgId: string, options?: AwaitOptions) => Effect.Effect<Outcome.Outcome, InfrastructureError>
   /**
    * Tells waiters, present and later, that the command was parked; it stays unprocessed so a
    * replay can retry it, and the replay's outcome replaces the failure.
@@ -351,16 +368,17 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
           const record = records.get(msgId)
           return record === undefined || record._tag === "Waiting" ? Option.none() : Option.some(record)
         }),
-      awaitOutcome: (msgId) =>
+      awaitOutcome: (msgId, options) =>
         Effect.suspend(() => {
+          const send = options?.send ?? Effect.void
           const record = records.get(msgId)
-          if (record !== undefined && record._tag !== "Waiting") return Effect.succeed<Outcome.Outcome>(record)
+          if (record !== undefined && record._tag !== "Waiting") return Effect.as(send, record)
           const failed = failures.get(msgId)
-          if (failed !== undefined) return Effect.succeed<Outcome.Outcome>(failed)
+          if (failed !== undefined) return Effect.as(send, failed)
           const deferred = Deferred.makeUnsafe<Outcome.Outcome>()
           if (record === undefined) records.set(msgId, { _tag: "Waiting", deferreds: [deferred] })
           else record.deferreds.push(deferred)
-          return Deferred.await(deferred)
+          return Effect.andThen(send, Deferred.await(deferred))
         }),
       retry: (msgId) => Effect.sync(() => void failures.delete(msgId)),
       fail: (failed) =>

@@ -154,7 +154,6 @@ export interface Options<R> {
   readonly concurrency?: number | undefined
   /** Retries of transient failures (default: exponential from 10 ms, 4 retries). */
   readonly retrySchedule?: Schedule.Schedule<unknown, unknown> | undefined
-  /** Immediate retries of a version conflict (default 10). */
   /**
    * Retries of a command whose append met a conflict (an aggregate's version, a slice's DCB
    * condition); each retry reads and decides again. Default: 3 at once, then up to 7 more with
@@ -375,7 +374,8 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   }
 
   const submit = (request: SendRequest) =>
-    Effect.flatMap(prepare(request), (message) => Effect.andThen(commands.publish([message]), store.awaitOutcome(message.msgId)))
+    Effect.flatMap(prepare(request), (message) =>
+      store.awaitOutcome(message.msgId, { send: commands.publish([message], { awaited: true }), unseen: request.meta?.msgId === undefined }))
   const execute = (request: SendRequest) => Effect.flatMap(submit(request), settle)
 
   const readModelFor = (name: string, user: string | undefined, id?: string) =>

@@ -43,19 +43,43 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
       const shards = options.shards ?? 64
       const leaseSeconds = options.leaseSeconds ?? 10
       const fetch = options.fetch ?? 512
-      const published = Signal.make()
+      const published = Signal.make({ latched: true })
+      /** Tells this process's own notifications from other processes'. */
+      const instance = crypto.randomUUID()
+      /** The worker of this process, while one consumes: awaited messages of its shards go to it directly. */
+      let local: {
+        readonly owns: (shard: number) => boolean
+        readonly deliver: (shard: number, message: Message.CommandMessage) => void
+        /** Rows were stored for these shards: look at the table before taking later hand-overs. */
+        readonly stored: (shards: ReadonlyArray<number>) => void
+      } | undefined
+      let localPending = 0
 
-      const publish = (messages: ReadonlyArray<Message.CommandMessage>) =>
+      const store = (messages: ReadonlyArray<Message.CommandMessage>) => {
+        const shardOf = messages.map((message) => CommandTopic.hashKey(message) % shards)
+        return infra("CommandTopic", "publish")(sql.unsafe(
+          `WITH stored AS (INSERT INTO rv_commands (shard, message) SELECT * FROM unnest($1::int[], $2::jsonb[]) RETURNING 1)
+           SELECT pg_notify('rv_commands', $3) FROM (SELECT count(*) FROM stored) AS n`,
+          [shardOf, messages.map(json), instance]
+        )).pipe(Effect.tap(() =>
+          Effect.sync(() => {
+            local?.stored(shardOf)
+            published.bump()
+          })
+        ))
+      }
+
+      const publish = (messages: ReadonlyArray<Message.CommandMessage>, options?: CommandTopic.PublishOptions) =>
         Effect.suspend(() => {
-          if (messages.length === 0) return Effect.void
-          const rows = faults.duplicateCommands ? messages.flatMap((message) => [message, message]) : messages
-          return infra("CommandTopic", "publish")(Effect.gen(function*() {
-            yield* sql.unsafe(
-              `INSERT INTO rv_commands (shard, message) SELECT * FROM unnest($1::int[], $2::jsonb[])`,
-              [rows.map((message) => CommandTopic.hashKey(message) % shards), rows.map(json)]
-            )
-            yield* sql.unsafe(`SELECT pg_notify('rv_commands', '')`)
-          })).pipe(Effect.tap(() => Effect.sync(published.bump)))
+          const copies = faults.duplicateCommands ? messages.flatMap((message) => [message, message]) : messages
+          const worker = options?.awaited === true ? local : undefined
+          const stored: Array<Message.CommandMessage> = []
+          for (const message of copies) {
+            const shard = CommandTopic.hashKey(message) % shards
+            if (worker?.owns(shard) === true) worker.deliver(shard, message)
+            else stored.push(message)
+          }
+          return stored.length === 0 ? Effect.void : store(stored)
         })
 
       const consume = ({ concurrency, handle, settled }: CommandTopic.ConsumeOptions) =>
@@ -63,8 +87,15 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
           const owner = crypto.randomUUID()
           let owned = new Set<number>()
           const busy = new Set<number>()
+          /** Owned shards that may have rows in the table that no fetch has seen yet. */
+          const unseen = new Set<number>()
+          const markUnseen = () => {
+            for (const shard of owned) unseen.add(shard)
+          }
+          /** Awaited messages handed over by `publish`, by shard, in order. */
+          const inbox = new Map<number, Array<Message.CommandMessage>>()
           const permits = Semaphore.makeUnsafe(Math.max(1, concurrency))
-          const wake = Signal.make()
+          const wake = Signal.make({ latched: true })
 
           /** Renews this worker's leases, gives up its surplus, and takes free or expired shards up to its share. */
           const balance = infra("CommandTopic", "lease")(Effect.gen(function*() {
@@ -96,57 +127,93 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
               )).map((row) => num(row.shard))
               : []
             owned = new Set([...kept, ...taken])
+            for (const shard of taken) unseen.add(shard)
             if (taken.length > 0) wake.bump()
           }))
 
-          /** Handles one shard's batch, then removes it from the queue. */
-          const work = (shard: number, batch: ReadonlyArray<{ readonly seq: number; readonly message: Message.CommandMessage }>) =>
+          /**
+           * Handles one shard's batch (rows from the table first, then handed-over messages), then
+           * removes its rows from the queue. Losing that delete to a crash only means the rows run
+           * again, where msgId dedup makes them no-ops, so it does not wait for the disk.
+           */
+          const work = (shard: number, rows: ReadonlyArray<{ readonly seq: number; readonly message: Message.CommandMessage }>, handedOver: ReadonlyArray<Message.CommandMessage>) =>
             permits.withPermit(Effect.gen(function*() {
               if (faults.commandDelayMillis > 0) yield* Effect.sleep(faults.commandDelayMillis)
-              yield* handle(batch.map((row) => row.message))
+              yield* handle([...rows.map((row) => row.message), ...handedOver])
+              if (rows.length === 0) return
               yield* Effect.retry(
-                infra("CommandTopic", "ack")(sql.unsafe(`DELETE FROM rv_commands WHERE seq = ANY($1::bigint[])`, [batch.map((row) => row.seq)])),
+                infra("CommandTopic", "ack")(sql.unsafe(
+                  `WITH acked AS (DELETE FROM rv_commands WHERE seq = ANY($1::bigint[]) RETURNING 1)
+                   SELECT set_config('synchronous_commit', 'off', true) FROM (SELECT count(*) FROM acked) AS n`,
+                  [rows.map((row) => row.seq)]
+                )),
                 Schedule.spaced("200 millis")
               )
             })).pipe(
               Effect.ensuring(Effect.sync(() => {
                 busy.delete(shard)
+                localPending -= handedOver.length
                 settled?.()
                 wake.bump()
               }))
             )
 
-          /** Looks at the queue for owned shards that are not busy, and starts a batch per shard. */
+          /**
+           * Starts a batch for every shard that is free and has work: rows of the table, fetched
+           * when some free shard may have unseen ones, and messages handed over in this process.
+           */
           const dispatch = Effect.gen(function*() {
-            const free = [...owned].filter((shard) => !busy.has(shard))
-            if (free.length === 0) return false
-            const rows = yield* infra("CommandTopic", "fetch")(sql.unsafe<{ seq: unknown; shard: unknown; message: Message.CommandMessage }>(
-              `SELECT seq, shard, message FROM rv_commands WHERE shard = ANY($1::int[]) ORDER BY seq LIMIT $2`,
-              [free, fetch]
-            ))
-            const byShard = new Map<number, Array<{ seq: number; message: Message.CommandMessage }>>()
-            for (const row of rows) {
-              const shard = num(row.shard)
-              let batch = byShard.get(shard)
-              if (batch === undefined) byShard.set(shard, batch = [])
-              batch.push({ seq: num(row.seq), message: row.message })
+            const free = [...new Set([...owned, ...inbox.keys()])].filter((shard) => !busy.has(shard))
+            const toFetch = free.filter((shard) => owned.has(shard) && unseen.has(shard))
+            const fromTable = new Map<number, Array<{ seq: number; message: Message.CommandMessage }>>()
+            if (toFetch.length > 0) {
+              for (const shard of toFetch) unseen.delete(shard)
+              const rows = yield* Effect.tapError(
+                infra("CommandTopic", "fetch")(sql.unsafe<{ seq: unknown; shard: unknown; message: Message.CommandMessage }>(
+                  `SELECT seq, shard, message FROM rv_commands WHERE shard = ANY($1::int[]) ORDER BY seq LIMIT $2`,
+                  [toFetch, fetch]
+                )),
+                () => Effect.sync(() => toFetch.forEach((shard) => unseen.add(shard)))
+              )
+              if (rows.length === fetch) toFetch.forEach((shard) => unseen.add(shard))
+              for (const row of rows) {
+                const shard = num(row.shard)
+                let batch = fromTable.get(shard)
+                if (batch === undefined) fromTable.set(shard, batch = [])
+                batch.push({ seq: num(row.seq), message: row.message })
+              }
             }
-            for (const [shard, batch] of byShard) {
+            let started = false
+            for (const shard of free) {
+              const rows = fromTable.get(shard) ?? []
+              // Hand-overs wait while the table may hold older rows of their shard (stored by a
+              // sender before it handed over, and not fetched yet): publish order is kept.
+              const handedOver = owned.has(shard) && unseen.has(shard) ? [] : inbox.get(shard) ?? []
+              if (rows.length === 0 && handedOver.length === 0) continue
+              if (handedOver.length > 0) inbox.delete(shard)
               busy.add(shard)
-              yield* Effect.forkScoped(work(shard, batch))
+              started = true
+              yield* Effect.forkScoped(work(shard, rows, handedOver))
             }
-            return byShard.size > 0
+            return started
           })
 
           const dispatcher = Effect.forever(
             Effect.flatMap(Effect.orElseSucceed(dispatch, () => false), (started) =>
-              started ? Effect.yieldNow : Effect.raceFirst(Effect.raceFirst(wake.next, published.next), Effect.sleep(idlePoll)))
+              started ? Effect.yieldNow : Effect.raceFirst(
+                Effect.raceFirst(wake.next, Effect.tap(published.next, () => Effect.sync(markUnseen))),
+                Effect.tap(Effect.sleep(idlePoll), () => Effect.sync(markUnseen))
+              ))
           )
           const listener = Effect.retry(
             Effect.scoped(Effect.gen(function*() {
               const notifications = yield* sql.listen("rv_commands")
+              markUnseen()
+              wake.bump()
               while (true) {
-                yield* Queue.take(notifications)
+                const notification = yield* Queue.take(notifications)
+                if (notification.payload === instance) continue
+                markUnseen()
                 wake.bump()
               }
             })),
@@ -161,6 +228,21 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
             })))
           )
           yield* Effect.ignore(balance)
+          local = {
+            owns: (shard) => owned.has(shard),
+            deliver: (shard, message) => {
+              localPending++
+              const queued = inbox.get(shard)
+              if (queued === undefined) inbox.set(shard, [message])
+              else queued.push(message)
+              wake.bump()
+            },
+            stored: (stored) => {
+              for (const shard of stored) if (owned.has(shard)) unseen.add(shard)
+              wake.bump()
+            }
+          }
+          yield* Effect.addFinalizer(() => Effect.sync(() => void (local = undefined)))
           yield* Effect.forkScoped(leases)
           yield* Effect.forkScoped(listener)
           yield* Effect.forkScoped(dispatcher)
@@ -170,7 +252,7 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
         publish,
         consume,
         pending: Effect.orElseSucceed(
-          infra("CommandTopic", "pending")(Effect.map(sql.unsafe<{ n: unknown }>(`SELECT count(*) AS n FROM rv_commands`), (rows) => num(rows[0]!.n))),
+          infra("CommandTopic", "pending")(Effect.map(sql.unsafe<{ n: unknown }>(`SELECT count(*) AS n FROM rv_commands`), (rows) => num(rows[0]!.n) + localPending)),
           () => 1
         )
       })

@@ -180,7 +180,7 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
         })
         const head = answers.reduce((top, answer, i) => answer.r === "C" && answer.p !== undefined ? Math.max(top, answer.p + eventCount(group[i]!) - 1) : top, 0)
         if (head > knownHead) knownHead = head
-        for (const result of results) if (result._tag === "Committed") wake(result.outcome.msgId, result.outcome)
+        for (const result of results) if (result._tag !== "Conflict") wake(result.outcome.msgId, result.outcome)
         committed.bump()
         return results
       })
@@ -252,13 +252,16 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
       ))
     }
 
-    const awaitOutcome = (msgId: string): Effect.Effect<Outcome.Outcome, Errors.InfrastructureError> =>
+    const awaitOutcome = (msgId: string, options?: EventStore.AwaitOptions): Effect.Effect<Outcome.Outcome, Errors.InfrastructureError> =>
       Effect.gen(function*() {
         const deferred = Deferred.makeUnsafe<Outcome.Outcome>()
         const list = waiting.get(msgId)
         if (list === undefined) waiting.set(msgId, [deferred])
         else list.push(deferred)
-        // Registered first, then looked up: an outcome committed in between still wakes us.
+        // Registered first, then sent and looked up: an outcome committed in between still wakes
+        // us, by this process's commit or by another's notification.
+        if (options?.send !== undefined) yield* options.send
+        if (options?.unseen === true) return yield* Deferred.await(deferred)
         const stored = yield* infra("EventStore", "awaitOutcome")(sql.unsafe<{ outcome: StoredOutcome }>(
           `SELECT outcome FROM rv_outcomes WHERE msg_id = $1 UNION ALL SELECT outcome FROM rv_failures WHERE msg_id = $1 LIMIT 1`,
           [msgId]
