@@ -7,6 +7,7 @@ import { CommandHandler, getInMemoryEventStore } from "@event-driven-io/emmett"
 import { CommandTopic, MemoryPlatform, Plugin, Runtime } from "@reventless/core"
 import { Deferred, Effect, Layer, ManagedRuntime, Queue } from "effect"
 import { Account, decide, deposit as depositCommand, evolve, type State } from "./account.ts"
+import { timed } from "./harness.ts"
 
 const scale = Number(process.argv[2] ?? 1)
 const callers = 64
@@ -109,12 +110,6 @@ const reventless = (): Contender => {
     run: fiberCallers(runtime, deposit),
     close: () => runtime.dispose()
   }
-}
-
-const timed = async (run: () => Promise<void>) => {
-  const start = performance.now()
-  await run()
-  return (performance.now() - start) / 1000
 }
 
 const runCallers = (contender: Contender, count: number, perCaller: number, id: (caller: number, k: number) => string) =>

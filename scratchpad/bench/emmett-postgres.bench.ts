@@ -15,6 +15,9 @@
  *   into a Map<streamName, sum of amounts>; events per second.
  * - (e) `readStream` of one 1,000-event stream, 50 times; p50 in milliseconds.
  *
+ * Before each timed phase a `CHECKPOINT` (when the user may) flushes the server's dirty pages, so
+ * that no automatic checkpoint stalls the disk in the middle of one; the parent does the same.
+ *
  * Counts are multiplied by `scale`. A few untimed appends and commands warm the schema, the pool
  * and the JIT first. The store is Emmett's default `getPostgreSQLEventStore(url)`: one `pg.Pool` of
  * pg's default 10 connections, so 16 callers queue for connections as they would in an app.
@@ -44,6 +47,7 @@ import { readFileSync } from "node:fs"
 import { findPackageJSON } from "node:module"
 import { dirname, join } from "node:path"
 import { pathToFileURL } from "node:url"
+import { median, runCallers, timed } from "./harness.ts"
 
 // Stdout carries the result line only; whatever a library logs goes to stderr.
 console.log = console.error
@@ -88,23 +92,6 @@ const importDumbo = async (): Promise<Dumbo> => {
   return import(pathToFileURL(join(dirname(manifestPath), manifest.exports["."].import.default)).href)
 }
 
-const timed = async (run: () => Promise<void>) => {
-  const start = performance.now()
-  await run()
-  return (performance.now() - start) / 1000
-}
-
-/** `callers` async loops sharing `total` calls; `call(caller, k)` with k the caller's own counter. */
-const runCallers = async (callers: number, total: number, call: (caller: number, k: number) => Promise<void>) => {
-  let left = total
-  await Promise.all(Array.from({ length: callers }, async (_, caller) => {
-    for (let k = 0; left > 0; k++) {
-      left--
-      await call(caller, k)
-    }
-  }))
-}
-
 const handle = CommandHandler<State, Deposited>({
   evolve: (state, event) => ({ balance: state.balance + event.data.amount }),
   initialState: () => ({ balance: 0 })
@@ -136,26 +123,34 @@ const main = async () => {
     await runCallers(16, 200, (caller, k) => store.appendToStream(`warm-${caller}-${k % 8}`, [deposited(1)]).then(() => {}))
     await runCallers(16, 200, (caller, k) => command(store, `warmacc-${(caller + 16 * k) % 64}`))
 
+    // A checkpoint before each timed phase, so that none lands inside one (as in the parent).
+    const checkpoint = () => pool.execute.query(rawSql("CHECKPOINT")).then(() => {}, () => {})
+
+    await checkpoint()
     const a1Calls = count(2_000)
     const a1 = a1Calls / await timed(() =>
       runCallers(1, a1Calls, (caller, k) => store.appendToStream(`a1-${caller}-${k % 8}`, [deposited(1)]).then(() => {})))
     console.error(`a1: ${a1Calls} appends, ${Math.round(a1)}/s`)
 
+    await checkpoint()
     const a16Calls = count(8_000)
     const a16 = a16Calls / await timed(() =>
       runCallers(16, a16Calls, (caller, k) => store.appendToStream(`a16-${caller}-${k % 8}`, [deposited(1)]).then(() => {})))
     console.error(`a16: ${a16Calls} appends, ${Math.round(a16)}/s`)
 
+    await checkpoint()
     const b16Calls = count(1_000)
     const ten = batchOf(10)
     const b16 = (b16Calls * 10) / await timed(() =>
       runCallers(16, b16Calls, (caller, k) => store.appendToStream(`b16-${caller}-${k % 8}`, ten).then(() => {})))
     console.error(`b16: ${b16Calls} calls of 10 events, ${Math.round(b16)} events/s`)
 
+    await checkpoint()
     const c1Commands = count(1_000)
     const c1 = c1Commands / await timed(() => runCallers(1, c1Commands, (_, k) => command(store, `acc-${k % 64}`)))
     console.error(`c1: ${c1Commands} commands, ${Math.round(c1)}/s`)
 
+    await checkpoint()
     const c16Commands = count(4_000)
     const c16 = c16Commands / await timed(() =>
       runCallers(16, c16Commands, (caller, k) => command(store, `acc-${(caller + 16 * k) % 64}`)))
@@ -170,6 +165,7 @@ const main = async () => {
     console.error(`d: wrote ${logCalls * 100} events in ${writeSeconds.toFixed(1)}s (untimed)`)
     const inLog = Number((await pool.execute.query<{ n: string | bigint }>(rawSql("SELECT count(*) AS n FROM emt_messages"))).rows[0]?.n)
 
+    await checkpoint()
     // Catch-up with readMessagesBatch, as a projection would: fold every event of the log.
     const balances = new Map<string, number>()
     let read = 0
@@ -193,6 +189,7 @@ const main = async () => {
     // (e) One 1,000-event stream, read whole 50 times.
     const hot = "e-hot"
     for (let i = 0; i < 10; i++) await store.appendToStream(hot, hundred)
+    await checkpoint()
     const latencies: Array<number> = []
     for (let i = 0; i < 50; i++) {
       const start = performance.now()
@@ -200,8 +197,8 @@ const main = async () => {
       latencies.push(performance.now() - start)
       if (result.events.length !== 1_000) throw new Error(`readStream returned ${result.events.length} events, expected 1000`)
     }
+    const e = median(latencies)
     latencies.sort((x, y) => x - y)
-    const e = latencies[Math.floor(latencies.length / 2)] ?? Number.NaN
     console.error(`e: readStream of 1000 events, p50 ${e.toFixed(2)} ms, min ${latencies[0]?.toFixed(2)} ms, max ${latencies.at(-1)?.toFixed(2)} ms`)
 
     const result = {

@@ -55,6 +55,8 @@ export interface Page<Row> {
  */
 export class ReadModelStore extends Context.Service<ReadModelStore, {
   readonly get: (readModel: string, id: string) => Effect.Effect<Option.Option<unknown>, InfrastructureError>
+  /** The rows that exist among `ids`, in one read (a projection fetches a page's rows at once). */
+  readonly getMany: (readModel: string, ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, unknown>, InfrastructureError>
   readonly list: (readModel: string, options: ListOptions) => Effect.Effect<Page<unknown>, InfrastructureError>
   /** Applies the writes and moves the consumer's checkpoint, atomically. */
   readonly commit: (request: {
@@ -109,6 +111,13 @@ export const layerMemory: Layer.Layer<ReadModelStore, never, Checkpoints> = Laye
     }
     return ReadModelStore.of({
       get: (readModel, id) => Effect.sync(() => Option.fromUndefinedOr(table(readModel).get(id))),
+      getMany: (readModel, ids) =>
+        Effect.sync(() => {
+          const rows = table(readModel)
+          const found = new Map<string, unknown>()
+          for (const id of ids) if (rows.has(id)) found.set(id, rows.get(id))
+          return found
+        }),
       list: (readModel, options) =>
         Effect.sync(() => {
           const limit = pageSize(options)

@@ -62,6 +62,11 @@ export const readModels: Layer.Layer<ReadModelStore.ReadModelStore, never, PgCli
           sql.unsafe<{ row: unknown }>(`SELECT row FROM rv_rows WHERE read_model = $1 AND id = $2`, [readModel, id]),
           (rows) => rows.length === 0 ? Option.none() : Option.some(rows[0]!.row)
         )),
+      getMany: (readModel, ids) =>
+        infra("ReadModelStore", "getMany")(Effect.map(
+          sql.unsafe<{ id: string; row: unknown }>(`SELECT id, row FROM rv_rows WHERE read_model = $1 AND id = ANY($2::text[])`, [readModel, ids]),
+          (rows) => new Map(rows.map((row) => [row.id, row.row]))
+        )),
       list: (readModel, options) => {
         const limit = ReadModelStore.pageSize(options)
         return infra("ReadModelStore", "list")(Effect.map(

@@ -204,6 +204,23 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
         }
       }), { duplicateEvents: true }))
 
+    it.live("4. a read model equals the fold of the log when its pages hold many events of rows that exist", () =>
+      run(Effect.gen(function*() {
+        const runtime = yield* Runtime.Runtime
+        const burst = (from: number) =>
+          Effect.forEach(Array.from({ length: 80 }, (_, i) => from + i), (i) => runtime.send({ component: "Counter", id: `p${i % 4}`, command: { _tag: "Increment", by: i } }), { concurrency: 16 })
+        yield* burst(0)
+        yield* runtime.awaitIdle
+        yield* burst(80)
+        yield* runtime.awaitIdle
+        for (let k = 0; k < 4; k++) {
+          const stream = yield* runtime.readStream("Counter", `p${k}`)
+          const expected = stream.reduce((total, event) => total + (event.data as { by: number }).by, 0)
+          assert.strictEqual(stream.length, 40)
+          assert.deepStrictEqual(yield* runtime.query("Totals", `p${k}`), Option.some({ total: expected, events: 40 }))
+        }
+      })))
+
     it.live("4. side effects run at least once with a stable idempotency key", () =>
       run(Effect.gen(function*() {
         yield* increment("s1", 1)
