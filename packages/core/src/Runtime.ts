@@ -382,11 +382,21 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     Effect.flatMap(Effect.fromResult(registry.readModel(name)), (entry) =>
       Effect.as(authorization.authorize({ _tag: "Query", user: user ?? "anonymous", readModel: entry.readModel.name, id }), entry))
 
+  const busy = Effect.gen(function*() {
+    return (yield* commands.pending) > 0 || running.count > 0 || (yield* blobs.pending) > 0
+  })
+  /**
+   * Nothing to do, and nothing started while we looked: a consumer publishes its commands before
+   * its checkpoint moves, so work it began after the first look shows in the second, and a
+   * command handled in between has moved the head.
+   */
   const isIdle = Effect.gen(function*() {
-    if ((yield* commands.pending) > 0 || running.count > 0 || (yield* blobs.pending) > 0) return false
+    if (yield* busy) return false
     if ((yield* scheduler.due(clock.currentTimeMillisUnsafe(), 1)).length > 0) return false
     const head = yield* store.head
-    return statuses.every((status) => status.stalledOn !== undefined || status.position >= head)
+    if (!statuses.every((status) => status.stalledOn !== undefined || status.position >= head)) return false
+    if (yield* busy) return false
+    return (yield* store.head) === head
   })
 
   const awaitIdle: Effect.Effect<void, InfrastructureError> = Effect.suspend(() => {
