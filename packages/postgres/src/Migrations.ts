@@ -105,11 +105,7 @@ export const all: ReadonlyArray<Migration> = [
       $fn$`,
       // A batch of decisions (see PgEventStore.encode): under the log's writer lock, each is a
       // duplicate of a stored outcome, a conflict, or committed with its events and outcome.
-      // Every lookup in it is an index lookup, so sequential scans are off while it runs: its
-      // plans are cached per session, and a plan made while the tables were nearly empty would
-      // otherwise scan them whole for every request once they have grown (seen here: commits
-      // 10x slower in a new database until autovacuum's next ANALYZE).
-      `CREATE FUNCTION rv_commit(requests jsonb, recorded_at text) RETURNS jsonb LANGUAGE plpgsql SET enable_seqscan = off AS $fn$
+      `CREATE FUNCTION rv_commit(requests jsonb, recorded_at text) RETURNS jsonb LANGUAGE plpgsql AS $fn$
       DECLARE
         head bigint;
         req jsonb;
