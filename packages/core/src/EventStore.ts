@@ -378,7 +378,15 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
           const deferred = Deferred.makeUnsafe<Outcome.Outcome>()
           if (record === undefined) records.set(msgId, { _tag: "Waiting", deferreds: [deferred] })
           else record.deferreds.push(deferred)
-          return Effect.andThen(send, Deferred.await(deferred))
+          // A waiter that gives up (its send failed, or it was interrupted) is dropped.
+          return Effect.andThen(send, Deferred.await(deferred)).pipe(Effect.onExit((exit) =>
+            exit._tag === "Success" ? Effect.void : Effect.sync(() => {
+              const waiting = records.get(msgId)
+              if (waiting?._tag !== "Waiting") return
+              const rest = waiting.deferreds.filter((waiter) => waiter !== deferred)
+              if (rest.length === 0) records.delete(msgId)
+              else records.set(msgId, { _tag: "Waiting", deferreds: rest })
+            })))
         }),
       retry: (msgId) => Effect.sync(() => void failures.delete(msgId)),
       fail: (failed) =>

@@ -94,6 +94,20 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
           }
           /** Awaited messages handed over by `publish`, by shard, in order. */
           const inbox = new Map<number, Array<Message.CommandMessage>>()
+          /**
+           * Moves the hand-overs of the shards `which` selects into the table, after the rows
+           * already there: a shard this process no longer holds is handled by its new owner, in
+           * order; on a failure they stay and are tried again.
+           */
+          const requeue = (which: (shard: number) => boolean) =>
+            Effect.forEach([...inbox.keys()].filter(which), (shard) => {
+              const messages = inbox.get(shard) ?? []
+              inbox.delete(shard)
+              return Effect.matchEffect(store(messages), {
+                onFailure: () => Effect.sync(() => void inbox.set(shard, [...messages, ...inbox.get(shard) ?? []])),
+                onSuccess: () => Effect.sync(() => void (localPending -= messages.length))
+              })
+            }, { discard: true })
           const permits = Semaphore.makeUnsafe(Math.max(1, concurrency))
           const wake = Signal.make({ latched: true })
 
@@ -110,7 +124,7 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
               `UPDATE rv_shard_leases SET expires_at = now() + make_interval(secs => $2) WHERE owner = $1 RETURNING shard`,
               [owner, leaseSeconds]
             )).map((row) => num(row.shard)).sort((a, b) => a - b)
-            const surplus = mine.slice(share).filter((shard) => !busy.has(shard))
+            const surplus = mine.slice(share).filter((shard) => !busy.has(shard) && !inbox.has(shard))
             if (surplus.length > 0) yield* sql.unsafe(`DELETE FROM rv_shard_leases WHERE owner = $1 AND shard = ANY($2::int[])`, [owner, surplus])
             const kept = mine.filter((shard) => !surplus.includes(shard))
             const taken = share > kept.length
@@ -126,9 +140,11 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
                 [owner, leaseSeconds, shards, share - kept.length]
               )).map((row) => num(row.shard))
               : []
+            const before = owned
             owned = new Set([...kept, ...taken])
-            for (const shard of taken) unseen.add(shard)
-            if (taken.length > 0) wake.bump()
+            // Rows may have been stored for a shard while this process did not hold it.
+            for (const shard of owned) if (!before.has(shard)) unseen.add(shard)
+            wake.bump()
           }))
 
           /**
@@ -137,7 +153,7 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
            * again, where msgId dedup makes them no-ops, so it does not wait for the disk.
            */
           const work = (shard: number, rows: ReadonlyArray<{ readonly seq: number; readonly message: Message.CommandMessage }>, handedOver: ReadonlyArray<Message.CommandMessage>) =>
-            permits.withPermit(Effect.gen(function*() {
+            Effect.onInterrupt(permits.withPermit(Effect.gen(function*() {
               if (faults.commandDelayMillis > 0) yield* Effect.sleep(faults.commandDelayMillis)
               yield* handle([...rows.map((row) => row.message), ...handedOver])
               if (rows.length === 0) return
@@ -149,7 +165,8 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
                 )),
                 Schedule.spaced("200 millis")
               )
-            })).pipe(
+            })), () => Effect.ignore(store(handedOver))).pipe(
+              // Interrupted (the worker stops): hand-overs go to the table for whoever runs next.
               Effect.ensuring(Effect.sync(() => {
                 busy.delete(shard)
                 localPending -= handedOver.length
@@ -163,7 +180,8 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
            * when some free shard may have unseen ones, and messages handed over in this process.
            */
           const dispatch = Effect.gen(function*() {
-            const free = [...new Set([...owned, ...inbox.keys()])].filter((shard) => !busy.has(shard))
+            yield* requeue((shard) => !owned.has(shard) && !busy.has(shard))
+            const free = [...owned].filter((shard) => !busy.has(shard))
             const toFetch = free.filter((shard) => owned.has(shard) && unseen.has(shard))
             const fromTable = new Map<number, Array<{ seq: number; message: Message.CommandMessage }>>()
             if (toFetch.length > 0) {
@@ -188,7 +206,7 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
               const rows = fromTable.get(shard) ?? []
               // Hand-overs wait while the table may hold older rows of their shard (stored by a
               // sender before it handed over, and not fetched yet): publish order is kept.
-              const handedOver = owned.has(shard) && unseen.has(shard) ? [] : inbox.get(shard) ?? []
+              const handedOver = unseen.has(shard) ? [] : inbox.get(shard) ?? []
               if (rows.length === 0 && handedOver.length === 0) continue
               if (handedOver.length > 0) inbox.delete(shard)
               busy.add(shard)
@@ -242,7 +260,9 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
               wake.bump()
             }
           }
-          yield* Effect.addFinalizer(() => Effect.sync(() => void (local = undefined)))
+          yield* Effect.addFinalizer(() =>
+            Effect.andThen(Effect.sync(() => void (local = undefined)), Effect.ignore(requeue(() => true)))
+          )
           yield* Effect.forkScoped(leases)
           yield* Effect.forkScoped(listener)
           yield* Effect.forkScoped(dispatcher)

@@ -101,6 +101,13 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
     /** Senders waiting for outcomes, by msgId. */
     const waiting = new Map<string, Array<Deferred.Deferred<Outcome.Outcome>>>()
 
+    /** Drops a waiter that gave up (its send failed, or it was interrupted). */
+    const forget = (msgId: string, deferred: Deferred.Deferred<Outcome.Outcome>) => {
+      const rest = (waiting.get(msgId) ?? []).filter((waiter) => waiter !== deferred)
+      if (rest.length === 0) waiting.delete(msgId)
+      else waiting.set(msgId, rest)
+    }
+
     const wake = (msgId: string, outcome: Outcome.Outcome) => {
       const deferreds = waiting.get(msgId)
       if (deferreds === undefined) return
@@ -214,7 +221,14 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
         taken.push(next)
         size += next.requests.length
       }
+      if (taken.length === 0) return
       const outcome = yield* Effect.exit(commitGroup(taken.flatMap((entry) => entry.requests)))
+      if (outcome._tag === "Failure" && taken.length > 1) {
+        // One call for the group failed as a whole (a payload the database refuses, say): each
+        // batch is tried alone, so that one bad decision fails only the batch that holds it.
+        for (const entry of taken) Deferred.doneUnsafe(entry.done, yield* Effect.exit(commitGroup(entry.requests)))
+        return
+      }
       let offset = 0
       for (const entry of taken) {
         const slice = outcome._tag === "Success" ? Effect.succeed(outcome.value.slice(offset, offset + entry.requests.length)) : outcome
@@ -275,14 +289,16 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
         else list.push(deferred)
         // Registered first, then sent and looked up: an outcome committed in between still wakes
         // us, by this process's commit or by another's notification.
-        if (options?.send !== undefined) yield* options.send
-        if (options?.unseen === true) return yield* Deferred.await(deferred)
-        const stored = yield* infra("EventStore", "awaitOutcome")(sql.unsafe<{ outcome: StoredOutcome }>(
-          `SELECT outcome FROM rv_outcomes WHERE msg_id = $1 UNION ALL SELECT outcome FROM rv_failures WHERE msg_id = $1 LIMIT 1`,
-          [msgId]
-        ).unprepared)
-        if (stored.length > 0) wake(msgId, (yield* expand([stored[0]!.outcome]))[0]!)
-        return yield* Deferred.await(deferred)
+        return yield* Effect.gen(function*() {
+          if (options?.send !== undefined) yield* options.send
+          if (options?.unseen === true) return yield* Deferred.await(deferred)
+          const stored = yield* infra("EventStore", "awaitOutcome")(sql.unsafe<{ outcome: StoredOutcome }>(
+            `SELECT outcome FROM rv_outcomes WHERE msg_id = $1 UNION ALL SELECT outcome FROM rv_failures WHERE msg_id = $1 LIMIT 1`,
+            [msgId]
+          ).unprepared)
+          if (stored.length > 0) wake(msgId, (yield* expand([stored[0]!.outcome]))[0]!)
+          return yield* Deferred.await(deferred)
+        }).pipe(Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : Effect.sync(() => forget(msgId, deferred))))
       })
 
     const store = EventStore.EventStore.of({

@@ -5,11 +5,38 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { EventStore, Runtime } from "@reventless/core"
-import { Context, Effect, Layer } from "effect"
-import { PostgresPlatform } from "../src/index.ts"
+import { CommandTopic, EventStore, type Message, Runtime } from "@reventless/core"
+import { Context, Deferred, Effect, Exit, Layer, Scope } from "effect"
+import { Migrations, PgCommandTopic, PostgresPlatform } from "../src/index.ts"
 import { Books } from "./fixtures/Ledger.ts"
 import { clientLayer, freshDatabase } from "./support.ts"
+
+/** The topic alone, two shards, on a fresh database, with a client to look at the tables. */
+const topicOn = (prefix: string) =>
+  Effect.gen(function*() {
+    const url = yield* freshDatabase(prefix)
+    const context = yield* Layer.build(PgCommandTopic.layer({ shards: 2, leaseSeconds: 2 }).pipe(
+      Layer.provide(Layer.effectDiscard(Effect.flatMap(Effect.service(PgClient.PgClient), (sql) => Migrations.migrate(sql)))),
+      Layer.provideMerge(clientLayer(url))
+    ))
+    return { topic: Context.get(context, CommandTopic.CommandTopic), sql: Context.get(context, PgClient.PgClient) }
+  })
+
+const message = (id: string, msgId: string): Message.CommandMessage => ({
+  component: "Test.Thing",
+  id,
+  msgId,
+  meta: { service: "test", time: new Date(0).toISOString(), ip: "", user: "test", msgId, correlationId: msgId },
+  command: { _tag: "Do" }
+})
+
+/** An id whose partition falls on `shard` of 2. */
+const idOnShard = (shard: number) => {
+  for (let i = 0; ; i++) if (CommandTopic.hashKey({ component: "Test.Thing", id: `p${i}` }) % 2 === shard) return `p${i}`
+}
+
+const queued = (sql: PgClient.PgClient) =>
+  Effect.map(sql.unsafe<{ msg_id: string }>(`SELECT message->>'msgId' AS msg_id FROM rv_commands ORDER BY seq`), (rows) => rows.map((row) => row.msg_id))
 
 const workerOn = (url: string) =>
   Effect.map(
@@ -55,5 +82,49 @@ describe("PgCommandTopic", () => {
       }
       yield* Runtime.awaitIdle.pipe(Effect.provideService(Runtime.Runtime, runtime))
       assert.strictEqual(Number((yield* sql.unsafe<{ n: unknown }>(`SELECT count(*) AS n FROM rv_commands`))[0]!.n), 0, "handled rows were left in the queue")
+    }).pipe(Effect.scoped))
+
+  it.live("hand-overs of a shard this process lost go to the table behind the rows stored before them", () =>
+    Effect.gen(function*() {
+      const { sql, topic } = yield* topicOn("lost")
+      const id = idOnShard(1)
+      const handled: Array<string> = []
+      const gate = yield* Deferred.make<void>()
+      yield* topic.consume({
+        concurrency: 4,
+        handle: (messages) =>
+          Effect.gen(function*() {
+            handled.push(...messages.map((m) => m.msgId))
+            if (messages.some((m) => m.msgId === "x")) yield* Deferred.await(gate)
+          })
+      })
+      yield* topic.publish([message(id, "x")], { awaited: true })
+      yield* Effect.sleep("100 millis")
+      yield* topic.publish([message(id, "m1")])
+      yield* topic.publish([message(id, "m2")], { awaited: true })
+      // Another worker holds the shard now (as after this one's lease expired).
+      yield* sql.unsafe(`UPDATE rv_shard_leases SET owner = 'another', expires_at = now() + interval '1 hour' WHERE shard = 1`)
+      yield* Effect.sleep("1500 millis")
+      yield* Deferred.succeed(gate, undefined)
+      yield* Effect.sleep("500 millis")
+      assert.deepStrictEqual(handled, ["x"], "a process without the lease handled the partition")
+      assert.deepStrictEqual(yield* queued(sql), ["m1", "m2"], "the new owner must find both, in send order")
+      assert.strictEqual(yield* topic.pending, 2)
+    }).pipe(Effect.scoped))
+
+  it.live("a worker that stops puts its hand-overs, handled or not, in the table for the next", () =>
+    Effect.gen(function*() {
+      const { sql, topic } = yield* topicOn("stop")
+      const scope = yield* Scope.make()
+      yield* Scope.provide(
+        topic.consume({ concurrency: 4, handle: (messages) => messages.some((m) => m.msgId === "x") ? Effect.never : Effect.void }),
+        scope
+      )
+      yield* topic.publish([message("a", "x")], { awaited: true })
+      yield* Effect.sleep("100 millis")
+      yield* topic.publish([message("a", "y")], { awaited: true })
+      yield* Scope.close(scope, Exit.void)
+      assert.deepStrictEqual(yield* queued(sql), ["x", "y"])
+      assert.strictEqual(yield* topic.pending, 2)
     }).pipe(Effect.scoped))
 })

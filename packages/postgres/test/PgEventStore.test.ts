@@ -62,4 +62,28 @@ describe("PgEventStore", () => {
       assert.include(error.message, "cannot reach PostgreSQL at 127.0.0.1:1/nowhere")
       assert.notInclude(error.message, "secret")
     }).pipe(Effect.scoped))
+
+  it.live("a batch the database refuses fails alone, not the batches committed in the same group", () =>
+    Effect.gen(function*() {
+      const store = yield* storeIn(storeOn(yield* freshDatabase("isolation")))
+      // jsonb cannot hold the NUL character: the database refuses that batch as a whole.
+      const batches = Array.from({ length: 40 }, (_, i) => i)
+      const results = yield* Effect.forEach(batches, (i) =>
+        Effect.result(store.commit([{
+          _tag: "Append",
+          request: {
+            msgId: `m-${i}`,
+            source: "Test.Thing",
+            streamId: `s-${i}`,
+            expectedVersion: 0,
+            events: [{ type: "Happened", schemaVersion: 1, data: { text: i % 10 === 0 ? "a\u0000b" : "fine" } }],
+            meta: meta(`m-${i}`)
+          }
+        }])), { concurrency: "unbounded" })
+      results.forEach((result, i) => {
+        if (i % 10 === 0) assert.isTrue(result._tag === "Failure", `batch ${i} should have been refused`)
+        else assert.isTrue(result._tag === "Success" && result.success[0]?._tag === "Committed", `batch ${i} failed with a refused neighbour`)
+      })
+      assert.strictEqual(yield* store.head, 36)
+    }).pipe(Effect.scoped))
 })
