@@ -127,4 +127,19 @@ describe("PgCommandTopic", () => {
       assert.deepStrictEqual(yield* queued(sql), ["x", "y"])
       assert.strictEqual(yield* topic.pending, 2)
     }).pipe(Effect.scoped))
+
+  it.live("a command PostgreSQL cannot store (a NUL character) is refused at publish, naming it, with nothing written", () =>
+    Effect.gen(function*() {
+      const { sql, topic } = yield* topicOn("nul")
+      yield* topic.consume({ concurrency: 1, handle: () => Effect.void })
+      const bad = { ...message("a", "bad"), command: { _tag: "Do", text: "a\u0000b" } }
+      for (const options of [{ awaited: true }, { awaited: false }]) {
+        const error = yield* Effect.flip(topic.publish([message("a", "good"), bad], options))
+        assert.strictEqual(error._tag, "InfrastructureError")
+        assert.isFalse(error.retryable)
+        assert.include(error.message, `Test.Thing "a" contains the NUL character`)
+      }
+      assert.deepStrictEqual(yield* queued(sql), [])
+      assert.strictEqual(yield* topic.pending, 0)
+    }).pipe(Effect.scoped))
 })
