@@ -43,7 +43,6 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
       const shards = options.shards ?? 64
       const leaseSeconds = options.leaseSeconds ?? 10
       const fetch = options.fetch ?? 512
-      const published = Signal.make({ latched: true })
       /** Tells this process's own notifications from other processes'. */
       const instance = crypto.randomUUID()
       /** The worker of this process, while one consumes: awaited messages of its shards go to it directly. */
@@ -61,12 +60,7 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
           `WITH stored AS (INSERT INTO rv_commands (shard, message) SELECT * FROM unnest($1::int[], $2::jsonb[]) RETURNING 1)
            SELECT pg_notify('rv_commands', $3) FROM (SELECT count(*) FROM stored) AS n`,
           [shardOf, messages.map(json), instance]
-        )).pipe(Effect.tap(() =>
-          Effect.sync(() => {
-            local?.stored(shardOf)
-            published.bump()
-          })
-        ))
+        )).pipe(Effect.tap(() => Effect.sync(() => local?.stored(shardOf))))
       }
 
       const publish = (messages: ReadonlyArray<Message.CommandMessage>, options?: CommandTopic.PublishOptions) =>
@@ -195,7 +189,7 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
           const dispatch = Effect.gen(function*() {
             yield* requeue((shard) => !owned.has(shard) && !busy.has(shard))
             const free = [...owned].filter((shard) => !busy.has(shard))
-            const toFetch = free.filter((shard) => owned.has(shard) && unseen.has(shard))
+            const toFetch = free.filter((shard) => unseen.has(shard))
             const fromTable = new Map<number, Array<{ seq: number; message: Message.CommandMessage }>>()
             if (toFetch.length > 0) {
               for (const shard of toFetch) unseen.delete(shard)
@@ -231,10 +225,7 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
 
           const dispatcher = Effect.forever(
             Effect.flatMap(Effect.orElseSucceed(dispatch, () => false), (started) =>
-              started ? Effect.yieldNow : Effect.raceFirst(
-                Effect.raceFirst(wake.next, Effect.tap(published.next, () => Effect.sync(markUnseen))),
-                Effect.tap(Effect.sleep(idlePoll), () => Effect.sync(markUnseen))
-              ))
+              started ? Effect.yieldNow : Effect.raceFirst(wake.next, Effect.tap(Effect.sleep(idlePoll), () => Effect.sync(markUnseen))))
           )
           const listener = Effect.retry(
             Effect.scoped(Effect.gen(function*() {

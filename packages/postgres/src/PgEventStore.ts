@@ -119,18 +119,19 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
       Effect.map(sql.unsafe<{ head: unknown }>(`SELECT coalesce(max(position), 0) AS head FROM rv_events`), (rows) => num(rows[0]!.head))
     )
 
-    /** Looks up the outcomes (or parked failures) of every waiting msgId and wakes their senders. */
-    const recheck = Effect.gen(function*() {
-      const ids = [...waiting.keys()]
-      if (ids.length === 0) return
-      const rows = yield* sql.unsafe<{ msg_id: string; outcome: StoredOutcome }>(
-        `SELECT msg_id, outcome FROM rv_outcomes WHERE msg_id = ANY($1::text[])
-         UNION ALL SELECT msg_id, outcome FROM rv_failures WHERE msg_id = ANY($1::text[])`,
-        [ids]
-      ).unprepared
-      const outcomes = yield* expand(rows.map((row) => row.outcome))
-      rows.forEach((row, i) => wake(row.msg_id, outcomes[i]!))
-    })
+    /** Looks up the outcomes (or parked failures) of `ids` and wakes their senders. */
+    const lookUp = (ids: ReadonlyArray<string>) =>
+      Effect.gen(function*() {
+        if (ids.length === 0) return
+        const rows = yield* infra("EventStore", "awaitOutcome")(sql.unsafe<{ msg_id: string; outcome: StoredOutcome }>(
+          `SELECT msg_id, outcome FROM rv_outcomes WHERE msg_id = ANY($1::text[])
+           UNION ALL SELECT msg_id, outcome FROM rv_failures WHERE msg_id = ANY($1::text[])`,
+          [ids]
+        ).unprepared)
+        const outcomes = yield* expand(rows.map((row) => row.outcome))
+        rows.forEach((row, i) => wake(row.msg_id, outcomes[i]!))
+      })
+    const recheck = Effect.suspend(() => lookUp([...waiting.keys()]))
 
     const heard = (head: number) =>
       Effect.suspend(() => {
@@ -291,12 +292,7 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
         // us, by this process's commit or by another's notification.
         return yield* Effect.gen(function*() {
           if (options?.send !== undefined) yield* options.send
-          if (options?.unseen === true) return yield* Deferred.await(deferred)
-          const stored = yield* infra("EventStore", "awaitOutcome")(sql.unsafe<{ outcome: StoredOutcome }>(
-            `SELECT outcome FROM rv_outcomes WHERE msg_id = $1 UNION ALL SELECT outcome FROM rv_failures WHERE msg_id = $1 LIMIT 1`,
-            [msgId]
-          ).unprepared)
-          if (stored.length > 0) wake(msgId, (yield* expand([stored[0]!.outcome]))[0]!)
+          if (options?.unseen !== true) yield* lookUp([msgId])
           return yield* Deferred.await(deferred)
         }).pipe(Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : Effect.sync(() => forget(msgId, deferred))))
       })
