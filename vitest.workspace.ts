@@ -31,6 +31,16 @@ export const projects: Array<TestProjectConfiguration> = [
   },
   {
     test: {
+      name: "aws",
+      root: "./packages/aws",
+      include: ["test/**/*.test.ts"],
+      globalSetup: ["../postgres/test/globalSetup.ts"],
+      testTimeout: 30_000,
+      hookTimeout: 120_000
+    }
+  },
+  {
+    test: {
       name: "cli",
       root: "./packages/cli",
       include: ["test/**/*.test.ts"]

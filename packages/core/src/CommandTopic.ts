@@ -27,6 +27,12 @@ export interface ConsumeOptions {
   readonly handle: (messages: ReadonlyArray<Message.CommandMessage>) => Effect.Effect<void>
   /** How many partitions are handled at once. */
   readonly concurrency: number
+  /**
+   * The qualified names of the components whose commands this consumer handles (aggregates,
+   * state-change slices, extension points). A platform with a queue per component (SQS) polls
+   * exactly these; one with a shared queue may ignore it. Absent: every component.
+   */
+  readonly components?: ReadonlyArray<string> | undefined
   /** Called after each batch is done and acknowledged (a progress signal for `awaitIdle`). */
   readonly settled?: (() => void) | undefined
 }
@@ -43,6 +49,12 @@ export interface PublishOptions {
    * the sender dies with it, so nobody was promised that the command would run.
    */
   readonly awaited?: boolean | undefined
+  /**
+   * The messages were published before and are sent again on purpose (a replayed dead letter). A
+   * transport that drops repeated msgIds itself (SQS FIFO's deduplication window) must let them
+   * through; the store's msgId check still applies.
+   */
+  readonly redelivery?: boolean | undefined
 }
 
 /**

@@ -260,7 +260,12 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
           ? new PermanentFailure({ reason: error.reason })
           : new InfrastructureError({ service: "ExtensionPoint", operation: "command", detail: error.message, retryable: error.retryable }))
   })
-  yield* commands.consume({ handle: processor.handle, concurrency: options.concurrency ?? 16, settled: activity.bump })
+  yield* commands.consume({
+    handle: processor.handle,
+    concurrency: options.concurrency ?? 16,
+    settled: activity.bump,
+    components: [...registry.aggregates.keys(), ...registry.slices.keys(), ...registry.extensionPoints.keys()]
+  })
   const statuses: Array<Consumers.ConsumerStatus> = []
   const changeFeeds = new Map<string, PubSub.PubSub<RowWrite>>()
   const handlers: Array<Consumers.Handler> = []
@@ -425,7 +430,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       if (resolution === "Skip") return Effect.void
       switch (letter._tag) {
         case "Command":
-          return Effect.andThen(store.retry(letter.message.msgId), commands.publish([letter.message]))
+          return Effect.andThen(store.retry(letter.message.msgId), commands.publish([letter.message], { redelivery: true }))
         case "Task":
           return blobs.redeliver(letter.notification)
         case "Event":

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { PgClient } from "@effect/sql-pg"
-import { Errors, type Runtime } from "@reventless/core"
+import { type BlobStore, type CommandTopic, Errors, type Runtime } from "@reventless/core"
 import { Duration, Effect, Layer, Redacted } from "effect"
 import { join } from "node:path"
 import * as Databases from "./Databases.ts"
@@ -30,18 +30,47 @@ export interface Options {
 }
 
 /**
+ * The platform services that live in the database whatever carries commands and blobs: the log
+ * (EventStore, EventTopic), checkpoints, read models, scheduler, dead letters and TODO lists. The
+ * AWS platform keeps these and swaps commands and blobs. Needs the tables: see `migrated`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export type Stores = Exclude<Runtime.Platform, CommandTopic.CommandTopic | BlobStore.BlobStore>
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const stores: Layer.Layer<Stores, Errors.InfrastructureError, PgClient.PgClient> = Layer.mergeAll(
+  PgEventStore.layer,
+  PgStores.checkpoints,
+  PgStores.readModels,
+  PgStores.scheduler,
+  PgStores.deadLetters,
+  PgStores.todos
+)
+
+/**
+ * Applies the migrations when built; provide it under the layers that use the tables.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const migrated: Layer.Layer<never, Errors.InfrastructureError, PgClient.PgClient> = Layer.effectDiscard(Effect.mapError(
+  Effect.flatMap(Effect.service(PgClient.PgClient), (sql) => Migrations.migrate(sql)),
+  (error) => new Errors.InfrastructureError({ service: "PostgresPlatform", operation: "migrate", detail: error.message, retryable: false })
+))
+
+/**
  * The services over a `PgClient` the caller provides; migrates first.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerFromClient = (options: { readonly commands?: PgCommandTopic.Options | undefined } = {}): Layer.Layer<Runtime.Platform, Errors.InfrastructureError, PgClient.PgClient> =>
-  Layer.mergeAll(PgEventStore.layer, PgCommandTopic.layer(options.commands), PgStores.checkpoints, PgStores.readModels, PgStores.scheduler, PgStores.blobs, PgStores.deadLetters, PgStores.todos).pipe(
-    Layer.provide(Layer.effectDiscard(Effect.mapError(
-      Effect.flatMap(Effect.service(PgClient.PgClient), (sql) => Migrations.migrate(sql)),
-      (error) => new Errors.InfrastructureError({ service: "PostgresPlatform", operation: "migrate", detail: error.message, retryable: false })
-    )))
-  )
+  Layer.mergeAll(stores, PgCommandTopic.layer(options.commands), PgStores.blobs).pipe(Layer.provide(migrated))
 
 /** Where a URL points, without its password, for messages. */
 const describe = (url: string): string => {
@@ -54,13 +83,13 @@ const describe = (url: string): string => {
 }
 
 /**
- * Every platform service on the database at `url`. A server that cannot be reached fails the
- * layer with an `InfrastructureError` that names it, within `connectTimeout`.
+ * A client for the database at `url`. A server that cannot be reached fails the layer with an
+ * `InfrastructureError` that names it, within `connectTimeout`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<Runtime.Platform, Errors.InfrastructureError> => {
+export const client = (options: Omit<Options, "commands">): Layer.Layer<PgClient.PgClient, Errors.InfrastructureError> => {
   const timeout = Duration.fromInputUnsafe(options.connectTimeout ?? "10 seconds")
   const unreachable = (error: { readonly message: string }) =>
     new Errors.InfrastructureError({
@@ -69,15 +98,25 @@ export const layer = (options: Options): Layer.Layer<Runtime.Platform, Errors.In
       detail: `cannot reach PostgreSQL at ${describe(options.url)}: ${error.message}`,
       retryable: true
     })
-  const client = PgClient.layerFrom(
+  const made = PgClient.layerFrom(
     PgClient.make({ url: Redacted.make(options.url), maxConnections: options.maxConnections ?? 10, connectTimeout: timeout }).pipe(Effect.mapError(unreachable))
   )
   const reached = Layer.effectDiscard(Effect.flatMap(Effect.service(PgClient.PgClient), (sql) => sql.unsafe(`SELECT 1`)).pipe(
     Effect.mapError(unreachable),
     Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(unreachable({ message: `no answer within ${Duration.format(timeout)}` })) })
   ))
-  return layerFromClient({ commands: options.commands }).pipe(Layer.provide(reached), Layer.provide(client))
+  return Layer.merge(made, reached.pipe(Layer.provide(made)))
 }
+
+/**
+ * Every platform service on the database at `url`. A server that cannot be reached fails the
+ * layer with an `InfrastructureError` that names it, within `connectTimeout`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<Runtime.Platform, Errors.InfrastructureError> =>
+  layerFromClient({ commands: options.commands }).pipe(Layer.provide(client(options)))
 
 /**
  * The platform for a command-line run: on the server at `url` when given, else on an embedded

@@ -1,0 +1,41 @@
+/**
+ * The AWS platform: the log and the stores beside it on PostgreSQL (RDS), commands on SQS FIFO,
+ * blobs on S3 with their ObjectCreated notifications on SQS. Swap it for `MemoryPlatform.layer`
+ * or `PostgresPlatform.layer` and the same plugins run on AWS.
+ *
+ * @since 0.1.0
+ */
+import type { Errors, Runtime } from "@reventless/core"
+import { PostgresPlatform } from "@reventless/postgres"
+import { Layer } from "effect"
+import * as AwsClients from "./AwsClients.ts"
+import * as Resources from "./Resources.ts"
+import * as S3BlobStore from "./S3BlobStore.ts"
+import * as SqsCommandTopic from "./SqsCommandTopic.ts"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The PostgreSQL database of the log and stores. */
+  readonly database: PostgresPlatform.Options
+  readonly aws: AwsClients.Options
+  /** Resource names (`prefix`) and whether missing ones may be created. */
+  readonly resources: Resources.Options
+  readonly commands?: SqsCommandTopic.Options | undefined
+  readonly blobs?: S3BlobStore.Options | undefined
+}
+
+/**
+ * Every platform service, plus the AWS clients and resources for tools (`reventless aws ...`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<Runtime.Platform | AwsClients.AwsClients | Resources.Resources, Errors.InfrastructureError> => {
+  const aws = Layer.provideMerge(Resources.layer(options.resources), AwsClients.layer(options.aws))
+  const messaging = Layer.mergeAll(SqsCommandTopic.layer(options.commands), S3BlobStore.layer(options.blobs)).pipe(Layer.provideMerge(aws))
+  const database = PostgresPlatform.stores.pipe(Layer.provide(PostgresPlatform.migrated), Layer.provide(PostgresPlatform.client(options.database)))
+  return Layer.merge(database, messaging)
+}

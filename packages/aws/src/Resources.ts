@@ -1,0 +1,216 @@
+/**
+ * Finds, and where allowed creates, the queues, topics, subscriptions and buckets the platform
+ * uses, by name (see `Names`). Creation is idempotent: AWS returns the existing resource when the
+ * attributes match. A deployment that may not create resources (`create: false`, the production
+ * default) only looks them up, and a missing one fails with an error that says to provision.
+ *
+ * @since 0.1.0
+ */
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  PutBucketNotificationConfigurationCommand
+} from "@aws-sdk/client-s3"
+import { CreateTopicCommand, SubscribeCommand } from "@aws-sdk/client-sns"
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs"
+import { Errors } from "@reventless/core"
+import { Context, Effect, Layer } from "effect"
+import { AwsClients, call } from "./AwsClients.ts"
+import * as Names from "./Names.ts"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Prepended to every resource name, e.g. `shop-prod`. */
+  readonly prefix: string
+  /** Create what is missing (development, emulators, `reventless aws provision`). Default false. */
+  readonly create?: boolean | undefined
+  /** Receives of one message before SQS moves it to the dead-letter queue (default 5). */
+  readonly maxReceiveCount?: number | undefined
+  /** Seconds a received message stays invisible to other consumers (default 30). */
+  readonly visibilityTimeoutSeconds?: number | undefined
+}
+
+/**
+ * The options with their defaults applied.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Settings {
+  readonly prefix: string
+  readonly create: boolean
+  readonly maxReceiveCount: number
+  readonly visibilityTimeoutSeconds: number
+}
+
+/**
+ * A queue: its URL for calls, its ARN for subscriptions and policies.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Queue {
+  readonly name: string
+  readonly url: string
+  readonly arn: string
+}
+
+/**
+ * @since 0.1.0
+ * @category services
+ */
+export class Resources extends Context.Service<Resources, {
+  readonly options: Settings
+  /** A FIFO queue with its FIFO dead-letter queue (redrive after `maxReceiveCount` receives). */
+  readonly fifoQueue: (name: string) => Effect.Effect<Queue, Errors.InfrastructureError>
+  /** A standard queue with its dead-letter queue (S3 notifications). */
+  readonly standardQueue: (name: string) => Effect.Effect<Queue, Errors.InfrastructureError>
+  /** A FIFO topic; its ARN. */
+  readonly fifoTopic: (name: string) => Effect.Effect<string, Errors.InfrastructureError>
+  /** Subscribes `queue` to `topicArn` with raw delivery (the queue receives the message body as published). */
+  readonly subscribe: (topicArn: string, queue: Queue) => Effect.Effect<void, Errors.InfrastructureError>
+  /** A bucket whose ObjectCreated notifications go to `queue`. */
+  readonly bucket: (name: string, queue: Queue) => Effect.Effect<void, Errors.InfrastructureError>
+  /** What this instance created so far, in order (for `reventless aws provision`). */
+  readonly created: () => ReadonlyArray<string>
+}>()("@reventless/aws/Resources") {}
+
+const missing = (kind: string, name: string) =>
+  new Errors.InfrastructureError({
+    service: "Resources",
+    operation: "lookup",
+    detail: `the ${kind} "${name}" does not exist; create it with \`reventless aws provision\` (or run with resource creation on)`,
+    retryable: false
+  })
+
+/** Allows an AWS service (SNS, S3) to send to the queue, as AWS requires for notifications and subscriptions. */
+const sendPolicy = (queueArn: string, principal: string) =>
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: principal }, Action: "sqs:SendMessage", Resource: queueArn }]
+  })
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<Resources["Service"], never, AwsClients> =>
+  Effect.map(Effect.service(AwsClients), ({ s3, sns, sqs }) => {
+    const resolved: Settings = {
+      prefix: options.prefix,
+      create: options.create ?? false,
+      maxReceiveCount: options.maxReceiveCount ?? 5,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30
+    }
+    const created: Array<string> = []
+    /** One lookup per resource and process, shared by concurrent callers; failures are not kept. */
+    const memo = <A>(cache: Map<string, Effect.Effect<A, Errors.InfrastructureError>>, key: string, make: Effect.Effect<A, Errors.InfrastructureError>) => {
+      const known = cache.get(key)
+      if (known !== undefined) return known
+      return Effect.flatMap(Effect.cached(Effect.tapError(make, () => Effect.sync(() => void cache.delete(key)))), (once) => {
+        cache.set(key, once)
+        return once
+      })
+    }
+
+    const arnOf = (url: string) =>
+      Effect.map(
+        call("SQS", "GetQueueAttributes", (signal) => sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }), { abortSignal: signal })),
+        (answer) => answer.Attributes?.["QueueArn"] ?? ""
+      )
+    const queueAt = (name: string, url: string | undefined) => Effect.map(arnOf(url ?? ""), (arn): Queue => ({ name, url: url ?? "", arn }))
+
+    const lookUp = (name: string): Effect.Effect<Queue, Errors.InfrastructureError> =>
+      Effect.flatMap(
+        call("SQS", "GetQueueUrl", (signal) => sqs.send(new GetQueueUrlCommand({ QueueName: name }), { abortSignal: signal }), (error) =>
+          error === "QueueDoesNotExist" || error === "AWS.SimpleQueueService.NonExistentQueue" ? missing("queue", name) : undefined),
+        (answer) => queueAt(name, answer.QueueUrl)
+      )
+
+    const createQueue = (name: string, attributes: Record<string, string>): Effect.Effect<Queue, Errors.InfrastructureError> =>
+      Effect.flatMap(
+        call("SQS", "CreateQueue", (signal) => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }), { abortSignal: signal })),
+        (answer) => Effect.tap(queueAt(name, answer.QueueUrl), () => Effect.sync(() => void created.push(`queue ${name}`)))
+      )
+
+    /** Lets an AWS service (SNS, S3) send to the queue, as AWS requires; idempotent. */
+    const allow = (queue: Queue, principal: string) =>
+      call("SQS", "SetQueueAttributes", (signal) =>
+        sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { Policy: sendPolicy(queue.arn, principal) } }), { abortSignal: signal }))
+
+    const queues = new Map<string, Effect.Effect<Queue, Errors.InfrastructureError>>()
+    const queueWithDeadLetters = (name: string, fifo: boolean) =>
+      memo(queues, name, !resolved.create ? lookUp(name) : Effect.gen(function*() {
+        const base: Record<string, string> = fifo ? { FifoQueue: "true", ContentBasedDeduplication: "false" } : {}
+        const deadLetters = yield* createQueue(Names.deadLetterQueue(name), { ...base, MessageRetentionPeriod: "1209600" })
+        return yield* createQueue(name, {
+          ...base,
+          VisibilityTimeout: String(resolved.visibilityTimeoutSeconds),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: String(resolved.maxReceiveCount) })
+        })
+      }))
+
+    const topics = new Map<string, Effect.Effect<string, Errors.InfrastructureError>>()
+    const fifoTopic = (name: string) =>
+      memo(topics, name, Effect.map(
+        call("SNS", "CreateTopic", (signal) =>
+          sns.send(new CreateTopicCommand({ Name: name, Attributes: { FifoTopic: "true", ContentBasedDeduplication: "false" } }), { abortSignal: signal })),
+        (answer) => {
+          if (resolved.create) created.push(`topic ${name}`)
+          return answer.TopicArn ?? ""
+        }
+      ))
+
+    const subscriptions = new Map<string, Effect.Effect<void, Errors.InfrastructureError>>()
+    const subscribe = (topicArn: string, queue: Queue) =>
+      memo(subscriptions, `${topicArn} ${queue.arn}`, !resolved.create ? Effect.void : Effect.andThen(
+        allow(queue, "sns.amazonaws.com"),
+        Effect.map(
+          call("SNS", "Subscribe", (signal) =>
+            sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queue.arn, Attributes: { RawMessageDelivery: "true" } }), {
+              abortSignal: signal
+            })),
+          () => void created.push(`subscription ${queue.name} to ${topicArn.split(":").pop()}`)
+        )
+      ))
+
+    const buckets = new Map<string, Effect.Effect<void, Errors.InfrastructureError>>()
+    const bucket = (name: string, queue: Queue) =>
+      memo(buckets, name, !resolved.create
+        ? Effect.asVoid(call("S3", "HeadBucket", (signal) => s3.send(new HeadBucketCommand({ Bucket: name }), { abortSignal: signal }), (error) =>
+          error === "NotFound" || error === "NoSuchBucket" ? missing("bucket", name) : undefined))
+        : Effect.gen(function*() {
+          yield* call("S3", "CreateBucket", (signal) => s3.send(new CreateBucketCommand({ Bucket: name }), { abortSignal: signal }), (error) =>
+            error === "BucketAlreadyOwnedByYou" ? "exists" as const : undefined).pipe(Effect.catchIf((error) => error === "exists", () => Effect.void))
+          created.push(`bucket ${name}`)
+          yield* allow(queue, "s3.amazonaws.com")
+          // Emulators without notifications (fauxqs) refuse this; the platform then posts them itself (`BlobOptions.notify`).
+          yield* Effect.ignore(call("S3", "PutBucketNotificationConfiguration", (signal) =>
+            s3.send(
+              new PutBucketNotificationConfigurationCommand({
+                Bucket: name,
+                NotificationConfiguration: { QueueConfigurations: [{ QueueArn: queue.arn, Events: ["s3:ObjectCreated:*"] }] }
+              }),
+              { abortSignal: signal }
+            )))
+        }))
+
+    return Resources.of({
+      options: resolved,
+      fifoQueue: (name) => queueWithDeadLetters(name, true),
+      standardQueue: (name) => queueWithDeadLetters(name, false),
+      fifoTopic,
+      subscribe,
+      bucket,
+      created: () => [...created]
+    })
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<Resources, never, AwsClients> => Layer.effect(Resources, make(options))

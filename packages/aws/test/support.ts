@@ -1,0 +1,36 @@
+/**
+ * Per test file: one fauxqs server (SQS, SNS and S3 in process) and fresh databases on the run's
+ * PostgreSQL (see packages/postgres/test/globalSetup.ts); per test: a fresh resource prefix.
+ */
+import { Databases } from "@reventless/postgres"
+import { Effect, Layer, Redacted } from "effect"
+import { startFauxqs } from "fauxqs"
+import { afterAll, inject } from "vitest"
+import { AwsPlatform } from "../src/index.ts"
+
+/** Starts fauxqs for this file and stops it after the file's tests. */
+export const fauxqs = async () => {
+  const server = await startFauxqs({ port: 0, logger: false })
+  afterAll(() => server.stop())
+  return server
+}
+
+let prefixes = 0
+/** A resource prefix no other test of the run uses. */
+export const freshPrefix = (name: string) => `${name}${process.pid.toString(36)}${(++prefixes).toString(36)}`
+
+/** A new, empty database on the run's server; its URL. */
+export const freshDatabase = (prefix: string): Effect.Effect<string> => Effect.orDie(Databases.create(inject("databaseUrl"), prefix))
+
+export const awsOptions = (endpoint: string) => ({ region: "us-east-1", endpoint, credentials: { accessKeyId: "test", secretAccessKey: Redacted.make("test") } })
+
+/** The AWS platform on a fresh database and fresh resources (created on demand). */
+export const freshPlatform = (endpoint: string, name: string, options: { readonly waitTimeSeconds?: number } = {}) =>
+  Layer.unwrap(Effect.map(freshDatabase(name), (url) =>
+    AwsPlatform.layer({
+      database: { url, maxConnections: 4 },
+      aws: awsOptions(endpoint),
+      resources: { prefix: freshPrefix(name), create: true, visibilityTimeoutSeconds: 10 },
+      commands: { waitTimeSeconds: options.waitTimeSeconds ?? 1 },
+      blobs: { notify: true, waitTimeSeconds: options.waitTimeSeconds ?? 1 }
+    })))
