@@ -1,6 +1,7 @@
 /**
  * The AWS platform: the log and the stores beside it on PostgreSQL (RDS), commands on SQS FIFO,
- * blobs on S3 with their ObjectCreated notifications on SQS. Swap it for `MemoryPlatform.layer`
+ * blobs on S3 with their ObjectCreated notifications on SQS, extension-point events to other
+ * deployments on SNS FIFO. Swap it for `MemoryPlatform.layer`
  * or `PostgresPlatform.layer` and the same plugins run on AWS.
  *
  * @since 0.1.0
@@ -11,6 +12,7 @@ import { Layer } from "effect"
 import * as AwsClients from "./AwsClients.ts"
 import * as Resources from "./Resources.ts"
 import * as S3BlobStore from "./S3BlobStore.ts"
+import * as SnsExtensionPointTopic from "./SnsExtensionPointTopic.ts"
 import * as SqsCommandTopic from "./SqsCommandTopic.ts"
 
 /**
@@ -25,6 +27,7 @@ export interface Options {
   readonly resources: Resources.Options
   readonly commands?: SqsCommandTopic.Options | undefined
   readonly blobs?: S3BlobStore.Options | undefined
+  readonly extensionPoints?: SnsExtensionPointTopic.Options | undefined
 }
 
 /**
@@ -35,7 +38,11 @@ export interface Options {
  */
 export const layer = (options: Options): Layer.Layer<Runtime.Platform | AwsClients.AwsClients | Resources.Resources, Errors.InfrastructureError> => {
   const aws = Layer.provideMerge(Resources.layer(options.resources), AwsClients.layer(options.aws))
-  const messaging = Layer.mergeAll(SqsCommandTopic.layer(options.commands), S3BlobStore.layer(options.blobs)).pipe(Layer.provideMerge(aws))
+  const messaging = Layer.mergeAll(
+    SqsCommandTopic.layer(options.commands),
+    S3BlobStore.layer(options.blobs),
+    SnsExtensionPointTopic.layer(options.extensionPoints)
+  ).pipe(Layer.provideMerge(aws))
   const database = PostgresPlatform.stores.pipe(Layer.provide(PostgresPlatform.migrated), Layer.provide(PostgresPlatform.client(options.database)))
   return Layer.merge(database, messaging)
 }

@@ -12,18 +12,12 @@
  *
  * @since 0.1.0
  */
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  type Message as SqsMessage,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand
-} from "@aws-sdk/client-sqs"
+import { GetQueueAttributesCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs"
 import { CommandTopic, Errors, Message } from "@reventless/core"
-import { Effect, Layer, Result, Schedule, Schema } from "effect"
+import { Effect, Layer, Result, Schema } from "effect"
 import { AwsClients, call } from "./AwsClients.ts"
 import * as Names from "./Names.ts"
+import { batchLimit, chunks, receiveForever } from "./internal/receive.ts"
 import { Resources } from "./Resources.ts"
 
 /**
@@ -35,17 +29,7 @@ export interface Options {
   readonly waitTimeSeconds?: number | undefined
 }
 
-/** SQS's limit for one SendMessageBatch (entries; the size limit is checked by SQS). */
-const batchLimit = 10
-
 const decodeMessage = Schema.decodeUnknownResult(Schema.fromJsonString(Message.CommandMessage))
-
-/** Splits into runs of at most `size`. */
-const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
-  const out: Array<ReadonlyArray<A>> = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
 
 /**
  * The partition key within a component's queue: the instance id (a slice's partition value).
@@ -122,59 +106,17 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
         )
       }
 
-      const deleteAll = (url: string, received: ReadonlyArray<SqsMessage>) =>
-        Effect.forEach(chunks(received, batchLimit), (chunk) =>
-          call("SQS", "DeleteMessageBatch", (signal) =>
-            sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }), {
-              abortSignal: signal
-            })), { discard: true })
-
-      /** Keeps a batch invisible while its handler runs past half the visibility timeout. */
-      const keepInvisible = (url: string, received: ReadonlyArray<SqsMessage>) =>
-        Effect.repeat(
-          Effect.ignore(call("SQS", "ChangeMessageVisibilityBatch", (signal) =>
-            sqs.send(
-              new ChangeMessageVisibilityBatchCommand({
-                QueueUrl: url,
-                Entries: received.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: visibility }))
-              }),
-              { abortSignal: signal }
-            ))),
-          Schedule.spaced(`${Math.max(1, Math.floor(visibility / 2))} seconds`)
-        ).pipe(Effect.delay(`${Math.max(1, Math.floor(visibility / 2))} seconds`))
-
-      const poll = (url: string, consumeOptions: CommandTopic.ConsumeOptions) =>
-        Effect.flatMap(
-          call("SQS", "ReceiveMessage", (signal) =>
-            sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: batchLimit, WaitTimeSeconds: waitTimeSeconds }), { abortSignal: signal })),
-          (answer) => {
-            const received = answer.Messages ?? []
-            // An empty poll is progress too: `awaitIdle` looks again, whatever SQS's approximate counts said before.
-            if (received.length === 0) return Effect.sync(() => consumeOptions.settled?.())
-            const messages: Array<Message.CommandMessage> = []
-            const handled: Array<SqsMessage> = []
-            for (const sqsMessage of received) {
-              const decoded = decodeMessage(sqsMessage.Body ?? "")
-              if (Result.isSuccess(decoded)) {
-                messages.push(decoded.success)
-                handled.push(sqsMessage)
-              }
-            }
-            const unreadable = received.length - handled.length
-            return Effect.gen(function*() {
-              // Not ours to guess: left undeleted, it reaches the dead-letter queue after maxReceiveCount receives.
-              if (unreadable > 0) yield* Effect.logError(`${unreadable} message(s) in ${url} are not commands; they go to its dead-letter queue`)
-              if (messages.length === 0) return
-              yield* Effect.raceFirst(consumeOptions.handle(messages), Effect.andThen(keepInvisible(url, handled), Effect.never))
-              yield* deleteAll(url, handled)
-              consumeOptions.settled?.()
-            })
-          }
-        )
-
-      const pollForever = (url: string, consumeOptions: CommandTopic.ConsumeOptions) =>
-        Effect.forever(Effect.catch(poll(url, consumeOptions), (error) =>
-          Effect.andThen(Effect.logWarning(`polling ${url}: ${error.message}`), Effect.sleep("1 second"))))
+      const received = (url: string, consumeOptions: CommandTopic.ConsumeOptions) =>
+        receiveForever({
+          sqs,
+          url,
+          waitTimeSeconds,
+          visibilityTimeoutSeconds: visibility,
+          decode: (body) => Result.getOrUndefined(decodeMessage(body)),
+          handle: consumeOptions.handle,
+          // An empty poll is progress too: `awaitIdle` looks again, whatever SQS's approximate counts said before.
+          polled: consumeOptions.settled
+        })
 
       return CommandTopic.CommandTopic.of({
         publish,
@@ -185,7 +127,7 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
             for (const component of components) {
               const queue = yield* Effect.orDie(queueOf(component))
               consumed.push(queue.url)
-              for (let i = 0; i < pollers; i++) yield* Effect.forkScoped(pollForever(queue.url, consumeOptions))
+              for (let i = 0; i < pollers; i++) yield* Effect.forkScoped(received(queue.url, consumeOptions))
             }
           }),
         pending: Effect.map(

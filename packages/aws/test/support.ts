@@ -6,7 +6,7 @@ import { Databases } from "@reventless/postgres"
 import { Effect, Layer, Redacted } from "effect"
 import { startFauxqs } from "fauxqs"
 import { afterAll, inject } from "vitest"
-import { AwsPlatform } from "../src/index.ts"
+import { AwsClients, AwsPlatform, type Resources } from "../src/index.ts"
 
 /** Starts fauxqs for this file and stops it after the file's tests. */
 export const fauxqs = async () => {
@@ -22,15 +22,35 @@ export const freshPrefix = (name: string) => `${name}${process.pid.toString(36)}
 /** A new, empty database on the run's server; its URL. */
 export const freshDatabase = (prefix: string): Effect.Effect<string> => Effect.orDie(Databases.create(inject("databaseUrl"), prefix))
 
-export const awsOptions = (endpoint: string) => ({ region: "us-east-1", endpoint, credentials: { accessKeyId: "test", secretAccessKey: Redacted.make("test") } })
+export const awsOptions = (endpoint: string): AwsClients.Options => ({
+  region: "us-east-1",
+  endpoint,
+  credentials: { accessKeyId: "test", secretAccessKey: Redacted.make("test") }
+})
+
+/** Clients for `endpoint`, for tests that look at queues themselves. */
+export const clients = (endpoint: string) => AwsClients.layer(awsOptions(endpoint))
+
+export interface PlatformOptions {
+  readonly endpoint: string
+  readonly url: string
+  readonly resources: Resources.Options
+  /** Post S3 notifications on put (default true: fauxqs sends none). */
+  readonly notify?: boolean
+}
+
+/** The AWS platform on `url`'s database with short polls, so tests see idle quickly. */
+export const platformOn = (options: PlatformOptions) =>
+  AwsPlatform.layer({
+    database: { url: options.url, maxConnections: 4 },
+    aws: awsOptions(options.endpoint),
+    resources: options.resources,
+    commands: { waitTimeSeconds: 1 },
+    blobs: { notify: options.notify ?? true, waitTimeSeconds: 1 },
+    extensionPoints: { waitTimeSeconds: 1 }
+  })
 
 /** The AWS platform on a fresh database and fresh resources (created on demand). */
-export const freshPlatform = (endpoint: string, name: string, options: { readonly waitTimeSeconds?: number } = {}) =>
+export const freshPlatform = (endpoint: string, name: string) =>
   Layer.unwrap(Effect.map(freshDatabase(name), (url) =>
-    AwsPlatform.layer({
-      database: { url, maxConnections: 4 },
-      aws: awsOptions(endpoint),
-      resources: { prefix: freshPrefix(name), create: true, visibilityTimeoutSeconds: 10 },
-      commands: { waitTimeSeconds: options.waitTimeSeconds ?? 1 },
-      blobs: { notify: true, waitTimeSeconds: options.waitTimeSeconds ?? 1 }
-    })))
+    platformOn({ endpoint, url, resources: { prefix: freshPrefix(name), create: true, visibilityTimeoutSeconds: 10 } })))

@@ -11,6 +11,7 @@
  */
 import { Effect, Predicate, Result, Schema } from "effect"
 import type { Upcaster } from "./Event.ts"
+import type { InfrastructureError } from "./Errors.ts"
 import type { QueryEngine } from "./QueryEngine.ts"
 
 /**
@@ -26,14 +27,16 @@ export const TypeId = "~@reventless/core/Aggregate" as const
 export type TypeId = typeof TypeId
 
 /**
- * What a decision returns: the events to append, or a rejection. The Effect form may query.
+ * What a decision returns: the events to append, or a rejection. The Effect form may query; a
+ * query's `InfrastructureError` is no rejection: the command is tried again on the transient
+ * schedule (when the error is retryable), then parked.
  *
  * @since 0.1.0
  * @category models
  */
 export type Decision<Event, Rejection> =
   | Result.Result<ReadonlyArray<Event>, Rejection>
-  | Effect.Effect<ReadonlyArray<Event>, Rejection, QueryEngine>
+  | Effect.Effect<ReadonlyArray<Event>, Rejection | InfrastructureError, QueryEngine>
 
 /**
  * What `decide` knows besides state and command: the instance id and the command's metadata.
@@ -219,7 +222,7 @@ export const decideEffect = <State, Command, Event, Rejection>(
   state: State,
   command: Command,
   context: DecideContext
-): Effect.Effect<ReadonlyArray<Event>, Rejection, QueryEngine> => {
+): Effect.Effect<ReadonlyArray<Event>, Rejection | InfrastructureError, QueryEngine> => {
   const decision = aggregate.decide(state, command, context)
   return Result.isResult(decision) ? Effect.fromResult(decision) : decision
 }

@@ -11,6 +11,7 @@ import * as CommandTopic from "./CommandTopic.ts"
 import * as DeadLetters from "./DeadLetters.ts"
 import * as EventStore from "./EventStore.ts"
 import * as EventTopic from "./EventTopic.ts"
+import * as ExtensionPointTopic from "./ExtensionPointTopic.ts"
 import * as LogSignal from "./internal/logSignal.ts"
 import * as ReadModelStore from "./ReadModelStore.ts"
 import type { Platform } from "./Runtime.ts"
@@ -26,6 +27,7 @@ import * as TodoStore from "./TodoStore.ts"
 export const layer: Layer.Layer<Platform> = Layer.mergeAll(
   EventStore.layerMemory,
   EventTopic.layerMemory,
+  ExtensionPointTopic.layerShared,
   ReadModelStore.layerMemory,
   CommandTopic.layerMemory,
   Scheduler.layerMemory,

@@ -28,6 +28,7 @@ import {
 import type * as Event from "./Event.ts"
 import { EventStore } from "./EventStore.ts"
 import { EventTopic } from "./EventTopic.ts"
+import { ExtensionPointTopic } from "./ExtensionPointTopic.ts"
 import { Faults } from "./Faults.ts"
 import * as Activity from "./internal/activity.ts"
 import { makeProcessor, PermanentFailure } from "./internal/commands.ts"
@@ -174,7 +175,17 @@ export interface Options<R> {
  * @since 0.1.0
  * @category models
  */
-export type Platform = EventStore | CommandTopic | EventTopic | Checkpoints | ReadModelStore | Scheduler | BlobStore | DeadLetters | TodoStore
+export type Platform =
+  | EventStore
+  | CommandTopic
+  | EventTopic
+  | ExtensionPointTopic
+  | Checkpoints
+  | ReadModelStore
+  | Scheduler
+  | BlobStore
+  | DeadLetters
+  | TodoStore
 
 const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("10 millis").pipe(Schedule.upTo({ times: 4 }))
 const defaultConflictSchedule: Schedule.Schedule<unknown, unknown> = Schedule.concat(
@@ -217,6 +228,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   const blobs = yield* BlobStore
   const deadLetters = yield* DeadLetters
   const todos = yield* TodoStore
+  const extensionPointTopic = yield* ExtensionPointTopic
   const faults = yield* Faults
   const authorization = yield* Authorization.Authorization
   const clock = yield* Clock.Clock
@@ -296,6 +308,17 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       handlers.push(Extensions.extensionIncomingHandler(linkDeps, plugin, extension))
       const { mapOutgoingEvent } = extension
       if (mapOutgoingEvent !== undefined) handlers.push(Extensions.extensionOutgoingHandler(linkDeps, plugin, { ...extension, mapOutgoingEvent }))
+    }
+  }
+  if (extensionPointTopic.crossesDeployments) {
+    // Extension points of this deployment are relayed from its log; extensions of another
+    // deployment's extension points import its events into this log.
+    for (const name of registry.extensionPoints.keys()) handlers.push(Extensions.extensionPointRelay(consumerDeps, extensionPointTopic, name))
+    for (const plugin of options.plugins) {
+      for (const extension of plugin.extensions) {
+        if (registry.extensionPoints.has(extension.extensionPoint.name)) continue
+        yield* Effect.orDie(extensionPointTopic.subscribe(extension.extensionPoint.name, `${plugin.name}.${extension.name}`, Extensions.importExtensionPointEvents(store)))
+      }
     }
   }
   for (const handler of handlers) {

@@ -21,6 +21,7 @@
  */
 import { Effect, Predicate, Result, Schema, SchemaAST } from "effect"
 import type * as DcbEventStore from "./DcbEventStore.ts"
+import type { InfrastructureError } from "./Errors.ts"
 import type { QueryEngine } from "./QueryEngine.ts"
 
 /**
@@ -30,14 +31,16 @@ import type { QueryEngine } from "./QueryEngine.ts"
 export const TypeId = "~@reventless/core/StateChangeSlice" as const
 
 /**
- * What a decision returns: the events to append, or a rejection. The Effect form may query.
+ * What a decision returns: the events to append, or a rejection. The Effect form may query; a
+ * query's `InfrastructureError` is no rejection: the command is tried again on the transient
+ * schedule (when the error is retryable), then parked.
  *
  * @since 0.1.0
  * @category models
  */
 export type Decision<Event, Rejection> =
   | Result.Result<ReadonlyArray<Event>, Rejection>
-  | Effect.Effect<ReadonlyArray<Event>, Rejection, QueryEngine>
+  | Effect.Effect<ReadonlyArray<Event>, Rejection | InfrastructureError, QueryEngine>
 
 /**
  * @since 0.1.0
@@ -421,7 +424,7 @@ export const decideEffect = <State, Command, Event, Rejection>(
   slice: StateChangeSlice<string, State, Command, Event, unknown, Rejection>,
   state: State,
   command: Command
-): Effect.Effect<ReadonlyArray<Event>, Rejection, QueryEngine> => {
+): Effect.Effect<ReadonlyArray<Event>, Rejection | InfrastructureError, QueryEngine> => {
   const decision = slice.decide(state, command)
   return Result.isResult(decision) ? Effect.fromResult(decision) : decision
 }

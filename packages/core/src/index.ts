@@ -80,6 +80,11 @@ export * as Extension from "./Extension.ts"
 /**
  * @since 0.1.0
  */
+export * as ExtensionPointTopic from "./ExtensionPointTopic.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as ExtensionPoint from "./ExtensionPoint.ts"
 
 /**

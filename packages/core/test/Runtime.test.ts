@@ -22,7 +22,7 @@ import {
   Task
 } from "@reventless/core"
 import { Properties } from "@reventless/testing"
-import { Effect, Fiber, Layer, Option, Predicate, Result, Schema, Stream } from "effect"
+import { Effect, Fiber, Layer, Option, Predicate, Result, Schedule, Schema, Stream } from "effect"
 import { TestClock } from "effect/testing"
 
 const Deposit = Schema.TaggedStruct("Deposit", { amount: Schema.Int })
@@ -200,6 +200,36 @@ describe("Runtime on the memory platform", () => {
       const failed = yield* Effect.flip(Runtime.execute(Account, "z", Explode.make({})))
       assert.strictEqual(failed._tag, "CommandFailed")
     }).pipe(Effect.provide(bank())))
+
+  it.effect("a decision whose query fails is tried again on the transient schedule, then parked; its error is never taken for a rejection", () => {
+    const outage = { left: 2 }
+    const down = (detail: string) => Effect.fail(new Errors.InfrastructureError({ service: "Rates", operation: "get", detail, retryable: true }))
+    const Quote = Aggregate.make({
+      name: "Quote",
+      command: Deposit,
+      event: Deposited,
+      rejection: InsufficientFunds,
+      state: Schema.Int,
+      initialState: 0,
+      evolve: (total: number, event) => total + event.amount,
+      decide: (_total, command) =>
+        Effect.suspend(() =>
+          command.amount === 13 ? down("down for good") : outage.left-- > 0 ? down("blip") : Effect.succeed([Deposited.make({ amount: command.amount })]))
+    })
+    const quotes = Runtime.layer({ plugins: [Plugin.make({ name: "Rates", heartbeatInterval: 5, aggregates: [Quote] })], retrySchedule: Schedule.recurs(3) })
+      .pipe(Layer.provideMerge(MemoryPlatform.layer))
+    return Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      assert.deepStrictEqual(yield* Runtime.execute(Quote, "q", Deposit.make({ amount: 5 })), [{ _tag: "Deposited", amount: 5 }])
+      assert.strictEqual(outage.left, -1, "the outage was not waited out")
+      const failed = yield* Effect.flip(Runtime.execute(Quote, "q", Deposit.make({ amount: 13 })))
+      assert.strictEqual(failed._tag, "CommandFailed")
+      const [letter] = yield* runtime.deadLetters.list
+      assert.include(letter!.reason, "down for good")
+      assert.strictEqual(letter!.attempts, 4)
+      assert.deepStrictEqual(amounts(yield* runtime.readStream("Rates.Quote", "q")), [5])
+    }).pipe(Effect.provide(quotes))
+  })
 
   it.effect("an evolve that throws after a commit stops neither the worker nor other accounts; the account's next command is parked", () =>
     Effect.gen(function*() {

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { PgClient } from "@effect/sql-pg"
-import { type BlobStore, type CommandTopic, Errors, type Runtime } from "@reventless/core"
+import { type BlobStore, type CommandTopic, Errors, ExtensionPointTopic, type Runtime } from "@reventless/core"
 import { Duration, Effect, Layer, Redacted } from "effect"
 import { join } from "node:path"
 import * as Databases from "./Databases.ts"
@@ -32,12 +32,12 @@ export interface Options {
 /**
  * The platform services that live in the database whatever carries commands and blobs: the log
  * (EventStore, EventTopic), checkpoints, read models, scheduler, dead letters and TODO lists. The
- * AWS platform keeps these and swaps commands and blobs. Needs the tables: see `migrated`.
+ * AWS platform keeps these and brings its own commands, blobs and extension-point transport. Needs the tables: see `migrated`.
  *
  * @since 0.1.0
  * @category layers
  */
-export type Stores = Exclude<Runtime.Platform, CommandTopic.CommandTopic | BlobStore.BlobStore>
+export type Stores = Exclude<Runtime.Platform, CommandTopic.CommandTopic | BlobStore.BlobStore | ExtensionPointTopic.ExtensionPointTopic>
 
 /**
  * @since 0.1.0
@@ -70,7 +70,7 @@ export const migrated: Layer.Layer<never, Errors.InfrastructureError, PgClient.P
  * @category layers
  */
 export const layerFromClient = (options: { readonly commands?: PgCommandTopic.Options | undefined } = {}): Layer.Layer<Runtime.Platform, Errors.InfrastructureError, PgClient.PgClient> =>
-  Layer.mergeAll(stores, PgCommandTopic.layer(options.commands), PgStores.blobs).pipe(Layer.provide(migrated))
+  Layer.mergeAll(stores, PgCommandTopic.layer(options.commands), PgStores.blobs, ExtensionPointTopic.layerShared).pipe(Layer.provide(migrated))
 
 /** Where a URL points, without its password, for messages. */
 const describe = (url: string): string => {

@@ -7,8 +7,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
 import { CommandTopic, EventStore, type Message, Runtime } from "@reventless/core"
 import { Context, Deferred, Effect, Exit, Layer, Scope } from "effect"
+import { Ledger } from "@reventless/testing"
 import { Migrations, PgCommandTopic, PostgresPlatform } from "../src/index.ts"
-import { Books } from "./fixtures/Ledger.ts"
 import { clientLayer, freshDatabase } from "./support.ts"
 
 /** The topic alone, two shards, on a fresh database, with a client to look at the tables. */
@@ -41,7 +41,7 @@ const queued = (sql: PgClient.PgClient) =>
 const workerOn = (url: string) =>
   Effect.map(
     Layer.build(Layer.mergeAll(
-      Runtime.layer({ plugins: [Books] }).pipe(Layer.provideMerge(PostgresPlatform.layer({ url }))),
+      Runtime.layer({ plugins: [Ledger.Books] }).pipe(Layer.provideMerge(PostgresPlatform.layer({ url }))),
       clientLayer(url)
     )),
     (context) => ({

@@ -9,8 +9,8 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Layer, Schedule } from "effect"
+import { Ledger } from "@reventless/testing"
 import { EmbeddedServer, PostgresPlatform } from "../src/index.ts"
-import { Books } from "./fixtures/Ledger.ts"
 
 const send = (ledger: string, seq: number) =>
   Effect.flatMap(Effect.service(Runtime.Runtime), (runtime) => runtime.send({ component: "Ledger", id: ledger, command: { _tag: "Record", seq }, meta: { msgId: `${ledger}-${seq}` } }))
@@ -20,7 +20,7 @@ describe("a database restart", { timeout: 120_000 }, () => {
     Effect.gen(function*() {
       const dataDir = join(mkdtempSync(join(tmpdir(), "reventless-restart-")), "data")
       const first = yield* Effect.promise(() => EmbeddedServer.start({ dataDir, persistent: true }))
-      const runtime = yield* Layer.build(Runtime.layer({ plugins: [Books] }).pipe(
+      const runtime = yield* Layer.build(Runtime.layer({ plugins: [Ledger.Books] }).pipe(
         Layer.provide(PostgresPlatform.layer({ url: first.url, maxConnections: 4, commands: { leaseSeconds: 2 } }))
       ))
       const ledgers = ["a", "b", "c"]

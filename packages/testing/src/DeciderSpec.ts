@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Aggregate, QueryEngine } from "@reventless/core"
+import { Aggregate, type Errors, QueryEngine } from "@reventless/core"
 import { assert } from "@effect/vitest"
 import { Effect, Exit, Layer, Option } from "effect"
 
@@ -56,7 +56,7 @@ export const decide = <State, Command, Event, Rejection>(
   given: ReadonlyArray<Event>,
   command: Command,
   queries: Layer.Layer<QueryEngine.QueryEngine> = emptyQueries
-): Exit.Exit<ReadonlyArray<Event>, Rejection> =>
+): Exit.Exit<ReadonlyArray<Event>, Rejection | Errors.InfrastructureError> =>
   Effect.runSyncExit(
     // suspended, so a decide that throws is reported as a defect of this command, not a crash
     Effect.suspend(() =>

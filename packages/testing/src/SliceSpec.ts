@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { DcbEventStore, StateChangeSlice } from "@reventless/core"
+import { DcbEventStore, type Errors, StateChangeSlice } from "@reventless/core"
 import { Effect, type Exit, type Layer } from "effect"
 import { emptyQueries, expect } from "./DeciderSpec.ts"
 import type { QueryEngine } from "@reventless/core"
@@ -42,7 +42,7 @@ export const decide = <State, Command, Event, Rejection>(
   log: ReadonlyArray<unknown>,
   command: Command,
   queries: Layer.Layer<QueryEngine.QueryEngine> = emptyQueries
-): Exit.Exit<ReadonlyArray<Event>, Rejection> => {
+): Exit.Exit<ReadonlyArray<Event>, Rejection | Errors.InfrastructureError> => {
   const events = visible(slice as StateChangeSlice.Any, log, command).map((data) => ({ type: (data as { readonly _tag: string })._tag, data }))
   return Effect.runSyncExit(
     Effect.flatMap(Effect.orDie(Effect.fromResult(StateChangeSlice.fold(slice, events))), (state) => StateChangeSlice.decideEffect(slice, state, command))

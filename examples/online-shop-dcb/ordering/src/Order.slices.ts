@@ -44,7 +44,7 @@ const withOpen = (seen: Seen, customerId: string, change: (orders: Set<string>) 
 }
 
 const activeCustomer = (customerId: string) =>
-  Effect.flatMap(Effect.orDie(QueryEngine.get(Customers, customerId)), (row) =>
+  Effect.flatMap(QueryEngine.get(Customers, customerId), (row) =>
     Option.isSome(row) && row.value.active ? Effect.void : Effect.fail(new CustomerNotActive({ customerId })))
 
 export const PlaceOrderSlice = StateChangeSlice.make({

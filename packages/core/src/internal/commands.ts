@@ -192,7 +192,9 @@ export const makeProcessor = (options: ProcessorOptions) => {
         Effect.flatMap(Effect.fromResult(pendingFor(entry, message, warm, result)), commitOne)
       return Result.isResult(decision)
         ? commitDecision(decision)
-        : Effect.flatMap(Effect.provideContext(Effect.result(decision), options.queries), commitDecision)
+        : Effect.flatMap(Effect.provideContext(Effect.result(decision), options.queries), (result) =>
+          // A query that failed is the infrastructure's failure, not the aggregate's answer.
+          Result.isFailure(result) && result.failure instanceof InfrastructureError ? Effect.fail(result.failure) : commitDecision(result))
     }
     const warm = warmOf(entry, message.id)
     return warm !== undefined
@@ -333,7 +335,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
       return Effect.flatMap(Effect.exit(Effect.provideContext(decision, options.queries)), (exit) => {
         const result = Exit.isSuccess(exit)
           ? Result.succeed(exit.value)
-          : Option.match(Exit.findErrorOption(exit), { onNone: () => undefined, onSome: Result.fail })
+          : Option.match(Exit.findErrorOption(exit), { onNone: () => undefined, onSome: (error) => error instanceof InfrastructureError ? undefined : Result.fail(error) })
         return result !== undefined && add(pendingFor(entry, message, warm, result)) ? pass(messages, i + 1, batch, inBatch) : careful(i)
       })
     }

@@ -13,6 +13,7 @@ import { describeSchemaError, InfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
 import type { CommitRequest, EventStore } from "../EventStore.ts"
 import * as Extension from "../Extension.ts"
+import type { ExtensionPointTopic } from "../ExtensionPointTopic.ts"
 import type * as ExtensionPoint from "../ExtensionPoint.ts"
 import * as Message from "../Message.ts"
 import type * as Plugin from "../Plugin.ts"
@@ -323,6 +324,45 @@ export const extensionPointHandler = (deps: LinkDeps, entry: ExtensionPointEntry
       })
   }
 }
+
+/**
+ * The relay of an extension point whose events cross deployments: a consumer of the log that
+ * publishes them in log order, a page at a time where it can, so the transport carries only
+ * stored events and every stored event once its checkpoint passed it.
+ */
+export const extensionPointRelay = (deps: ConsumerDeps, topic: ExtensionPointTopic["Service"], extensionPoint: string): Handler => {
+  /** Published with their page by `prepare`; `handle` publishes the rest one by one. */
+  const published = new Set<string>()
+  const checkpoint = checkpointed(deps, `relay:${extensionPoint}`, extensionPoint)
+  return {
+    ...checkpoint,
+    prepare: (events) =>
+      Effect.ignore(Effect.tap(topic.publish(extensionPoint, events), () =>
+        Effect.sync(() => {
+          for (const event of events) published.add(event.id)
+        }))),
+    handle: (event) => published.delete(event.id) ? Effect.void : Effect.mapError(topic.publish(extensionPoint, [event]), infrastructure),
+    flush: (position) => Effect.andThen(Effect.sync(() => published.clear()), checkpoint.flush(position)),
+    reset: () => published.clear()
+  }
+}
+
+/**
+ * Imports extension-point events received from another deployment into this deployment's log,
+ * once per source event id (the id is the append's msgId), where the extensions consume them.
+ */
+export const importExtensionPointEvents = (store: EventStore["Service"]) => (events: ReadonlyArray<Event.Envelope>): Effect.Effect<void, InfrastructureError> =>
+  events.length === 0 ? Effect.void : Effect.asVoid(store.commit(events.map((event): CommitRequest => ({
+    _tag: "Append",
+    request: {
+      msgId: `import:${event.id}`,
+      source: event.source,
+      streamId: event.streamId,
+      expectedVersion: "any",
+      events: [{ type: event.type, schemaVersion: event.schemaVersion, data: event.data }],
+      meta: event.meta
+    }
+  }))))
 
 /**
  * A command that arrived at an extension point: decoded against the contract, mapped onto the

@@ -23,7 +23,7 @@ const positive = (price: number) => price > 0 ? Result.succeed(price) : Result.f
 
 /** Adding into a category needs the category to exist and be active: a read of Categories. */
 const checkCategory = (categoryId: string) =>
-  Effect.flatMap(Effect.orDie(QueryEngine.get(Categories, categoryId)), (category) =>
+  Effect.flatMap(QueryEngine.get(Categories, categoryId), (category) =>
     Option.match(category, {
       onNone: () => Effect.fail(new Product.CategoryNotAvailable({ categoryId, reason: "unknown" })),
       onSome: (row) => row.archived ? Effect.fail(new Product.CategoryNotAvailable({ categoryId, reason: "archived" })) : Effect.void

@@ -25,7 +25,7 @@ export const evolve = (state: Order.State, event: Order.Event): Order.State => {
 }
 
 const checkCustomer = (customerId: string) =>
-  Effect.flatMap(Effect.orDie(QueryEngine.get(Customers, customerId)), (customer) =>
+  Effect.flatMap(QueryEngine.get(Customers, customerId), (customer) =>
     Option.match(customer, {
       onNone: () => Effect.fail(new Order.CustomerNotActive({ customerId, reason: "unknown" })),
       onSome: (row) => row.active ? Effect.void : Effect.fail(new Order.CustomerNotActive({ customerId, reason: "deactivated" }))
@@ -33,7 +33,7 @@ const checkCustomer = (customerId: string) =>
 
 const checkProducts = (productIds: ReadonlyArray<string>) =>
   Effect.forEach(productIds, (productId) =>
-    Effect.flatMap(Effect.orDie(QueryEngine.get(CatalogProducts, productId)), (product) =>
+    Effect.flatMap(QueryEngine.get(CatalogProducts, productId), (product) =>
       Option.isSome(product) ? Effect.void : Effect.fail(new Order.UnknownProduct({ productId }))), { discard: true })
 
 const samePlacement = (state: { readonly customerId: string; readonly productIds: ReadonlyArray<string> }, command: typeof Order.Place.Type) =>

@@ -1,0 +1,131 @@
+/**
+ * Extension-point events across deployments on SNS FIFO: the owner's relay publishes each stored
+ * event to the extension point's topic (`<prefix>-<plugin>-<extension point>-events.fifo`), with
+ * the event's stream as MessageGroupId (order per stream) and its id as MessageDeduplicationId
+ * (a relay that publishes again within SNS's window is dropped there). Each subscribing extension
+ * has its own FIFO queue (`<prefix>-<plugin>-<extension point>-<subscriber>.fifo`, raw delivery);
+ * the runtime imports what arrives into the subscriber's log once per event id.
+ *
+ * SNS does not replay: a subscriber whose queue is subscribed later gets the past with
+ * `backfill`.
+ *
+ * @since 0.1.0
+ */
+import { PublishBatchCommand } from "@aws-sdk/client-sns"
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs"
+import { Errors, Event, ExtensionPointTopic } from "@reventless/core"
+import { Effect, Layer, Result, Schema } from "effect"
+import { AwsClients, call } from "./AwsClients.ts"
+import { batchLimit, chunks, receiveForever } from "./internal/receive.ts"
+import * as Names from "./Names.ts"
+import { Resources } from "./Resources.ts"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Seconds a receive waits for events (long polling, 1 to 20; default 20). */
+  readonly waitTimeSeconds?: number | undefined
+}
+
+const decodeEnvelope = Schema.decodeUnknownResult(Schema.fromJsonString(Event.Envelope))
+
+/** The group of an event: its stream, so each stream's events stay in order. */
+const groupOf = (event: Event.Envelope) => Names.messageId(event.streamId === "" ? "(none)" : event.streamId)
+
+const refused = (operation: string, failed: ReadonlyArray<{ readonly Id?: string | undefined; readonly Code?: string | undefined; readonly Message?: string | undefined; readonly SenderFault?: boolean | undefined }>, events: ReadonlyArray<Event.Envelope>) =>
+  new Errors.InfrastructureError({
+    service: "ExtensionPointTopic",
+    operation,
+    detail: `refused ${failed.length} of ${events.length} events (${failed.map((entry) => `${events[Number(entry.Id)]?.id ?? entry.Id}: ${entry.Code ?? ""} ${entry.Message ?? ""}`.trim()).join("; ")})`,
+    retryable: failed.every((entry) => entry.SenderFault !== true)
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<ExtensionPointTopic.ExtensionPointTopic, never, AwsClients | Resources> =>
+  Layer.effect(
+    ExtensionPointTopic.ExtensionPointTopic,
+    Effect.gen(function*() {
+      const { sns, sqs } = yield* AwsClients
+      const resources = yield* Resources
+      const prefix = resources.options.prefix
+      const waitTimeSeconds = Math.min(20, Math.max(1, options.waitTimeSeconds ?? 20))
+
+      const publishBatch = (topicArn: string, events: ReadonlyArray<Event.Envelope>) =>
+        Effect.flatMap(
+          call("SNS", "PublishBatch", (signal) =>
+            sns.send(
+              new PublishBatchCommand({
+                TopicArn: topicArn,
+                PublishBatchRequestEntries: events.map((event, i) => ({
+                  Id: String(i),
+                  Message: JSON.stringify(event),
+                  MessageGroupId: groupOf(event),
+                  MessageDeduplicationId: Names.messageId(event.id)
+                }))
+              }),
+              { abortSignal: signal }
+            )),
+          (answer) => (answer.Failed ?? []).length === 0 ? Effect.void : Effect.fail(refused("publish", answer.Failed ?? [], events))
+        )
+
+      return ExtensionPointTopic.ExtensionPointTopic.of({
+        crossesDeployments: true,
+        publish: (extensionPoint, events) =>
+          events.length === 0 ? Effect.void : Effect.flatMap(resources.fifoTopic(Names.extensionPointTopic(prefix, extensionPoint)), (topicArn) =>
+            Effect.forEach(chunks(events, batchLimit), (chunk) => publishBatch(topicArn, chunk), { discard: true })),
+        subscribe: (extensionPoint, subscriber, handle) =>
+          Effect.gen(function*() {
+            const topicArn = yield* resources.fifoTopic(Names.extensionPointTopic(prefix, extensionPoint))
+            const queue = yield* resources.fifoQueue(Names.subscriberQueue(prefix, extensionPoint, subscriber))
+            yield* resources.subscribe(topicArn, queue)
+            yield* Effect.forkScoped(receiveForever({
+              sqs,
+              url: queue.url,
+              waitTimeSeconds,
+              visibilityTimeoutSeconds: resources.options.visibilityTimeoutSeconds,
+              decode: (body) => Result.getOrUndefined(decodeEnvelope(body)),
+              handle
+            }))
+          })
+      })
+    })
+  )
+
+/**
+ * Sends an extension point's stored events (`events`, in log order) straight to one subscriber's
+ * queue: the past of a subscriber added after they were published. What it already has is
+ * imported once all the same. The deduplication ids are fresh, so SQS's window lets a second
+ * backfill through.
+ *
+ * @since 0.1.0
+ * @category backfill
+ */
+export const backfill = (extensionPoint: string, subscriber: string, events: ReadonlyArray<Event.Envelope>): Effect.Effect<number, Errors.InfrastructureError, AwsClients | Resources> =>
+  Effect.gen(function*() {
+    const { sqs } = yield* AwsClients
+    const resources = yield* Resources
+    const queue = yield* resources.fifoQueue(Names.subscriberQueue(resources.options.prefix, extensionPoint, subscriber))
+    const run = Date.now().toString(36)
+    for (const chunk of chunks(events, batchLimit)) {
+      const answer = yield* call("SQS", "SendMessageBatch", (signal) =>
+        sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queue.url,
+            Entries: chunk.map((event, i) => ({
+              Id: String(i),
+              MessageBody: JSON.stringify(event),
+              MessageGroupId: groupOf(event),
+              MessageDeduplicationId: Names.messageId(`${event.id}:b${run}`)
+            }))
+          }),
+          { abortSignal: signal }
+        ))
+      if ((answer.Failed ?? []).length > 0) return yield* refused("backfill", answer.Failed ?? [], chunk)
+    }
+    return events.length
+  })

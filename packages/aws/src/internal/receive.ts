@@ -1,0 +1,94 @@
+/**
+ * The consuming side every SQS-backed service shares: long-poll a queue, decode each body, hand
+ * what decoded to a handler while keeping it invisible to other consumers, delete it once
+ * handled. A body that does not decode is left alone: after `maxReceiveCount` receives SQS moves
+ * it to the queue's dead-letter queue. A handler failure leaves the batch to reappear after the
+ * visibility timeout.
+ */
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type Message as SqsMessage,
+  ReceiveMessageCommand,
+  type SQSClient
+} from "@aws-sdk/client-sqs"
+import type { Errors } from "@reventless/core"
+import { Effect, Schedule } from "effect"
+import { call } from "../AwsClients.ts"
+
+/** SQS's limit of entries per batch request. */
+export const batchLimit = 10
+
+/** Splits into runs of at most `size`. */
+export const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+export interface ReceiveOptions<A> {
+  readonly sqs: SQSClient
+  readonly url: string
+  readonly waitTimeSeconds: number
+  readonly visibilityTimeoutSeconds: number
+  /** The body's value, or undefined when it is not one. */
+  readonly decode: (body: string) => A | undefined
+  readonly handle: (values: ReadonlyArray<A>) => Effect.Effect<void, Errors.InfrastructureError>
+  /** Called after every poll, handled or empty (a progress signal). */
+  readonly polled?: (() => void) | undefined
+}
+
+/** Keeps a batch invisible while its handler runs past half the visibility timeout. */
+const keepInvisible = (sqs: SQSClient, url: string, received: ReadonlyArray<SqsMessage>, seconds: number) => {
+  const every = `${Math.max(1, Math.floor(seconds / 2))} seconds` as const
+  return Effect.repeat(
+    Effect.ignore(call("SQS", "ChangeMessageVisibilityBatch", (signal) =>
+      sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: url,
+          Entries: received.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: seconds }))
+        }),
+        { abortSignal: signal }
+      ))),
+    Schedule.spaced(every)
+  ).pipe(Effect.delay(every))
+}
+
+const deleteAll = (sqs: SQSClient, url: string, received: ReadonlyArray<SqsMessage>) =>
+  Effect.forEach(chunks(received, batchLimit), (chunk) =>
+    call("SQS", "DeleteMessageBatch", (signal) =>
+      sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }), {
+        abortSignal: signal
+      })), { discard: true })
+
+/** One receive and its handling. */
+export const receiveOnce = <A>(options: ReceiveOptions<A>): Effect.Effect<void, Errors.InfrastructureError> =>
+  Effect.flatMap(
+    call("SQS", "ReceiveMessage", (signal) =>
+      options.sqs.send(new ReceiveMessageCommand({ QueueUrl: options.url, MaxNumberOfMessages: batchLimit, WaitTimeSeconds: options.waitTimeSeconds }), {
+        abortSignal: signal
+      })),
+    (answer) =>
+      Effect.gen(function*() {
+        const values: Array<A> = []
+        const handled: Array<SqsMessage> = []
+        for (const message of answer.Messages ?? []) {
+          const value = options.decode(message.Body ?? "")
+          if (value === undefined) continue
+          values.push(value)
+          handled.push(message)
+        }
+        const unreadable = (answer.Messages ?? []).length - handled.length
+        if (unreadable > 0) yield* Effect.logError(`${unreadable} unreadable message(s) in ${options.url}: left for its dead-letter queue`)
+        if (values.length > 0) {
+          yield* Effect.raceFirst(options.handle(values), Effect.andThen(keepInvisible(options.sqs, options.url, handled, options.visibilityTimeoutSeconds), Effect.never))
+          yield* deleteAll(options.sqs, options.url, handled)
+        }
+        options.polled?.()
+      })
+  )
+
+/** Receives until interrupted; failures are logged and polling goes on after a pause. */
+export const receiveForever = <A>(options: ReceiveOptions<A>): Effect.Effect<never> =>
+  Effect.forever(Effect.catch(receiveOnce(options), (error) =>
+    Effect.andThen(Effect.logWarning(`receiving from ${options.url}: ${error.message}`), Effect.sleep("1 second"))))
