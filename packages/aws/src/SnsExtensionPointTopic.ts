@@ -13,7 +13,7 @@
  */
 import { PublishBatchCommand } from "@aws-sdk/client-sns"
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs"
-import { Errors, Event, ExtensionPointTopic } from "@reventless/core"
+import { Errors, Event, EventStore, ExtensionPointTopic } from "@reventless/core"
 import { Effect, Layer, Result, Schema } from "effect"
 import { AwsClients, call } from "./AwsClients.ts"
 import { batchLimit, chunks, receiveForever } from "./internal/receive.ts"
@@ -97,35 +97,49 @@ export const layer = (options: Options = {}): Layer.Layer<ExtensionPointTopic.Ex
   )
 
 /**
- * Sends an extension point's stored events (`events`, in log order) straight to one subscriber's
- * queue: the past of a subscriber added after they were published. What it already has is
- * imported once all the same. The deduplication ids are fresh, so SQS's window lets a second
- * backfill through.
+ * Sends an extension point's stored events after position `from` (default: all), read from this
+ * deployment's log in order, straight to one subscriber's queue: the past of a subscriber added
+ * after they were published. What the subscriber has already is imported once all the same. The
+ * deduplication ids are fresh, so SQS's window lets a second backfill through. Returns how many
+ * events were sent.
  *
  * @since 0.1.0
  * @category backfill
  */
-export const backfill = (extensionPoint: string, subscriber: string, events: ReadonlyArray<Event.Envelope>): Effect.Effect<number, Errors.InfrastructureError, AwsClients | Resources> =>
+export const backfill = (
+  extensionPoint: string,
+  subscriber: string,
+  options: { readonly from?: Event.Position | undefined } = {}
+): Effect.Effect<number, Errors.InfrastructureError, EventStore.EventStore | AwsClients | Resources> =>
   Effect.gen(function*() {
     const { sqs } = yield* AwsClients
+    const store = yield* EventStore.EventStore
     const resources = yield* Resources
     const queue = yield* resources.fifoQueue(Names.subscriberQueue(resources.options.prefix, extensionPoint, subscriber))
     const run = Date.now().toString(36)
-    for (const chunk of chunks(events, batchLimit)) {
-      const answer = yield* call("SQS", "SendMessageBatch", (signal) =>
-        sqs.send(
-          new SendMessageBatchCommand({
-            QueueUrl: queue.url,
-            Entries: chunk.map((event, i) => ({
-              Id: String(i),
-              MessageBody: JSON.stringify(event),
-              MessageGroupId: groupOf(event),
-              MessageDeduplicationId: Names.messageId(`${event.id}:b${run}`)
-            }))
-          }),
-          { abortSignal: signal }
-        ))
-      if ((answer.Failed ?? []).length > 0) return yield* refused("backfill", answer.Failed ?? [], chunk)
+    const sources = new Set([extensionPoint])
+    let after = options.from ?? 0
+    let sent = 0
+    while (true) {
+      const page = yield* store.readAll({ after, limit: 500, sources })
+      for (const chunk of chunks(page.events, batchLimit)) {
+        const answer = yield* call("SQS", "SendMessageBatch", (signal) =>
+          sqs.send(
+            new SendMessageBatchCommand({
+              QueueUrl: queue.url,
+              Entries: chunk.map((event, i) => ({
+                Id: String(i),
+                MessageBody: JSON.stringify(event),
+                MessageGroupId: groupOf(event),
+                MessageDeduplicationId: Names.messageId(`${event.id}:b${run}`)
+              }))
+            }),
+            { abortSignal: signal }
+          ))
+        if ((answer.Failed ?? []).length > 0) return yield* refused("backfill", answer.Failed ?? [], chunk)
+        sent += chunk.length
+      }
+      if (page.through <= after) return sent
+      after = page.through
     }
-    return events.length
   })
