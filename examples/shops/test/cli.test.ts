@@ -1,15 +1,17 @@
 /**
  * The real `reventless` binary of the example shops, run under plain node: scenario files for
  * both apps (results line by line, duplicates and rejections as results, malformed files refused
- * before anything runs), the hybrid shop's demo, and `--app` / `--platform` checked.
+ * before anything runs), the hybrid shop's demo, `--app` / `--platform` checked, and the same
+ * binary on PostgreSQL and on AWS (fauxqs).
  */
 import { assert, describe, it } from "@effect/vitest"
 import { inject } from "vitest"
-import { spawnSync } from "node:child_process"
+import { execFile, spawnSync } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { startFauxqs } from "fauxqs"
 
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url))
 const scenarios = fileURLToPath(new URL("../../online-shop/app/scenarios/", import.meta.url))
@@ -17,6 +19,11 @@ const hybridScenarios = fileURLToPath(new URL("../../online-shop-dcb/app/scenari
 const reventless = (...args: ReadonlyArray<string>) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 60_000 })
 /** The binary run in `cwd` (where `.reventless/` goes). */
 const reventlessIn = (cwd: string, ...args: ReadonlyArray<string>) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 90_000, cwd })
+/** The binary run without blocking this process, which may serve it (fauxqs runs in the test). */
+const reventlessAsync = (...args: ReadonlyArray<string>) =>
+  new Promise<{ readonly status: number; readonly stdout: string; readonly stderr: string }>((resolve) =>
+    execFile(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 90_000 }, (error, stdout, stderr) =>
+      resolve({ status: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr })))
 const lines = (stdout: string) => stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
 
 const scenario = (text: string) => {
@@ -146,4 +153,30 @@ describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
     assert.strictEqual(queried.status, 0, queried.stderr)
     assert.strictEqual((lines(queried.stdout)[0]!.row as { name: string }).name, "Erin")
   })
+
+  it("on AWS (fauxqs), provision prints the graph's resources; demo, send, query and events run through SQS", async () => {
+    const server = await startFauxqs({ port: 0, logger: false })
+    try {
+      const at = ["--platform", "aws", "--endpoint", server.address, "--prefix", "clitest", "--database-url", inject("databaseUrl")]
+      const provisioned = await reventlessAsync("aws", "provision", "--endpoint", server.address, "--prefix", "clitest")
+      assert.strictEqual(provisioned.status, 0, provisioned.stderr)
+      for (const line of ["queue clitest-ordering-order.fifo", "queue clitest-ordering-order-dlq.fifo", "topic clitest-catalog-products-events.fifo", "bucket clitest-product-imports"]) {
+        assert.include(provisioned.stdout.split("\n"), line)
+      }
+      const demo = await reventlessAsync("demo", ...at)
+      assert.strictEqual(demo.status, 0, demo.stderr)
+      assert.include(demo.stdout, "order-3 for mug-01 (its CSV row was rejected): UnknownProduct")
+      assert.include(demo.stdout, "dead letters: 0")
+      const sent = await reventlessAsync("send", "Ordering.Customer", "frank", JSON.stringify({ _tag: "Register", name: "Frank", email: "frank@example.com" }), ...at)
+      assert.strictEqual(sent.status, 0, sent.stderr)
+      const queried = await reventlessAsync("query", "Customers", "frank", ...at)
+      assert.strictEqual((lines(queried.stdout)[0]!.row as { name: string }).name, "Frank")
+      const events = await reventlessAsync("events", "Ordering.Customer", "frank", ...at)
+      assert.deepStrictEqual((lines(events.stdout)[0]!.events as ReadonlyArray<{ type: string }>).map((event) => event.type), ["Ordering.Customer.Registered"])
+      assert.isDefined(server.inspectQueue("clitest-ordering-customer.fifo"), "the command did not go through the provisioned queue")
+    } finally {
+      await server.stop()
+    }
+  }, 120_000)
 })
+

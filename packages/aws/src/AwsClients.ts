@@ -90,6 +90,24 @@ export const config: Config.Config<Options> = Config.all({
     : undefined
 })))
 
+/**
+ * `config`, with `endpoint` (a command line's `--endpoint`) over the environment's; an emulator
+ * takes any credentials, so dummies stand in when none are configured.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const configFor = (endpoint: string | undefined): Effect.Effect<Options, Config.ConfigError> =>
+  Effect.gen(function*() {
+    const configured = yield* config
+    const chosen = endpoint ?? configured.endpoint
+    return {
+      ...configured,
+      endpoint: chosen,
+      credentials: configured.credentials ?? (chosen !== undefined ? { accessKeyId: "test", secretAccessKey: Redacted.make("test") } : undefined)
+    }
+  })
+
 /** What the SDK's errors carry beyond `Error`. */
 interface SdkError {
   readonly name?: unknown

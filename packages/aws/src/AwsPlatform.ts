@@ -8,7 +8,7 @@
  */
 import type { Errors, Runtime } from "@reventless/core"
 import { PostgresPlatform } from "@reventless/postgres"
-import { Layer } from "effect"
+import { type Config, Effect, Layer } from "effect"
 import * as AwsClients from "./AwsClients.ts"
 import * as Resources from "./Resources.ts"
 import * as S3BlobStore from "./S3BlobStore.ts"
@@ -46,3 +46,30 @@ export const layer = (options: Options): Layer.Layer<Runtime.Platform | AwsClien
   const database = PostgresPlatform.stores.pipe(Layer.provide(PostgresPlatform.migrated), Layer.provide(PostgresPlatform.client(options.database)))
   return Layer.merge(database, messaging)
 }
+
+/**
+ * The platform for a command-line run: the database `PostgresPlatform.urlFor` picks, AWS
+ * configured from the environment (`AwsClients.config`). With an `endpoint` (an emulator such as
+ * fauxqs) missing resources are created on the way, S3 notifications are posted by the store
+ * itself, and credentials default to dummies; against AWS itself, `reventless aws provision`
+ * creates the resources first.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFor = (options: {
+  readonly database: PostgresPlatform.RunOptions
+  readonly prefix: string
+  readonly endpoint?: string | undefined
+}): Layer.Layer<Runtime.Platform | AwsClients.AwsClients | Resources.Resources, Errors.InfrastructureError | Config.ConfigError> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const url = yield* PostgresPlatform.urlFor(options.database)
+    const aws = yield* AwsClients.configFor(options.endpoint)
+    const emulated = options.endpoint !== undefined
+    return layer({
+      database: { url },
+      aws,
+      resources: { prefix: options.prefix, create: emulated },
+      blobs: { notify: emulated }
+    })
+  }))

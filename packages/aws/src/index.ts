@@ -5,6 +5,11 @@
 /**
  * @since 0.1.0
  */
+export * as AwsCli from "./AwsCli.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as AwsClients from "./AwsClients.ts"
 
 /**

@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { type BlobStore, type DeadLetters, type EventStore, Runtime } from "@reventless/core"
+import { type BlobStore, type DeadLetters, type EventStore, type Plugin, Runtime } from "@reventless/core"
 import { resolve } from "node:path"
 import { Console, Effect, type Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -25,6 +25,8 @@ export interface App<R> {
   readonly id: string
   readonly name: string
   readonly version: string
+  /** The plugins it runs, for tools that work on the graph (provisioning). */
+  readonly plugins: ReadonlyArray<Plugin.Plugin<R>>
   readonly layer: (platform: Layer.Layer<Runtime.Platform, unknown>) => Layer.Layer<R | Runtime.Runtime | Runtime.Platform, unknown>
   readonly demo: Effect.Effect<void, unknown, R | Runtime.Runtime | Runtime.Platform>
 }
@@ -40,6 +42,10 @@ export interface PlatformConfig {
   readonly app: string
   /** `--database-url`, when given. */
   readonly databaseUrl: string | undefined
+  /** `--endpoint`, when given: the cloud API of platforms that talk to one (an emulator such as fauxqs). */
+  readonly endpoint: string | undefined
+  /** `--prefix`: the names of the platform's cloud resources start with it (default `reventless`). */
+  readonly prefix: string
   /** Where local data persists between runs: `.reventless/` in the working directory. */
   readonly dataDir: string
   /** For the demo: start from empty storage of its own, not the app's data. */
@@ -142,12 +148,25 @@ export type Apps<Rs extends ReadonlyArray<unknown>> = { readonly [K in keyof Rs]
 const letterLine = (letter: DeadLetters.DeadLetter) => JSON.stringify(letter)
 
 /**
- * The command tree for `apps` (at least one) on `platforms` (at least one).
+ * A binary's apps (at least one), platforms (at least one, the first the default), and commands
+ * of its own (a platform's tools, such as `aws provision`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options<Rs extends readonly [unknown, ...Array<unknown>]> {
+  readonly apps: Apps<Rs>
+  readonly platforms: Platforms
+  readonly commands?: ReadonlyArray<Command.Command<string, never, {}, unknown>> | undefined
+}
+
+/**
+ * The command tree for `apps` on `platforms`.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(options: { readonly apps: Apps<Rs>; readonly platforms: Platforms }) => {
+export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(options: Options<Rs>) => {
   const byId = new Map((options.apps as ReadonlyArray<App<unknown>>).map((app) => [app.id, runnable(app)]))
   const appIds = [...byId.keys()]
   const platformNames = Object.keys(options.platforms)
@@ -160,15 +179,33 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
     databaseUrl: Flag.String("database-url").pipe(
       Flag.optional,
       Flag.withDescription("the database of platforms that have one (default: an embedded server with its data in .reventless/)")
-    )
+    ),
+    endpoint: Flag.String("endpoint").pipe(
+      Flag.optional,
+      Flag.withDescription("the cloud API of platforms that talk to one, e.g. an emulator (aws: fauxqs at http://127.0.0.1:4566)")
+    ),
+    prefix: Flag.String("prefix").pipe(Flag.withDefault("reventless"), Flag.withDescription("the start of every cloud resource's name (aws: queues, topics, buckets)"))
   }
   const format = Flag.Literals("format", ["json", "table"]).pipe(
     Flag.withDefault("json"),
     Flag.withDescription("json: one result line per step; table: queries and streams as tables")
   )
-  type Shared = { readonly app: string; readonly platform: string; readonly databaseUrl: Option.Option<string> }
+  type Shared = {
+    readonly app: string
+    readonly platform: string
+    readonly databaseUrl: Option.Option<string>
+    readonly endpoint: Option.Option<string>
+    readonly prefix: string
+  }
   const platformOf = (flags: Shared, fresh = false) =>
-    options.platforms[flags.platform]!({ app: flags.app, databaseUrl: Option.getOrUndefined(flags.databaseUrl), dataDir: resolve(".reventless"), fresh })
+    options.platforms[flags.platform]!({
+      app: flags.app,
+      databaseUrl: Option.getOrUndefined(flags.databaseUrl),
+      endpoint: Option.getOrUndefined(flags.endpoint),
+      prefix: flags.prefix,
+      dataDir: resolve(".reventless"),
+      fresh
+    })
   const runOn = <E>(flags: Shared, program: Effect.Effect<void, E, Services>) => Effect.suspend(() => byId.get(flags.app)!.run(platformOf(flags), program))
   /**
    * One step, given on the command line, run like a scenario line. The process is a worker while
@@ -257,7 +294,7 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
 
   return Command.make("reventless").pipe(
     Command.withDescription(`${[...byId.values()].map((app) => app.name).join(", ")} on Reventless`),
-    Command.withSubcommands([demo, run, send, query, events, dlq, migrate])
+    Command.withSubcommands([demo, run, send, query, events, dlq, migrate, ...(options.commands ?? [])])
   )
 }
 
@@ -267,7 +304,7 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
  * @since 0.1.0
  * @category running
  */
-export const main = <Rs extends readonly [unknown, ...Array<unknown>]>(options: { readonly apps: Apps<Rs>; readonly platforms: Platforms }): void =>
+export const main = <Rs extends readonly [unknown, ...Array<unknown>]>(options: Options<Rs>): void =>
   Command.run(command(options), { version: (options.apps[0] as App<unknown>).version }).pipe(
     Effect.provide(NodeServices.layer),
     NodeRuntime.runMain

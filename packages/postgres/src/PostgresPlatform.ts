@@ -6,7 +6,7 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { type BlobStore, type CommandTopic, Errors, ExtensionPointTopic, type Runtime } from "@reventless/core"
-import { Duration, Effect, Layer, Redacted } from "effect"
+import { Duration, Effect, Layer, Redacted, type Scope } from "effect"
 import { join } from "node:path"
 import * as Databases from "./Databases.ts"
 import * as EmbeddedServer from "./EmbeddedServer.ts"
@@ -119,25 +119,37 @@ export const layer = (options: Options): Layer.Layer<Runtime.Platform, Errors.In
   layerFromClient({ commands: options.commands }).pipe(Layer.provide(client(options)))
 
 /**
- * The platform for a command-line run: on the server at `url` when given, else on an embedded
- * server whose data lives under `dataDir` and persists between runs (started for the run, stopped
- * after it), in database `database` (created on first use). `fresh` (the demo) uses the database
- * `<database>_demo` on the same server instead, emptied first, so a demo never touches the data.
+ * Where a command-line run keeps its data.
  *
  * @since 0.1.0
- * @category layers
+ * @category models
  */
-export const layerFor = (options: {
+export interface RunOptions {
+  /** A server's (and database's) URL; absent: the embedded server under `dataDir`. */
   readonly url?: string | undefined
   readonly dataDir: string
+  /** The database on the embedded server, created on first use. */
   readonly database: string
+  /** The demo's: the database `<database>_demo` instead, emptied first. */
   readonly fresh?: boolean | undefined
-}): Layer.Layer<Runtime.Platform, Errors.InfrastructureError> => {
+}
+
+/**
+ * The database URL of a command-line run: `url` when given, else a database on an embedded
+ * server whose data lives under `dataDir` and persists between runs (started in the scope,
+ * stopped with it). `fresh` (the demo) uses the database `<database>_demo` on the same server,
+ * emptied first, so a demo never touches the data.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const urlFor = (options: RunOptions): Effect.Effect<string, Errors.InfrastructureError, Scope.Scope> => {
   const fresh = options.fresh === true
-  const on = (serverUrl: string, database: string) =>
-    fresh ? Layer.unwrap(Effect.map(Databases.ensure(serverUrl, `${database}_demo`, { fresh }), (url) => layer({ url }))) : layer({ url: serverUrl })
-  if (options.url !== undefined) return on(options.url, new URL(options.url).pathname.slice(1).replace(/[^a-z0-9_]/g, "_") || "reventless")
-  return Layer.unwrap(Effect.gen(function*() {
+  if (options.url !== undefined) {
+    const database = new URL(options.url).pathname.slice(1).replace(/[^a-z0-9_]/g, "_") || "reventless"
+    return fresh ? Databases.ensure(options.url, `${database}_demo`, { fresh }) : Effect.succeed(options.url)
+  }
+  return Effect.gen(function*() {
     const server = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: () => EmbeddedServer.start({ dataDir: join(options.dataDir, "postgres"), persistent: true }),
@@ -151,7 +163,15 @@ export const layerFor = (options: {
       }),
       (started) => Effect.promise(() => started.stop())
     )
-    const url = yield* Databases.ensure(server.url, fresh ? `${options.database}_demo` : options.database, { fresh })
-    return layer({ url })
-  }))
+    return yield* Databases.ensure(server.url, fresh ? `${options.database}_demo` : options.database, { fresh })
+  })
 }
+
+/**
+ * The platform for a command-line run, on the database `urlFor` picks.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFor = (options: RunOptions): Layer.Layer<Runtime.Platform, Errors.InfrastructureError> =>
+  Layer.unwrap(Effect.map(urlFor(options), (url) => layer({ url })))

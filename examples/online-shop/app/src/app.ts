@@ -14,6 +14,7 @@ export const app: Cli.App<EmailService.EmailService> = {
   id: "online-shop",
   name: "the online shop (aggregates)",
   version: "0.1.0",
+  plugins: Shop.plugins,
   layer: (platform) => Shop.layer({ platform }),
   demo
 }

@@ -1,3 +1,3 @@
 export { app, demo } from "./app.ts"
 export * as Shop from "./Shop.ts"
-export { story } from "./story.ts"
+export { productsCsv, story } from "./story.ts"
