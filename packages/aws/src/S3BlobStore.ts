@@ -193,7 +193,7 @@ export const layer = (options: Options = {}): Layer.Layer<BlobStore.BlobStore, n
       return BlobStore.BlobStore.of({
         put: (bucket, key, body) =>
           Effect.gen(function*() {
-            const queue = yield* ready(bucket)
+            yield* ready(bucket)
             const answer = yield* call("S3", "PutObject", (signal) =>
               s3.send(new PutObjectCommand({ Bucket: Names.bucket(prefix, bucket), Key: key, Body: body }), { abortSignal: signal }))
             const notification: BlobStore.BlobCreated = {
@@ -204,12 +204,7 @@ export const layer = (options: Options = {}): Layer.Layer<BlobStore.BlobStore, n
               etag: (answer.ETag ?? BlobStore.contentHash(body)).replace(/"/g, ""),
               sequencer: `${Date.now().toString(16).toUpperCase()}${(++sequence).toString(16).toUpperCase().padStart(6, "0")}`
             }
-            if (options.notify === true) {
-              yield* call("SQS", "SendMessage", (signal) =>
-                sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: objectCreatedMessage(Names.bucket(prefix, bucket), notification) }), {
-                  abortSignal: signal
-                }))
-            }
+            if (options.notify === true) yield* post(notification)
             return notification
           }),
         get: (bucket, key) =>

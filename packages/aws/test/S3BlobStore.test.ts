@@ -49,7 +49,8 @@ describe("S3BlobStore", () => {
       const queue = Names.notificationQueue(prefix, "entries")
       const key = "uploads/day one.csv"
 
-      yield* runtime.awaitIdle
+      // The task starts receiving, and so makes its bucket and queue ready, as the runtime starts.
+      for (let i = 0; i < 50 && server.inspectQueue(queue) === undefined; i++) yield* Effect.sleep("100 millis")
       assert.isDefined(server.inspectQueue(queue), "the task's notification queue was not made at start")
       const queueUrl = server.inspectQueue(queue)!.url
       yield* Effect.promise(() => sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ Service: "Amazon S3", Event: "s3:TestEvent", Bucket: bucket }) })))
