@@ -11,6 +11,8 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { Databases } from "@reventless/postgres"
+import { Effect } from "effect"
 import { startFauxqs } from "fauxqs"
 
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url))
@@ -33,6 +35,17 @@ const scenario = (text: string) => {
   return file
 }
 
+/** What the hybrid shop's scenario file tells, on whatever platform. */
+const hybridScenarioRan = (results: ReadonlyArray<Record<string, unknown>>) => {
+  assert.strictEqual(results.length, 11)
+  assert.deepStrictEqual([results[1]!.ok, results[1]!.targetIds], [true, ["tea-01"]])
+  assert.strictEqual((results[2]!.error as { _tag: string })._tag, "TranslationRefused")
+  assert.deepStrictEqual(results[6], { line: 7, ok: true, duplicate: true, msgId: "place-o1", events: [] })
+  assert.deepStrictEqual(results[7]!.rejected, { _tag: "ProductsNotAvailable", missing: ["mug-01"] })
+  assert.deepStrictEqual(results[9]!.row, { customerId: "alice", productIds: ["tea-01"], shippingMethod: "Express", status: "Shipped" })
+  assert.deepStrictEqual(results[10]!.rows, [{ id: "tea-01", orders: 1 }])
+}
+
 // Each run starts a node process (about 1.5 s here), so these tests get a minute each.
 describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
   it("runs the shop scenario: one result per line, a repeated msgId appends nothing, a rejection is a result", () => {
@@ -50,14 +63,7 @@ describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
   it("runs the hybrid shop's scenario with --app online-shop-dcb: settle sweeps the TODO lists, so the Express order has shipped", () => {
     const run = reventless("run", "--app", "online-shop-dcb", join(hybridScenarios, "shop.jsonl"))
     assert.strictEqual(run.status, 0, run.stderr)
-    const results = lines(run.stdout)
-    assert.strictEqual(results.length, 11)
-    assert.deepStrictEqual([results[1]!.ok, results[1]!.targetIds], [true, ["tea-01"]])
-    assert.strictEqual((results[2]!.error as { _tag: string })._tag, "TranslationRefused")
-    assert.deepStrictEqual(results[6], { line: 7, ok: true, duplicate: true, msgId: "place-o1", events: [] })
-    assert.deepStrictEqual(results[7]!.rejected, { _tag: "ProductsNotAvailable", missing: ["mug-01"] })
-    assert.deepStrictEqual(results[9]!.row, { customerId: "alice", productIds: ["tea-01"], shippingMethod: "Express", status: "Shipped" })
-    assert.deepStrictEqual(results[10]!.rows, [{ id: "tea-01", orders: 1 }])
+    hybridScenarioRan(lines(run.stdout))
   })
 
   it("runs the hybrid shop's demo", () => {
@@ -154,7 +160,7 @@ describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
     assert.strictEqual((lines(queried.stdout)[0]!.row as { name: string }).name, "Erin")
   })
 
-  it("on AWS (fauxqs), provision prints the graph's resources; demo, send, query and events run through SQS", async () => {
+  it("on AWS (fauxqs), provision prints the graph's resources; demo, send, query, events and both shops' runs go through SQS", async () => {
     const server = await startFauxqs({ port: 0, logger: false })
     try {
       const at = ["--platform", "aws", "--endpoint", server.address, "--prefix", "clitest", "--database-url", inject("databaseUrl")]
@@ -174,6 +180,11 @@ describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
       const events = await reventlessAsync("events", "Ordering.Customer", "frank", ...at)
       assert.deepStrictEqual((lines(events.stdout)[0]!.events as ReadonlyArray<{ type: string }>).map((event) => event.type), ["Ordering.Customer.Registered"])
       assert.isDefined(server.inspectQueue("clitest-ordering-customer.fifo"), "the command did not go through the provisioned queue")
+      // The hybrid shop's scenario, on a database and resources of its own.
+      const fresh = await Effect.runPromise(Databases.create(inject("databaseUrl"), "cli_aws"))
+      const run = await reventlessAsync("run", "--app", "online-shop-dcb", join(hybridScenarios, "shop.jsonl"), "--platform", "aws", "--endpoint", server.address, "--prefix", "clihybrid", "--database-url", fresh)
+      assert.strictEqual(run.status, 0, run.stderr)
+      hybridScenarioRan(lines(run.stdout))
     } finally {
       await server.stop()
     }

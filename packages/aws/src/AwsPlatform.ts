@@ -70,6 +70,9 @@ export const layerFor = (options: {
       database: { url },
       aws,
       resources: { prefix: options.prefix, create: emulated },
-      blobs: { notify: emulated }
+      // A command-line run is short, and stopping lets each long poll finish: keep them short.
+      commands: { waitTimeSeconds: 1 },
+      blobs: { notify: emulated, waitTimeSeconds: 1 },
+      extensionPoints: { waitTimeSeconds: 1 }
     })
   }))

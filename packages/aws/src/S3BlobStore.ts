@@ -20,8 +20,9 @@ import {
   SendMessageCommand
 } from "@aws-sdk/client-sqs"
 import { BlobStore, Errors } from "@reventless/core"
-import { Effect, Layer, Queue, Schedule, Schema } from "effect"
+import { Effect, Layer, Queue, Schedule, Schema, Scope } from "effect"
 import { AwsClients, call } from "./AwsClients.ts"
+import { batchLimit, chunks, graceFor, release, untilClosed } from "./internal/receive.ts"
 import * as Names from "./Names.ts"
 import { Resources } from "./Resources.ts"
 
@@ -117,12 +118,12 @@ export const layer = (options: Options = {}): Layer.Layer<BlobStore.BlobStore, n
               abortSignal: signal
             })))
 
-      /** Moves the next received notifications of `bucket` into its buffer. */
-      const fill = (bucket: string, url: string, buffer: Queue.Queue<BlobStore.BlobCreated>) =>
+      /** Moves the next received notifications of `bucket` into its buffer (gives them back when stopping). */
+      const fill = (bucket: string, url: string, buffer: Queue.Queue<BlobStore.BlobCreated>, stopping: () => boolean) =>
         Effect.flatMap(
           call("SQS", "ReceiveMessage", (signal) =>
             sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: waitTimeSeconds }), { abortSignal: signal })),
-          (answer) =>
+          (answer) => stopping() ? release(sqs, url, answer.Messages ?? []) :
             Effect.forEach(answer.Messages ?? [], (message) => {
               const remove = call("SQS", "DeleteMessage", (signal) => sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle! }), { abortSignal: signal }))
               if ((message.Body ?? "").includes(`"s3:TestEvent"`)) return remove
@@ -148,28 +149,34 @@ export const layer = (options: Options = {}): Layer.Layer<BlobStore.BlobStore, n
             }, { discard: true })
         )
 
-      /** Keeps received, unacknowledged notifications invisible while their tasks run. */
-      const keepInvisible = Effect.repeat(
-        Effect.suspend(() => {
-          const byQueue = new Map<string, Set<string>>()
-          for (const delivery of inFlight.values()) {
-            let handles = byQueue.get(delivery.url)
-            if (handles === undefined) byQueue.set(delivery.url, handles = new Set())
-            handles.add(delivery.receiptHandle)
-          }
-          return Effect.forEach(byQueue, ([url, handles]) =>
-            Effect.ignore(call("SQS", "ChangeMessageVisibilityBatch", (signal) =>
-              sqs.send(
-                new ChangeMessageVisibilityBatchCommand({
-                  QueueUrl: url,
-                  Entries: [...handles].slice(0, 10).map((handle, i) => ({ Id: String(i), ReceiptHandle: handle, VisibilityTimeout: visibility }))
-                }),
-                { abortSignal: signal }
-              ))), { discard: true })
-        }),
+      /** The receipt handles of received, unacknowledged notification messages, by queue. */
+      const unacknowledged = () => {
+        const byQueue = new Map<string, Map<string, { readonly ReceiptHandle: string }>>()
+        for (const delivery of inFlight.values()) {
+          let handles = byQueue.get(delivery.url)
+          if (handles === undefined) byQueue.set(delivery.url, handles = new Map())
+          handles.set(delivery.receiptHandle, { ReceiptHandle: delivery.receiptHandle })
+        }
+        return [...byQueue].map(([url, handles]) => [url, [...handles.values()]] as const)
+      }
+      /** Keeps them invisible while their tasks run. */
+      yield* Effect.forkScoped(Effect.repeat(
+        Effect.suspend(() =>
+          Effect.forEach(unacknowledged(), ([url, handles]) =>
+            Effect.forEach(chunks(handles, batchLimit), (chunk) =>
+              Effect.ignore(call("SQS", "ChangeMessageVisibilityBatch", (signal) =>
+                sqs.send(
+                  new ChangeMessageVisibilityBatchCommand({
+                    QueueUrl: url,
+                    Entries: chunk.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle.ReceiptHandle, VisibilityTimeout: visibility }))
+                  }),
+                  { abortSignal: signal }
+                ))), { discard: true }), { discard: true })
+        ),
         Schedule.spaced(`${Math.max(1, Math.floor(visibility / 2))} seconds`)
-      )
-      yield* Effect.forkScoped(keepInvisible)
+      ))
+      // ...and gives them back at once when the store closes.
+      yield* Effect.addFinalizer(() => Effect.suspend(() => Effect.forEach(unacknowledged(), ([url, handles]) => release(sqs, url, handles), { discard: true })))
 
       const bufferOf = (bucket: string): Effect.Effect<Queue.Queue<BlobStore.BlobCreated>, Errors.InfrastructureError> =>
         Effect.suspend(() => {
@@ -182,10 +189,16 @@ export const layer = (options: Options = {}): Layer.Layer<BlobStore.BlobStore, n
             const buffer = yield* Queue.unbounded<BlobStore.BlobCreated>()
             buffers.set(bucket, buffer)
             watched.push(queue.url)
-            yield* Effect.forkIn(Effect.forever(Effect.catch(
-              Effect.flatMap(Queue.size(buffer), (size) => size > 0 ? Effect.sleep("50 millis") : fill(bucket, queue.url, buffer)),
-              (error) => Effect.andThen(Effect.logWarning(`receiving from ${queue.url}: ${error.message}`), Effect.sleep("1 second"))
-            )), scope)
+            const loop = (stopping: () => boolean): Effect.Effect<void> =>
+              Effect.suspend(() =>
+                stopping() ? Effect.void : Effect.andThen(
+                  Effect.catch(
+                    Effect.flatMap(Queue.size(buffer), (size) => size > 0 ? Effect.sleep("50 millis") : fill(bucket, queue.url, buffer, stopping)),
+                    (error) => Effect.andThen(Effect.logWarning(`receiving from ${queue.url}: ${error.message}`), Effect.sleep("1 second"))
+                  ),
+                  loop(stopping)
+                ))
+            yield* Scope.provide(untilClosed([loop], graceFor(waitTimeSeconds)), scope)
             return buffer
           })
         })

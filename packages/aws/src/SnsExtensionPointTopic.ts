@@ -16,7 +16,7 @@ import { SendMessageBatchCommand } from "@aws-sdk/client-sqs"
 import { Errors, Event, EventStore, ExtensionPointTopic } from "@reventless/core"
 import { Effect, Layer, Result, Schema } from "effect"
 import { AwsClients, call } from "./AwsClients.ts"
-import { batchLimit, chunks, receiveForever } from "./internal/receive.ts"
+import { batchLimit, chunks, graceFor, receiveLoop, untilClosed } from "./internal/receive.ts"
 import * as Names from "./Names.ts"
 import { Resources } from "./Resources.ts"
 
@@ -83,14 +83,14 @@ export const layer = (options: Options = {}): Layer.Layer<ExtensionPointTopic.Ex
             const topicArn = yield* resources.fifoTopic(Names.extensionPointTopic(prefix, extensionPoint))
             const queue = yield* resources.fifoQueue(Names.subscriberQueue(prefix, extensionPoint, subscriber))
             yield* resources.subscribe(topicArn, queue)
-            yield* Effect.forkScoped(receiveForever({
+            yield* untilClosed([receiveLoop({
               sqs,
               url: queue.url,
               waitTimeSeconds,
               visibilityTimeoutSeconds: resources.options.visibilityTimeoutSeconds,
               decode: (body) => Result.getOrUndefined(decodeEnvelope(body)),
               handle
-            }))
+            })], graceFor(waitTimeSeconds))
           })
       })
     })

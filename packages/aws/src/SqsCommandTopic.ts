@@ -17,7 +17,7 @@ import { CommandTopic, Errors, Message } from "@reventless/core"
 import { Effect, Layer, Result, Schema } from "effect"
 import { AwsClients, call } from "./AwsClients.ts"
 import * as Names from "./Names.ts"
-import { batchLimit, chunks, receiveForever } from "./internal/receive.ts"
+import { batchLimit, chunks, graceFor, receiveLoop, untilClosed } from "./internal/receive.ts"
 import { Resources } from "./Resources.ts"
 
 /**
@@ -106,8 +106,8 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
         )
       }
 
-      const received = (url: string, consumeOptions: CommandTopic.ConsumeOptions) =>
-        receiveForever({
+      const poller = (url: string, consumeOptions: CommandTopic.ConsumeOptions) =>
+        receiveLoop({
           sqs,
           url,
           waitTimeSeconds,
@@ -124,11 +124,13 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
           Effect.gen(function*() {
             const components = consumeOptions.components ?? []
             const pollers = Math.max(1, Math.ceil(consumeOptions.concurrency / batchLimit))
+            const loops: Array<(stopping: () => boolean) => Effect.Effect<void>> = []
             for (const component of components) {
               const queue = yield* Effect.orDie(queueOf(component))
               consumed.push(queue.url)
-              for (let i = 0; i < pollers; i++) yield* Effect.forkScoped(received(queue.url, consumeOptions))
+              for (let i = 0; i < pollers; i++) loops.push(poller(queue.url, consumeOptions))
             }
+            yield* untilClosed(loops, graceFor(waitTimeSeconds))
           }),
         pending: Effect.map(
           Effect.forEach(consumed, (url) =>

@@ -113,6 +113,25 @@ describe("SqsCommandTopic", () => {
       assert.isTrue(yield* eventually(() => inQueue(queueOf(prefix)).length === 0, 5), "handled, yet still queued")
     }))
 
+  it.live("a consumer that stops lets its long polls finish: a command sent just after goes to the next consumer at once, not after the visibility timeout", () =>
+    Effect.gen(function*() {
+      const { prefix, url } = yield* fresh("stopping")
+      const seen: Array<string> = []
+      const consume = (topic: CommandTopic.CommandTopic["Service"]) =>
+        topic.consume({ concurrency: 20, components: ["Books.Ledger"], handle: (messages) => Effect.sync(() => seen.push(...messages.map((m) => m.msgId))) })
+      const first = yield* Scope.make()
+      const stopping = Context.get(yield* Layer.buildWithScope(platform({ url, prefix }), first), CommandTopic.CommandTopic)
+      yield* Scope.provide(consume(stopping), first)
+      yield* Effect.sleep("300 millis")
+      yield* Scope.close(first, Exit.void)
+      const next = Context.get(yield* Layer.build(platform({ url, prefix })), CommandTopic.CommandTopic)
+      yield* next.publish([message("ledger-1", "m-after")])
+      yield* consume(next)
+      // A poll cut short would leave the server a receiver that is gone: the command would hide for 10 s.
+      assert.isTrue(yield* eventually(() => seen.length === 1, 4), "the command went to a consumer that had stopped")
+      assert.deepStrictEqual(seen, ["m-after"])
+    }))
+
   it.live("a handler that runs past the visibility timeout keeps its batch: no other consumer gets it meanwhile", () =>
     Effect.gen(function*() {
       const { prefix, url } = yield* fresh("slow")

@@ -4,6 +4,11 @@
  * handled. A body that does not decode is left alone: after `maxReceiveCount` receives SQS moves
  * it to the queue's dead-letter queue. A handler failure leaves the batch to reappear after the
  * visibility timeout.
+ *
+ * Stopping never cuts a long poll short: SQS (and fauxqs) may hand messages to a receive whose
+ * connection is already gone, and those stay invisible for the whole visibility timeout. A
+ * consumer asked to stop lets its current poll finish, gives back what that poll brought (visible
+ * again at once), and finishes the batch it is handling, within a grace period.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -13,7 +18,7 @@ import {
   type SQSClient
 } from "@aws-sdk/client-sqs"
 import type { Errors } from "@reventless/core"
-import { Effect, Schedule } from "effect"
+import { type Duration, Effect, Fiber, Schedule, type Scope } from "effect"
 import { call } from "../AwsClients.ts"
 
 /** SQS's limit of entries per batch request. */
@@ -61,8 +66,17 @@ const deleteAll = (sqs: SQSClient, url: string, received: ReadonlyArray<SqsMessa
         abortSignal: signal
       })), { discard: true })
 
-/** One receive and its handling. */
-export const receiveOnce = <A>(options: ReceiveOptions<A>): Effect.Effect<void, Errors.InfrastructureError> =>
+/** Makes received messages visible again at once, for another consumer. */
+export const release = (sqs: SQSClient, url: string, received: ReadonlyArray<{ readonly ReceiptHandle?: string | undefined }>) =>
+  Effect.forEach(chunks(received, batchLimit), (chunk) =>
+    Effect.ignore(call("SQS", "ChangeMessageVisibilityBatch", (signal) =>
+      sqs.send(
+        new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })) }),
+        { abortSignal: signal }
+      ))), { discard: true })
+
+/** One receive and its handling; what arrives once `stopping()` holds is released instead. */
+const receiveOnce = <A>(options: ReceiveOptions<A>, stopping: () => boolean): Effect.Effect<void, Errors.InfrastructureError> =>
   Effect.flatMap(
     call("SQS", "ReceiveMessage", (signal) =>
       options.sqs.send(new ReceiveMessageCommand({ QueueUrl: options.url, MaxNumberOfMessages: batchLimit, WaitTimeSeconds: options.waitTimeSeconds }), {
@@ -70,6 +84,7 @@ export const receiveOnce = <A>(options: ReceiveOptions<A>): Effect.Effect<void, 
       })),
     (answer) =>
       Effect.gen(function*() {
+        if (stopping()) return yield* release(options.sqs, options.url, answer.Messages ?? [])
         const values: Array<A> = []
         const handled: Array<SqsMessage> = []
         for (const message of answer.Messages ?? []) {
@@ -88,7 +103,38 @@ export const receiveOnce = <A>(options: ReceiveOptions<A>): Effect.Effect<void, 
       })
   )
 
-/** Receives until interrupted; failures are logged and polling goes on after a pause. */
-export const receiveForever = <A>(options: ReceiveOptions<A>): Effect.Effect<never> =>
-  Effect.forever(Effect.catch(receiveOnce(options), (error) =>
-    Effect.andThen(Effect.logWarning(`receiving from ${options.url}: ${error.message}`), Effect.sleep("1 second"))))
+/**
+ * Runs polling loops until the scope closes, then stops them together and gracefully:
+ * `stopping` turns true for all, they get `grace` to end on their own (a poll returns within its
+ * wait time), and whatever still runs is interrupted.
+ */
+export const untilClosed = (
+  loops: ReadonlyArray<(stopping: () => boolean) => Effect.Effect<void>>,
+  grace: Duration.Input
+): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    let stopping = false
+    const fibers = yield* Effect.forEach(loops, (loop) => Effect.forkDetach(loop(() => stopping)))
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        stopping = true
+        return Effect.asVoid(Effect.timeoutOrElse(Fiber.awaitAll(fibers), {
+          duration: grace,
+          orElse: () => Effect.forEach(fibers, Fiber.interrupt, { discard: true })
+        }))
+      }))
+  })
+
+/** A loop that receives until `stopping()`; failures are logged and polling goes on after a pause. */
+export const receiveLoop = <A>(options: ReceiveOptions<A>) => (stopping: () => boolean): Effect.Effect<void> => {
+  const loop: Effect.Effect<void> = Effect.suspend(() =>
+    stopping() ? Effect.void : Effect.andThen(
+      Effect.catch(receiveOnce(options, stopping), (error) =>
+        Effect.andThen(Effect.logWarning(`receiving from ${options.url}: ${error.message}`), Effect.sleep("1 second"))),
+      loop
+    ))
+  return loop
+}
+
+/** How long a stopping loop may take: its poll's wait, and a little for the batch it handles. */
+export const graceFor = (waitTimeSeconds: number): Duration.Input => `${waitTimeSeconds + 5} seconds`
