@@ -8,7 +8,7 @@
  */
 import type { Errors, Runtime } from "@reventless/core"
 import { PostgresPlatform } from "@reventless/postgres"
-import { type Config, Effect, Layer } from "effect"
+import { Config, Effect, Layer, Redacted } from "effect"
 import * as AwsClients from "./AwsClients.ts"
 import * as Resources from "./Resources.ts"
 import * as S3BlobStore from "./S3BlobStore.ts"
@@ -75,4 +75,39 @@ export const layerFor = (options: {
       blobs: { notify: emulated, waitTimeSeconds: 1 },
       extensionPoints: { waitTimeSeconds: 1 }
     })
+  }))
+
+/**
+ * What a deployed worker reads from its environment (Effect Config): `DATABASE_URL`,
+ * `REVENTLESS_PREFIX` (default `reventless`), `REVENTLESS_CREATE_RESOURCES` (default false: run
+ * `reventless aws provision` first), `REVENTLESS_POLL_SECONDS` (how long a receive waits, 1 to 20,
+ * default 20; a stopping worker lets its polls finish), and the AWS settings of `AwsClients.config`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<Options> = Config.all({
+  url: Config.Redacted("DATABASE_URL"),
+  prefix: Config.String("REVENTLESS_PREFIX").pipe(Config.withDefault("reventless")),
+  create: Config.Boolean("REVENTLESS_CREATE_RESOURCES").pipe(Config.withDefault(false)),
+  waitTimeSeconds: Config.Int("REVENTLESS_POLL_SECONDS").pipe(Config.withDefault(20)),
+  aws: AwsClients.config
+}).pipe(Config.map(({ aws, create, prefix, url, waitTimeSeconds }) => ({
+  database: { url: Redacted.value(url) },
+  aws,
+  resources: { prefix, create },
+  commands: { waitTimeSeconds },
+  blobs: { waitTimeSeconds },
+  extensionPoints: { waitTimeSeconds }
+})))
+
+/**
+ * The platform configured from the environment (`config`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig: Layer.Layer<Runtime.Platform | AwsClients.AwsClients | Resources.Resources, Errors.InfrastructureError | Config.ConfigError> =
+  Layer.unwrap(Effect.gen(function*() {
+    return layer(yield* config)
   }))
