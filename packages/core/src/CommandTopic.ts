@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Queue, type Scope } from "effect"
+import { Context, Effect, Layer, Queue, Schedule, type Scope } from "effect"
 import { EventStore } from "./EventStore.ts"
 import type { InfrastructureError } from "./Errors.ts"
 import { Faults } from "./Faults.ts"
@@ -22,9 +22,12 @@ import type * as Outcome from "./Outcome.ts"
 export interface ConsumeOptions {
   /**
    * Handles a batch of messages in publish order; all messages of one partition key arrive in
-   * the same worker's batches. Never fails (the processor records failures itself).
+   * the same worker's batches. The processor records outcomes and failures itself; it fails only
+   * when it could neither settle nor park a message (its stores are unreachable): the platform
+   * then keeps the batch and delivers it again (the messages settled meanwhile are no-ops by
+   * msgId), never acknowledges it.
    */
-  readonly handle: (messages: ReadonlyArray<Message.CommandMessage>) => Effect.Effect<void>
+  readonly handle: (messages: ReadonlyArray<Message.CommandMessage>) => Effect.Effect<void, InfrastructureError>
   /** How many partitions are handled at once. */
   readonly concurrency: number
   /**
@@ -100,6 +103,19 @@ const fnv = (hash: number, text: string): number => {
 }
 
 /**
+ * Runs a batch's handling until it goes through: a failure means the stores were unreachable, and
+ * the batch must not be dropped. Every platform's worker uses it.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const keepTrying = (handling: Effect.Effect<void, InfrastructureError>): Effect.Effect<void> =>
+  Effect.retry(
+    Effect.tapError(handling, (error) => Effect.logWarning(`a command batch could not be settled, trying again: ${error.message}`)),
+    Schedule.spaced("1 second")
+  ).pipe(Effect.orDie)
+
+/**
  * Commands in memory: one queue per shard, a partition key always maps to the same shard, and
  * each shard's worker drains its queue in order, a batch at a time.
  *
@@ -124,7 +140,7 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
       Effect.forever(
         Effect.flatMap(Queue.takeAll(queue), (batch) =>
           Effect.ensuring(
-            faults.commandDelayMillis > 0 ? Effect.andThen(Effect.sleep(faults.commandDelayMillis), handle(batch)) : handle(batch),
+            keepTrying(faults.commandDelayMillis > 0 ? Effect.andThen(Effect.sleep(faults.commandDelayMillis), handle(batch)) : handle(batch)),
             Effect.sync(() => {
               pending -= batch.length
               settled?.()

@@ -8,7 +8,8 @@
 import { Context, Deferred, Effect, Layer, Schema } from "effect"
 import { BlobCreated } from "./BlobStore.ts"
 import { Envelope } from "./Event.ts"
-import type { InfrastructureError } from "./Errors.ts"
+import { InfrastructureError } from "./Errors.ts"
+import { Faults } from "./Faults.ts"
 import { CommandMessage } from "./Message.ts"
 
 /**
@@ -118,7 +119,8 @@ export class DeadLetters extends Context.Service<DeadLetters, {
  * @since 0.1.0
  * @category layers
  */
-export const layerMemory: Layer.Layer<DeadLetters> = Layer.sync(DeadLetters, () => {
+export const layerMemory: Layer.Layer<DeadLetters> = Layer.effect(DeadLetters, Effect.gen(function*() {
+  const faults = yield* Faults
   const letters = new Map<string, DeadLetter>()
   // A decision outlives its resolve call: the parking consumer may ask for it only after an
   // operator (woken by the parking) already decided. Parking the same id again starts afresh.
@@ -133,9 +135,14 @@ export const layerMemory: Layer.Layer<DeadLetters> = Layer.sync(DeadLetters, () 
   }
   return DeadLetters.of({
     park: (letter) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
+        if (faults.failParks > 0) {
+          faults.failParks--
+          return Effect.fail(new InfrastructureError({ service: "DeadLetters", operation: "park", detail: "injected fault", retryable: true }))
+        }
         decisions.delete(letter.id)
         letters.set(letter.id, letter)
+        return Effect.void
       }),
     list: Effect.sync(() => [...letters.values()]),
     resolve: (id, resolution) =>
@@ -148,4 +155,4 @@ export const layerMemory: Layer.Layer<DeadLetters> = Layer.sync(DeadLetters, () 
       }),
     awaitResolution: (id) => Effect.suspend(() => Deferred.await(decision(id)))
   })
-})
+}))

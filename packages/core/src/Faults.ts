@@ -16,6 +16,8 @@ import { Context } from "effect"
 export interface FaultSwitches {
   /** The next this many appends fail with a retryable infrastructure error. */
   failAppends: number
+  /** The next this many dead letters fail to be parked (the store behind them is down). */
+  failParks: number
   /** Every command is delivered twice. */
   duplicateCommands: boolean
   /** Every batch of events is delivered to its consumer twice. */
@@ -37,6 +39,7 @@ export interface FaultSwitches {
  */
 export const none = (): FaultSwitches => ({
   failAppends: 0,
+  failParks: 0,
   duplicateCommands: false,
   duplicateEvents: false,
   commandDelayMillis: 0,

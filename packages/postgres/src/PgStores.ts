@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { PgClient } from "@effect/sql-pg"
-import { BlobStore, Checkpoints, DeadLetters, ReadModelStore, Scheduler, TodoStore } from "@reventless/core"
+import { BlobStore, Checkpoints, DeadLetters, Errors, Faults, ReadModelStore, Scheduler, TodoStore } from "@reventless/core"
 import { Effect, Layer, Option } from "effect"
 import * as Signal from "./internal/signal.ts"
 import { infra, json, num } from "./internal/sql.ts"
@@ -185,17 +185,23 @@ export const todos: Layer.Layer<TodoStore.TodoStore, never, PgClient.PgClient> =
  */
 export const deadLetters: Layer.Layer<DeadLetters.DeadLetters, never, PgClient.PgClient> = Layer.effect(
   DeadLetters.DeadLetters,
-  Effect.map(Effect.service(PgClient.PgClient), (sql) => {
+  Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const faults = yield* Faults.Faults
     const decided = Signal.make()
+    const injected = Effect.suspend(() => {
+      faults.failParks--
+      return Effect.fail(new Errors.InfrastructureError({ service: "DeadLetters", operation: "park", detail: "injected fault", retryable: true }))
+    })
     return DeadLetters.DeadLetters.of({
       park: (letter) =>
-        infra("DeadLetters", "park")(sql.withTransaction(Effect.gen(function*() {
+        Effect.suspend(() => faults.failParks > 0 ? injected : infra("DeadLetters", "park")(sql.withTransaction(Effect.gen(function*() {
           yield* sql.unsafe(`DELETE FROM rv_resolutions WHERE id = $1`, [letter.id])
           yield* sql.unsafe(
             `INSERT INTO rv_dead_letters (id, letter) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET letter = excluded.letter`,
             [letter.id, json(letter)]
           )
-        }))),
+        })))),
       list: infra("DeadLetters", "list")(Effect.map(
         sql.unsafe<{ letter: DeadLetters.DeadLetter }>(`SELECT letter FROM rv_dead_letters ORDER BY seq`),
         (rows) => rows.map((row) => row.letter)

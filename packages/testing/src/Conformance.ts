@@ -277,6 +277,20 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
         assert.lengthOf(yield* runtime.deadLetters.list, 0, "a rejection is an outcome, not a failure")
       })))
 
+    it.live("6. a command that can be neither stored nor parked (its stores are down) is kept, not acknowledged, and settled once they are back", () =>
+      run(Effect.gen(function*() {
+        const runtime = yield* Runtime.Runtime
+        const faults = yield* Faults.Faults
+        // Every try of the first handling fails (the batch's commit, then 1 + 3 retries), and so
+        // does parking it: the platform must keep the command and hand it over again.
+        faults.failAppends = 5
+        faults.failParks = 1
+        assert.deepStrictEqual(yield* increment("outage", 5), [{ _tag: "Incremented", by: 5 }])
+        assert.deepStrictEqual([faults.failAppends, faults.failParks], [0, 0], "the outage did not happen as staged")
+        assert.lengthOf(yield* runtime.readStream("Counter", "outage"), 1)
+        assert.lengthOf(yield* runtime.deadLetters.list, 0)
+      })))
+
     it.live("7. derived commands get deterministic msgIds: a redelivered event commands once", () =>
       run(Effect.gen(function*() {
         yield* increment("m1", 100)

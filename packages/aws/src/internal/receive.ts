@@ -96,7 +96,15 @@ const receiveOnce = <A>(options: ReceiveOptions<A>, stopping: () => boolean): Ef
         const unreadable = (answer.Messages ?? []).length - handled.length
         if (unreadable > 0) yield* Effect.logError(`${unreadable} unreadable message(s) in ${options.url}: left for its dead-letter queue`)
         if (values.length > 0) {
-          yield* Effect.raceFirst(options.handle(values), Effect.andThen(keepInvisible(options.sqs, options.url, handled, options.visibilityTimeoutSeconds), Effect.never))
+          // A failed handling keeps its batch here, invisible, and tries again: received again and
+          // again instead, it would reach the dead-letter queue after maxReceiveCount receives.
+          yield* Effect.raceFirst(
+            Effect.retry(
+              Effect.tapError(options.handle(values), (error) => Effect.logWarning(`handling a batch from ${options.url} failed, trying again: ${error.message}`)),
+              Schedule.spaced("1 second")
+            ),
+            Effect.andThen(keepInvisible(options.sqs, options.url, handled, options.visibilityTimeoutSeconds), Effect.never)
+          )
           yield* deleteAll(options.sqs, options.url, handled)
         }
         options.polled?.()

@@ -205,11 +205,22 @@ export const makeProcessor = (options: ProcessorOptions) => {
       })
   }
 
-  const park = (message: CommandMessage, reason: string, attempts: number) =>
+  /**
+   * Parks a command that failed for good. When even that fails (the stores are unreachable), the
+   * command is neither settled nor parked: the failure goes up, so the platform keeps its message
+   * for a later delivery instead of acknowledging it.
+   */
+  const park = (message: CommandMessage, reason: string, attempts: number): Effect.Effect<void, InfrastructureError> =>
     Effect.andThen(
-      Effect.catch(
+      Effect.mapError(
         deadLetters.park({ _tag: "Command", id: message.msgId, message, reason, attempts, parkedAt: options.now() }),
-        (error) => Effect.logError(`could not park command ${message.msgId}: ${error.message}`)
+        (error) =>
+          new InfrastructureError({
+            service: "CommandProcessor",
+            operation: "park",
+            detail: `could not park command ${message.msgId} (${reason}): ${error.message}`,
+            retryable: true
+          })
       ),
       store.fail({ _tag: "Failed", msgId: message.msgId, component: message.component, id: message.id, reason })
     )
@@ -219,9 +230,10 @@ export const makeProcessor = (options: ProcessorOptions) => {
 
   /**
    * One message on its own, to its outcome, with every safeguard: a dedup check, immediate
-   * retries of version conflicts, the transient retry schedule, and parking. Never fails.
+   * retries of version conflicts, the transient retry schedule, and parking. Fails only when it
+   * cannot park.
    */
-  const handleOne = (message: CommandMessage): Effect.Effect<void> =>
+  const handleOne = (message: CommandMessage): Effect.Effect<void, InfrastructureError> =>
     Effect.suspend(() => {
       const entry = registry.aggregates.get(message.component)
       if (entry === undefined) {
@@ -253,7 +265,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
     })
 
   /** Runs `once` unless the message already has an outcome; retries transient failures, then parks. */
-  const safely = (message: CommandMessage, once: Effect.Effect<void, Conflict | PermanentFailure | InfrastructureError>): Effect.Effect<void> => {
+  const safely = (message: CommandMessage, once: Effect.Effect<void, Conflict | PermanentFailure | InfrastructureError>): Effect.Effect<void, InfrastructureError> => {
     let attempts = 0
     const counted = Effect.suspend(() => {
       attempts++
@@ -267,7 +279,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
   }
 
   /** Stores a batch of decisions in one call, then settles each message by its result. */
-  const flush = (batch: ReadonlyArray<Pending>): Effect.Effect<void> => {
+  const flush = (batch: ReadonlyArray<Pending>): Effect.Effect<void, InfrastructureError> => {
     if (batch.length === 0) return Effect.void
     return Effect.matchEffect(store.commit(batch.map((pending) => pending.request)), {
       onFailure: () => {
@@ -275,7 +287,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
         return Effect.forEach(batch, (pending) => handleOne(pending.message), { discard: true })
       },
       onSuccess: (results) => {
-        const after: Array<Effect.Effect<void>> = []
+        const after: Array<Effect.Effect<void, InfrastructureError>> = []
         results.forEach((result, i) => {
           const pending = batch[i]!
           if (result._tag === "Committed") {
@@ -298,7 +310,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
    * flushes the batch and goes the careful way; a second message of a partition already in the
    * batch flushes it first. Either way each partition sees its messages one at a time, in order.
    */
-  const pass = (messages: ReadonlyArray<CommandMessage>, from: number, batch: Array<Pending>, inBatch: Set<Warm>): Effect.Effect<void> => {
+  const pass = (messages: ReadonlyArray<CommandMessage>, from: number, batch: Array<Pending>, inBatch: Set<Warm>): Effect.Effect<void, InfrastructureError> => {
     const careful = (i: number) =>
       Effect.andThen(flush(batch), Effect.andThen(handleOne(messages[i]!), Effect.suspend(() => pass(messages, i + 1, [], new Set()))))
     const add = (pending: Result.Result<Pending, PermanentFailure>): boolean => {
@@ -342,8 +354,11 @@ export const makeProcessor = (options: ProcessorOptions) => {
     return flush(batch)
   }
 
-  /** Processes a batch of messages (one worker's, in order) to their outcomes; never fails. */
-  const handle = (messages: ReadonlyArray<CommandMessage>): Effect.Effect<void> =>
+  /**
+   * Processes a batch of messages (one worker's, in order) to their outcomes. Fails only when a
+   * message could be neither settled nor parked; those settled are no-ops when it comes again.
+   */
+  const handle = (messages: ReadonlyArray<CommandMessage>): Effect.Effect<void, InfrastructureError> =>
     Effect.catchDefect(Effect.suspend(() => pass(messages, 0, [], new Set())), (defect) =>
       // Whatever broke the fast path (a platform's commit dying, say), the careful path settles every
       // message: those already stored are skipped by their outcome, the rest retried or parked.
