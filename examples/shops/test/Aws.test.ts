@@ -91,7 +91,7 @@ describe("the aggregate shop as two deployments on AWS", { timeout: 120_000 }, (
             extensionPoints: { waitTimeSeconds: 1 }
           })
           // Provision first: a subscriber's queue must be subscribed before the owner publishes.
-          yield* Effect.provide(Provision.provision(plugins), Resources.layer({ prefix, create: true }).pipe(Layer.provide(AwsClients.layer(awsOptions))))
+          yield* Effect.provide(Provision.provision(plugins), Resources.layer({ prefix, create: true, s3Notifications: false }).pipe(Layer.provide(AwsClients.layer(awsOptions))))
           return yield* Layer.build(Aggregates.Shop.compose(plugins)({ platform }))
         })
       const catalog = yield* deployment([Catalog], "split_catalog")

@@ -43,8 +43,10 @@ export const command = <Rs extends ReadonlyArray<unknown>>(options: Options<Rs>)
   const provision = Command.make("provision", flags, ({ app, endpoint, prefix }) =>
     Effect.gen(function*() {
       const plugins = apps.find((candidate) => candidate.id === app)!.plugins
-      const clients = AwsClients.layer(yield* AwsClients.configFor(Option.getOrUndefined(endpoint)))
-      const created = yield* Effect.provide(Provision.provision(plugins), Resources.layer({ prefix, create: true }).pipe(Layer.provide(clients)))
+      const aws = yield* AwsClients.configFor(Option.getOrUndefined(endpoint))
+      // An emulator (an endpoint given) has no S3 notifications: the platform posts them itself there.
+      const resources = Resources.layer({ prefix, create: true, region: aws.region, s3Notifications: Option.isNone(endpoint) })
+      const created = yield* Effect.provide(Provision.provision(plugins), resources.pipe(Layer.provide(AwsClients.layer(aws))))
       for (const line of created) yield* Console.log(line)
     })).pipe(Command.withDescription("creates (idempotently) every queue, topic, subscription, dead-letter queue and bucket the app needs, and prints them"))
 

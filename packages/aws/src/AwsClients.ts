@@ -117,9 +117,36 @@ interface SdkError {
   readonly $metadata?: { readonly httpStatusCode?: unknown } | undefined
 }
 
+/** Errors AWS raises as client faults that are throttling or a passing state, worth retrying. */
+const transientNames = new Set([
+  "Throttling",
+  "ThrottlingException",
+  "ThrottledException",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "TooManyRequestsException",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "BandwidthLimitExceeded",
+  "SlowDown",
+  "OverLimit",
+  "KmsThrottled",
+  "KMSThrottlingException",
+  "PriorRequestNotComplete",
+  "TransactionInProgressException",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "EC2ThrottledException",
+  "InternalError",
+  "InternalFailure",
+  "ServiceUnavailable"
+])
+
 /**
- * Whether an SDK failure is worth retrying: throttling, a server fault, or no answer at all (a
- * network error carries no HTTP metadata). A client fault (a missing queue, a bad request) is not.
+ * Whether an SDK failure is worth retrying: throttling (some of which AWS reports as client
+ * faults: SQS's `RequestThrottled` and `OverLimit`), a server fault, or no answer at all (a
+ * network error carries no HTTP metadata). Any other client fault (a missing queue, a bad
+ * request) is not.
  *
  * @since 0.1.0
  * @category errors
@@ -128,6 +155,7 @@ export const isRetryable = (error: unknown): boolean => {
   if (typeof error !== "object" || error === null) return true
   const sdk = error as SdkError
   if (sdk.$retryable !== undefined) return true
+  if (typeof sdk.name === "string" && transientNames.has(sdk.name)) return true
   if (sdk.$fault === "server") return true
   const status = sdk.$metadata?.httpStatusCode
   if (typeof status !== "number") return sdk.$fault !== "client"

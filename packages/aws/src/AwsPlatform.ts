@@ -37,7 +37,13 @@ export interface Options {
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<Runtime.Platform | AwsClients.AwsClients | Resources.Resources, Errors.InfrastructureError> => {
-  const aws = Layer.provideMerge(Resources.layer(options.resources), AwsClients.layer(options.aws))
+  const resources = Resources.layer({
+    region: options.aws.region,
+    // An emulator without S3 notifications: the blob store posts them, S3 need not accept them.
+    s3Notifications: options.blobs?.notify !== true,
+    ...options.resources
+  })
+  const aws = Layer.provideMerge(resources, AwsClients.layer(options.aws))
   const messaging = Layer.mergeAll(
     SqsCommandTopic.layer(options.commands),
     S3BlobStore.layer(options.blobs),

@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import {
+  type BucketLocationConstraint,
   CreateBucketCommand,
   HeadBucketCommand,
   PutBucketNotificationConfigurationCommand
@@ -31,6 +32,13 @@ export interface Options {
   readonly maxReceiveCount?: number | undefined
   /** Seconds a received message stays invisible to other consumers (default 30). */
   readonly visibilityTimeoutSeconds?: number | undefined
+  /** The region buckets are created in (default us-east-1). */
+  readonly region?: string | undefined
+  /**
+   * Whether S3 must accept a bucket's notification configuration (default true). Off for
+   * emulators that have no S3 notifications, where the blob store posts them itself.
+   */
+  readonly s3Notifications?: boolean | undefined
 }
 
 /**
@@ -44,6 +52,7 @@ export interface Settings {
   readonly create: boolean
   readonly maxReceiveCount: number
   readonly visibilityTimeoutSeconds: number
+  readonly s3Notifications: boolean
 }
 
 /**
@@ -86,11 +95,20 @@ const missing = (kind: string, name: string) =>
     retryable: false
   })
 
-/** Allows an AWS service (SNS, S3) to send to the queue, as AWS requires for notifications and subscriptions. */
-const sendPolicy = (queueArn: string, principal: string) =>
+/**
+ * Allows one AWS resource (an SNS topic, an S3 bucket: `sourceArn`) to send to the queue, as AWS
+ * requires for subscriptions and notifications, and nothing else.
+ */
+const sendPolicy = (queueArn: string, principal: string, sourceArn: string) =>
   JSON.stringify({
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: principal }, Action: "sqs:SendMessage", Resource: queueArn }]
+    Statement: [{
+      Effect: "Allow",
+      Principal: { Service: principal },
+      Action: "sqs:SendMessage",
+      Resource: queueArn,
+      Condition: { ArnEquals: { "aws:SourceArn": sourceArn } }
+    }]
   })
 
 /**
@@ -103,7 +121,8 @@ export const make = (options: Options): Effect.Effect<Resources["Service"], neve
       prefix: options.prefix,
       create: options.create ?? false,
       maxReceiveCount: options.maxReceiveCount ?? 5,
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
+      s3Notifications: options.s3Notifications ?? true
     }
     const created: Array<string> = []
     /** One lookup per resource and process, shared by concurrent callers; failures are not kept. */
@@ -130,16 +149,27 @@ export const make = (options: Options): Effect.Effect<Resources["Service"], neve
         (answer) => queueAt(name, answer.QueueUrl)
       )
 
+    /** Creates the queue, or brings an existing one's attributes up to date (CreateQueue refuses different ones). */
     const createQueue = (name: string, attributes: Record<string, string>): Effect.Effect<Queue, Errors.InfrastructureError> =>
       Effect.flatMap(
-        call("SQS", "CreateQueue", (signal) => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }), { abortSignal: signal })),
+        call("SQS", "CreateQueue", (signal) => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }), { abortSignal: signal }), (error) =>
+          error.endsWith("QueueNameExists") || error.endsWith("QueueAlreadyExists") ? "exists" as const : undefined).pipe(
+            Effect.catchIf((error) => error === "exists", () =>
+              Effect.flatMap(lookUp(name), (queue) => {
+                const { FifoQueue: _fifo, ...settable } = attributes
+                return Effect.as(
+                  call("SQS", "SetQueueAttributes", (signal) => sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: settable }), { abortSignal: signal })),
+                  { QueueUrl: queue.url }
+                )
+              }))
+          ),
         (answer) => Effect.tap(queueAt(name, answer.QueueUrl), () => Effect.sync(() => void created.push(`queue ${name}`)))
       )
 
-    /** Lets an AWS service (SNS, S3) send to the queue, as AWS requires; idempotent. */
-    const allow = (queue: Queue, principal: string) =>
+    /** Lets one topic or bucket send to the queue; idempotent. */
+    const allow = (queue: Queue, principal: string, sourceArn: string) =>
       call("SQS", "SetQueueAttributes", (signal) =>
-        sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { Policy: sendPolicy(queue.arn, principal) } }), { abortSignal: signal }))
+        sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { Policy: sendPolicy(queue.arn, principal, sourceArn) } }), { abortSignal: signal }))
 
     const queues = new Map<string, Effect.Effect<Queue, Errors.InfrastructureError>>()
     const queueWithDeadLetters = (name: string, fifo: boolean) =>
@@ -167,7 +197,7 @@ export const make = (options: Options): Effect.Effect<Resources["Service"], neve
     const subscriptions = new Map<string, Effect.Effect<void, Errors.InfrastructureError>>()
     const subscribe = (topicArn: string, queue: Queue) =>
       memo(subscriptions, `${topicArn} ${queue.arn}`, !resolved.create ? Effect.void : Effect.andThen(
-        allow(queue, "sns.amazonaws.com"),
+        allow(queue, "sns.amazonaws.com", topicArn),
         Effect.map(
           call("SNS", "Subscribe", (signal) =>
             sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queue.arn, Attributes: { RawMessageDelivery: "true" } }), {
@@ -183,19 +213,24 @@ export const make = (options: Options): Effect.Effect<Resources["Service"], neve
         ? Effect.asVoid(call("S3", "HeadBucket", (signal) => s3.send(new HeadBucketCommand({ Bucket: name }), { abortSignal: signal }), (error) =>
           error === "NotFound" || error === "NoSuchBucket" ? missing("bucket", name) : undefined))
         : Effect.gen(function*() {
-          yield* call("S3", "CreateBucket", (signal) => s3.send(new CreateBucketCommand({ Bucket: name }), { abortSignal: signal }), (error) =>
+          // Outside us-east-1 a bucket must name its region.
+          const region = options.region ?? "us-east-1"
+          const location = region === "us-east-1" ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }
+          yield* call("S3", "CreateBucket", (signal) => s3.send(new CreateBucketCommand({ Bucket: name, ...location }), { abortSignal: signal }), (error) =>
             error === "BucketAlreadyOwnedByYou" ? "exists" as const : undefined).pipe(Effect.catchIf((error) => error === "exists", () => Effect.void))
           created.push(`bucket ${name}`)
-          yield* allow(queue, "s3.amazonaws.com")
-          // Emulators without notifications (fauxqs) refuse this; the platform then posts them itself (`BlobOptions.notify`).
-          yield* Effect.ignore(call("S3", "PutBucketNotificationConfiguration", (signal) =>
+          yield* allow(queue, "s3.amazonaws.com", `arn:aws:s3:::${name}`)
+          // Emulators without notifications (fauxqs) refuse this, and the platform posts them itself
+          // (`S3BlobStore.Options.notify`); against AWS a bucket that cannot notify would never run its task.
+          const configured = call("S3", "PutBucketNotificationConfiguration", (signal) =>
             s3.send(
               new PutBucketNotificationConfigurationCommand({
                 Bucket: name,
                 NotificationConfiguration: { QueueConfigurations: [{ QueueArn: queue.arn, Events: ["s3:ObjectCreated:*"] }] }
               }),
               { abortSignal: signal }
-            )))
+            ))
+          yield* resolved.s3Notifications ? configured : Effect.ignore(configured)
         }))
 
     return Resources.of({

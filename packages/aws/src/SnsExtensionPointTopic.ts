@@ -16,7 +16,8 @@ import { SendMessageBatchCommand } from "@aws-sdk/client-sqs"
 import { Errors, Event, EventStore, ExtensionPointTopic } from "@reventless/core"
 import { Effect, Layer, Result, Schema } from "effect"
 import { AwsClients, call } from "./AwsClients.ts"
-import { batchLimit, chunks, graceFor, receiveLoop, untilClosed } from "./internal/receive.ts"
+import { graceFor, receiveLoop, untilClosed } from "./internal/receive.ts"
+import { batchesOf, bodyOf, messageBytes, refuseOversized } from "./internal/send.ts"
 import * as Names from "./Names.ts"
 import { Resources } from "./Resources.ts"
 
@@ -34,11 +35,22 @@ const decodeEnvelope = Schema.decodeUnknownResult(Schema.fromJsonString(Event.En
 /** The group of an event: its stream, so each stream's events stay in order. */
 const groupOf = (event: Event.Envelope) => Names.messageId(event.streamId === "" ? "(none)" : event.streamId)
 
-const refused = (operation: string, failed: ReadonlyArray<{ readonly Id?: string | undefined; readonly Code?: string | undefined; readonly Message?: string | undefined; readonly SenderFault?: boolean | undefined }>, events: ReadonlyArray<Event.Envelope>) =>
+/** An event with its body, ready to send. */
+interface Outgoing {
+  readonly event: Event.Envelope
+  readonly body: string
+}
+const outgoingOf = (events: ReadonlyArray<Event.Envelope>) => events.map((event): Outgoing => ({ event, body: bodyOf(event) }))
+
+const refused = (
+  operation: string,
+  failed: ReadonlyArray<{ readonly Id?: string | undefined; readonly Code?: string | undefined; readonly Message?: string | undefined; readonly SenderFault?: boolean | undefined }>,
+  batch: ReadonlyArray<Outgoing>
+) =>
   new Errors.InfrastructureError({
     service: "ExtensionPointTopic",
     operation,
-    detail: `refused ${failed.length} of ${events.length} events (${failed.map((entry) => `${events[Number(entry.Id)]?.id ?? entry.Id}: ${entry.Code ?? ""} ${entry.Message ?? ""}`.trim()).join("; ")})`,
+    detail: `refused ${failed.length} of ${batch.length} events (${failed.map((entry) => `${batch[Number(entry.Id)]?.event.id ?? entry.Id}: ${entry.Code ?? ""} ${entry.Message ?? ""}`.trim()).join("; ")})`,
     retryable: failed.every((entry) => entry.SenderFault !== true)
   })
 
@@ -55,29 +67,36 @@ export const layer = (options: Options = {}): Layer.Layer<ExtensionPointTopic.Ex
       const prefix = resources.options.prefix
       const waitTimeSeconds = Math.min(20, Math.max(1, options.waitTimeSeconds ?? 20))
 
-      const publishBatch = (topicArn: string, events: ReadonlyArray<Event.Envelope>) =>
+      const publishBatch = (topicArn: string, batch: ReadonlyArray<Outgoing>) =>
         Effect.flatMap(
           call("SNS", "PublishBatch", (signal) =>
             sns.send(
               new PublishBatchCommand({
                 TopicArn: topicArn,
-                PublishBatchRequestEntries: events.map((event, i) => ({
+                PublishBatchRequestEntries: batch.map(({ body, event }, i) => ({
                   Id: String(i),
-                  Message: JSON.stringify(event),
+                  Message: body,
                   MessageGroupId: groupOf(event),
                   MessageDeduplicationId: Names.messageId(event.id)
                 }))
               }),
               { abortSignal: signal }
             )),
-          (answer) => (answer.Failed ?? []).length === 0 ? Effect.void : Effect.fail(refused("publish", answer.Failed ?? [], events))
+          (answer) => (answer.Failed ?? []).length === 0 ? Effect.void : Effect.fail(refused("publish", answer.Failed ?? [], batch))
         )
 
       return ExtensionPointTopic.ExtensionPointTopic.of({
         crossesDeployments: true,
         publish: (extensionPoint, events) =>
-          events.length === 0 ? Effect.void : Effect.flatMap(resources.fifoTopic(Names.extensionPointTopic(prefix, extensionPoint)), (topicArn) =>
-            Effect.forEach(chunks(events, batchLimit), (chunk) => publishBatch(topicArn, chunk), { discard: true })),
+          Effect.suspend(() => {
+            if (events.length === 0) return Effect.void
+            const outgoing = outgoingOf(events)
+            return Effect.andThen(
+              refuseOversized("ExtensionPointTopic", outgoing, messageBytes.sns, ({ event }) => `event ${event.id}`),
+              Effect.flatMap(resources.fifoTopic(Names.extensionPointTopic(prefix, extensionPoint)), (topicArn) =>
+                Effect.forEach(batchesOf(outgoing), (batch) => publishBatch(topicArn, batch), { discard: true }))
+            )
+          }),
         subscribe: (extensionPoint, subscriber, handle) =>
           Effect.gen(function*() {
             const topicArn = yield* resources.fifoTopic(Names.extensionPointTopic(prefix, extensionPoint))
@@ -122,22 +141,22 @@ export const backfill = (
     let sent = 0
     while (true) {
       const page = yield* store.readAll({ after, limit: 500, sources })
-      for (const chunk of chunks(page.events, batchLimit)) {
+      for (const batch of batchesOf(outgoingOf(page.events))) {
         const answer = yield* call("SQS", "SendMessageBatch", (signal) =>
           sqs.send(
             new SendMessageBatchCommand({
               QueueUrl: queue.url,
-              Entries: chunk.map((event, i) => ({
+              Entries: batch.map(({ body, event }, i) => ({
                 Id: String(i),
-                MessageBody: JSON.stringify(event),
+                MessageBody: body,
                 MessageGroupId: groupOf(event),
                 MessageDeduplicationId: Names.messageId(`${event.id}:b${run}`)
               }))
             }),
             { abortSignal: signal }
           ))
-        if ((answer.Failed ?? []).length > 0) return yield* refused("backfill", answer.Failed ?? [], chunk)
-        sent += chunk.length
+        if ((answer.Failed ?? []).length > 0) return yield* refused("backfill", answer.Failed ?? [], batch)
+        sent += batch.length
       }
       if (page.through <= after) return sent
       after = page.through

@@ -17,7 +17,8 @@ import { CommandTopic, Errors, Message } from "@reventless/core"
 import { Effect, Layer, Result, Schema } from "effect"
 import { AwsClients, call } from "./AwsClients.ts"
 import * as Names from "./Names.ts"
-import { batchLimit, chunks, graceFor, receiveLoop, untilClosed } from "./internal/receive.ts"
+import { batchLimit, graceFor, receiveLoop, untilClosed } from "./internal/receive.ts"
+import { batchesOf, bodyOf, messageBytes, refuseOversized } from "./internal/send.ts"
 import { Resources } from "./Resources.ts"
 
 /**
@@ -56,7 +57,13 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
       /** The queues this process consumes: what `pending` counts. */
       const consumed: Array<string> = []
 
-      const sendBatch = (url: string, messages: ReadonlyArray<Message.CommandMessage>, redelivery: boolean) => {
+      /** A command with its body, ready to send. */
+      interface Outgoing {
+        readonly message: Message.CommandMessage
+        readonly body: string
+      }
+
+      const sendBatch = (url: string, batch: ReadonlyArray<Outgoing>, redelivery: boolean) => {
         // A replayed dead letter keeps its msgId (the store's dedup) but must get past SQS's five-minute dedup window.
         const suffix = redelivery ? `:r${Date.now().toString(36)}` : ""
         return Effect.flatMap(
@@ -64,9 +71,9 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
             sqs.send(
               new SendMessageBatchCommand({
                 QueueUrl: url,
-                Entries: messages.map((message, i) => ({
+                Entries: batch.map(({ body, message }, i) => ({
                   Id: String(i),
-                  MessageBody: JSON.stringify(message),
+                  MessageBody: body,
                   MessageGroupId: groupId(message),
                   MessageDeduplicationId: Names.messageId(message.msgId + suffix)
                 }))
@@ -76,12 +83,12 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
           (answer) => {
             const failed = answer.Failed ?? []
             if (failed.length === 0) return Effect.void
-            const described = failed.map((entry) => `${messages[Number(entry.Id)]?.msgId ?? entry.Id}: ${entry.Code ?? ""} ${entry.Message ?? ""}`.trim())
+            const described = failed.map((entry) => `${batch[Number(entry.Id)]?.message.msgId ?? entry.Id}: ${entry.Code ?? ""} ${entry.Message ?? ""}`.trim())
             return Effect.fail(
               new Errors.InfrastructureError({
                 service: "CommandTopic",
                 operation: "publish",
-                detail: `SQS refused ${failed.length} of ${messages.length} commands (${described.join("; ")})`,
+                detail: `SQS refused ${failed.length} of ${batch.length} commands (${described.join("; ")})`,
                 retryable: failed.every((entry) => entry.SenderFault !== true)
               })
             )
@@ -89,22 +96,28 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
         )
       }
 
-      const publish = (messages: ReadonlyArray<Message.CommandMessage>, publishOptions?: CommandTopic.PublishOptions) => {
-        const byComponent = new Map<string, Array<Message.CommandMessage>>()
-        for (const message of messages) {
-          const list = byComponent.get(message.component)
-          if (list === undefined) byComponent.set(message.component, [message])
-          else list.push(message)
-        }
-        // Components in parallel; one component's batches in order, so its commands keep theirs.
-        return Effect.forEach(
-          byComponent,
-          ([component, list]) =>
-            Effect.flatMap(queueOf(component), (queue) =>
-              Effect.forEach(chunks(list, batchLimit), (chunk) => sendBatch(queue.url, chunk, publishOptions?.redelivery === true), { discard: true })),
-          { concurrency: "unbounded", discard: true }
-        )
-      }
+      const publish = (messages: ReadonlyArray<Message.CommandMessage>, publishOptions?: CommandTopic.PublishOptions) =>
+        Effect.suspend(() => {
+          const outgoing = messages.map((message): Outgoing => ({ message, body: bodyOf(message) }))
+          const byComponent = new Map<string, Array<Outgoing>>()
+          for (const item of outgoing) {
+            const list = byComponent.get(item.message.component)
+            if (list === undefined) byComponent.set(item.message.component, [item])
+            else list.push(item)
+          }
+          // Nothing is sent when one is too large; components in parallel, one component's batches
+          // in order, so its commands keep theirs.
+          return Effect.andThen(
+            refuseOversized("CommandTopic", outgoing, messageBytes.sqs, ({ message }) => `command ${message.msgId} for ${message.component} "${message.id}"`),
+            Effect.forEach(
+              byComponent,
+              ([component, list]) =>
+                Effect.flatMap(queueOf(component), (queue) =>
+                  Effect.forEach(batchesOf(list), (batch) => sendBatch(queue.url, batch, publishOptions?.redelivery === true), { discard: true })),
+              { concurrency: "unbounded", discard: true }
+            )
+          )
+        })
 
       const poller = (url: string, consumeOptions: CommandTopic.ConsumeOptions) =>
         receiveLoop({

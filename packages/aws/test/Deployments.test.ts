@@ -42,7 +42,7 @@ describe("extension points across deployments", () => {
   it.live("the owner's extension-point events reach the subscriber's deployment in order, once; a later subscriber gets the past by backfill", () =>
     Effect.gen(function*() {
       const prefix = freshPrefix("deploy")
-      const resources = Resources.layer({ prefix, create: true }).pipe(Layer.provide(clients(server.address)))
+      const resources = Resources.layer({ prefix, create: true, s3Notifications: false }).pipe(Layer.provide(clients(server.address)))
       // Each deployment provisions its own graph: the subscriber's queue is subscribed before anything is published.
       const created = yield* Effect.provide(Provision.provision([Conformance.subscriber]), resources)
       assert.includeMembers([...created], [`subscription ${prefix}-conformance-counters-subscriber-counters.fifo to ${prefix}-conformance-counters-events.fifo`])

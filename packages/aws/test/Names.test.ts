@@ -1,6 +1,6 @@
-/** Resource names within AWS's limits, and ids SQS accepts. */
+/** Resource names within AWS's limits, ids SQS accepts, and which SDK failures are worth retrying. */
 import { assert, describe, it } from "@effect/vitest"
-import { Names } from "../src/index.ts"
+import { AwsClients, Names } from "../src/index.ts"
 
 describe("Names", () => {
   it("queue and topic names are <prefix>-<plugin>-<component>[-<consumer>], lower-case, FIFO where ordered", () => {
@@ -29,5 +29,17 @@ describe("Names", () => {
       assert.match(id, /^h:[0-9a-f]{64}$/, key)
     }
     assert.notStrictEqual(Names.messageId("a b"), Names.messageId("a  b"))
+  })
+})
+
+describe("AwsClients.isRetryable", () => {
+  it("throttling is worth retrying even when AWS calls it a client fault; a missing queue is not", () => {
+    const sdkError = (name: string, fault: "client" | "server", status: number) => Object.assign(new Error(name), { name, $fault: fault, $metadata: { httpStatusCode: status } })
+    assert.isTrue(AwsClients.isRetryable(sdkError("RequestThrottled", "client", 403)))
+    assert.isTrue(AwsClients.isRetryable(sdkError("OverLimit", "client", 403)))
+    assert.isTrue(AwsClients.isRetryable(sdkError("InternalError", "server", 500)))
+    assert.isTrue(AwsClients.isRetryable(new Error("socket hang up")))
+    assert.isFalse(AwsClients.isRetryable(sdkError("QueueDoesNotExist", "client", 400)))
+    assert.isFalse(AwsClients.isRetryable(sdkError("InvalidParameterValue", "client", 400)))
   })
 })

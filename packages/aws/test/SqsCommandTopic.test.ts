@@ -72,6 +72,24 @@ describe("SqsCommandTopic", () => {
       assert.deepStrictEqual(JSON.parse(queued[0]!.body), message("ledger-1", "m-1"))
     }))
 
+  it.live("big commands go in as many batches as SQS's byte limit needs; one too large is refused at publish, naming it, and nothing of that publish is sent", () =>
+    Effect.gen(function*() {
+      const { prefix, url } = yield* fresh("sizes")
+      const topic = Context.get(yield* Layer.build(platform({ url, prefix })), CommandTopic.CommandTopic)
+      const sized = (id: string, msgId: string, bytes: number, extra = ""): Message.CommandMessage => ({ ...message(id, msgId), command: { _tag: "Record", seq: 1, note: "x".repeat(bytes) + extra } })
+      // Ten of 100 KB: over one batch's 256 KiB, under SQS's 1 MiB per message. U+FFFF: raw, SQS refuses it.
+      yield* topic.publish(Array.from({ length: 10 }, (_, i) => sized(`big-${i}`, `big-${i}`, 100_000, "\uffff")))
+      const queued = inQueue(queueOf(prefix))
+      assert.strictEqual(queued.length, 10)
+      assert.deepStrictEqual(JSON.parse(queued[9]!.body), sized("big-9", "big-9", 100_000, "\uffff"))
+
+      const refused = yield* Effect.flip(topic.publish([message("small", "m-small"), sized("huge", "m-huge", 1_100_000)]))
+      assert.strictEqual(refused._tag, "InfrastructureError")
+      assert.isFalse(refused.retryable)
+      assert.include(refused.detail, `command m-huge for Books.Ledger "huge"`)
+      assert.strictEqual(inQueue(queueOf(prefix)).length, 10, "part of a refused publish was sent")
+    }))
+
   it.live("two consumers on one queue: every command runs once, each ledger's in send order", () =>
     Effect.gen(function*() {
       const { prefix, url } = yield* fresh("two")

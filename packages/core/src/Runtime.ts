@@ -332,10 +332,10 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   const taskServices = Context.merge(Context.merge(services, queries), Context.make(BlobStore, blobs))
   for (const plugin of options.plugins) {
     for (const task of plugin.tasks) {
-      for (const bucket of task.buckets) yield* Effect.forkScoped(Effect.orDie(Tasks.runBucket(taskDeps, plugin.name, task, bucket, taskServices)))
+      for (const bucket of task.buckets) yield* Effect.forkScoped(Tasks.runBucket(taskDeps, plugin.name, task, bucket, taskServices))
     }
   }
-  yield* Effect.forkScoped(Effect.orDie(Tasks.runScheduler(taskDeps, options.schedulerPollMillis ?? 1000, () => clock.currentTimeMillisUnsafe())))
+  yield* Effect.forkScoped(Tasks.runScheduler(taskDeps, options.schedulerPollMillis ?? 1000, () => clock.currentTimeMillisUnsafe()))
 
   const heartbeats = new Map<string, { beats: number; lastBeatAt: Option.Option<string> }>()
   for (const plugin of options.plugins) {

@@ -12,6 +12,7 @@ import {
   Errors,
   type Event,
   EventStore,
+  Faults,
   MemoryPlatform,
   Message,
   Plugin,
@@ -230,6 +231,21 @@ describe("Runtime on the memory platform", () => {
       assert.deepStrictEqual(amounts(yield* runtime.readStream("Rates.Quote", "q")), [5])
     }).pipe(Effect.provide(quotes))
   })
+
+  it.live("a task that cannot even be parked (the dead letters are down) runs again, and its bucket goes on", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const blobs = yield* BlobStore.BlobStore
+      const faults = yield* Faults.Faults
+      faults.failParks = 1
+      yield* blobs.put("schedules", "broken-1.json", new TextEncoder().encode("not json"))
+      yield* runtime.awaitIdle
+      assert.strictEqual(faults.failParks, 0, "parking never failed")
+      yield* blobs.put("schedules", "broken-2.json", new TextEncoder().encode("not json either"))
+      yield* runtime.awaitIdle
+      const letters = yield* runtime.deadLetters.list
+      assert.deepStrictEqual(letters.map((letter) => letter._tag === "Task" ? letter.notification.key : letter._tag), ["broken-1.json", "broken-2.json"])
+    }).pipe(Effect.provide(bank({ retrySchedule: Schedule.recurs(1) }).pipe(Layer.provideMerge(Layer.succeed(Faults.Faults, Faults.none()))))))
 
   it.effect("an evolve that throws after a commit stops neither the worker nor other accounts; the account's next command is parked", () =>
     Effect.gen(function*() {

@@ -1,7 +1,7 @@
 /**
  * Tasks (blob notifications → actions), the scheduler's delivery loop, and plugin heartbeats.
  */
-import { type Context, Effect, Result, type Schedule } from "effect"
+import { type Context, Effect, Result, Schedule } from "effect"
 import { BlobStore, type BlobCreated } from "../BlobStore.ts"
 import type { CommandTopic } from "../CommandTopic.ts"
 import type { DeadLetters } from "../DeadLetters.ts"
@@ -77,7 +77,7 @@ export const runBucket = <R>(
   task: Task.Task<R>,
   bucket: Task.Bucket<R>,
   services: Context.Context<R | QueryEngine | BlobStore>
-): Effect.Effect<never, InfrastructureError> => {
+): Effect.Effect<never> => {
   const runOnce = (notification: BlobCreated) => {
     let attempts = 0
     const cause = `${notification.bucket}/${notification.key}@${notification.sequencer}`
@@ -101,25 +101,35 @@ export const runBucket = <R>(
     )
   }
   return Effect.forever(
-    Effect.flatMap(deps.blobs.receive(bucket.bucket), (notification) => {
+    Effect.flatMap(untilItWorks(`receiving from bucket ${bucket.bucket}`, deps.blobs.receive(bucket.bucket)), (notification) => {
       deps.running.count++
-      return runOnce(notification).pipe(
-        Effect.ensuring(Effect.sync(() => void deps.running.count--)),
-        Effect.andThen(deps.blobs.ack(notification)),
-        Effect.ensuring(Effect.sync(deps.activity.bump))
+      // A task that could not even be parked (the stores are down) runs again: its notification
+      // must not be acknowledged unhandled.
+      return untilItWorks(`task ${task.name} on ${notification.key}`, Effect.andThen(runOnce(notification), deps.blobs.ack(notification))).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          deps.running.count--
+          deps.activity.bump()
+        }))
       )
     })
   )
 }
 
-/** Publishes due scheduled commands every `pollMillis`. */
+/** Tries `effect` again every second until it succeeds: a loop of the runtime must outlive an outage. */
+const untilItWorks = <A>(what: string, effect: Effect.Effect<A, InfrastructureError>): Effect.Effect<A> =>
+  Effect.retry(Effect.tapError(effect, (error) => Effect.logWarning(`${what} failed, trying again: ${error.message}`)), Schedule.spaced("1 second")).pipe(Effect.orDie)
+
+/** Publishes due scheduled commands every `pollMillis`; a failed round is tried again at the next. */
 export const runScheduler = (deps: TaskDeps, pollMillis: number, nowMillis: () => number) =>
   Effect.forever(
     Effect.andThen(
       Effect.sleep(pollMillis),
-      Effect.flatMap(Effect.suspend(() => deps.scheduler.due(nowMillis(), 100)), (due) =>
-        due.length === 0
-          ? Effect.void
-          : Effect.andThen(deps.commands.publish(due.map((entry) => entry.message)), deps.scheduler.delivered(due.map((entry) => entry.key))))
+      Effect.catch(
+        Effect.flatMap(Effect.suspend(() => deps.scheduler.due(nowMillis(), 100)), (due) =>
+          due.length === 0
+            ? Effect.void
+            : Effect.andThen(deps.commands.publish(due.map((entry) => entry.message)), deps.scheduler.delivered(due.map((entry) => entry.key)))),
+        (error) => Effect.logWarning(`delivering due commands failed, trying again: ${error.message}`)
+      )
     )
   )
