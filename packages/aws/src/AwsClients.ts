@@ -11,6 +11,8 @@ import { SNSClient } from "@aws-sdk/client-sns"
 import { SQSClient } from "@aws-sdk/client-sqs"
 import { Errors } from "@reventless/core"
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import * as http from "node:http"
+import * as https from "node:https"
 
 /**
  * @since 0.1.0
@@ -48,6 +50,9 @@ export const layer = (options: Options): Layer.Layer<AwsClients> =>
       Effect.sync(() => {
         const common = {
           region: options.region,
+          // Every consumer holds a connection in a long poll; sends, deletes and visibility
+          // extensions must never queue behind them (the SDK's default pool has 50).
+          requestHandler: { httpAgent: new http.Agent({ keepAlive: true, maxSockets: 1024 }), httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 1024 }) },
           ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
           ...(options.credentials !== undefined
             ? { credentials: { accessKeyId: options.credentials.accessKeyId, secretAccessKey: Redacted.value(options.credentials.secretAccessKey) } }

@@ -22,7 +22,7 @@ import {
 import { BlobStore, Errors } from "@reventless/core"
 import { Effect, Layer, Queue, Schedule, Schema, Scope } from "effect"
 import { AwsClients, call } from "./AwsClients.ts"
-import { batchLimit, chunks, graceFor, release, untilClosed } from "./internal/receive.ts"
+import { batchLimit, chunks, graceFor, release, resilient, untilClosed } from "./internal/receive.ts"
 import * as Names from "./Names.ts"
 import { Resources } from "./Resources.ts"
 
@@ -54,8 +54,14 @@ const S3Event = Schema.Struct({
 })
 const decodeS3Event = Schema.decodeUnknownResult(Schema.fromJsonString(S3Event))
 
-/** S3 form-encodes keys in notifications (a space is `+`). */
-const decodeKey = (key: string) => decodeURIComponent(key.replace(/\+/g, " "))
+/** S3 form-encodes keys in notifications (a space is `+`); a malformed escape is kept as it came. */
+const decodeKey = (key: string) => {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, " "))
+  } catch {
+    return key
+  }
+}
 const encodeKey = (key: string) => encodeURIComponent(key).replace(/%20/g, "+").replace(/%2F/g, "/")
 
 /**
@@ -106,7 +112,8 @@ export const layer = (options: Options = {}): Layer.Layer<BlobStore.BlobStore, n
       const ready = (bucket: string) =>
         Effect.flatMap(resources.standardQueue(Names.notificationQueue(prefix, bucket)), (queue) =>
           Effect.as(resources.bucket(Names.bucket(prefix, bucket), queue), queue))
-      const inFlight = new Map<string, Delivery>()
+      /** Received, unacknowledged notifications: the deliveries that carried each, oldest first. */
+      const inFlight = new Map<string, Array<Delivery>>()
       const buffers = new Map<string, Queue.Queue<BlobStore.BlobCreated>>()
       const watched: Array<string> = []
       let sequence = 0
@@ -142,7 +149,9 @@ export const layer = (options: Options = {}): Layer.Layer<BlobStore.BlobStore, n
                     etag: (record.s3.object.eTag ?? "").replace(/"/g, ""),
                     sequencer: record.s3.object.sequencer ?? message.MessageId ?? ""
                   }
-                  inFlight.set(identity(notification), delivery)
+                  const carriers = inFlight.get(identity(notification))
+                  if (carriers === undefined) inFlight.set(identity(notification), [delivery])
+                  else carriers.push(delivery)
                   Queue.offerUnsafe(buffer, notification)
                 }
               })
@@ -152,7 +161,7 @@ export const layer = (options: Options = {}): Layer.Layer<BlobStore.BlobStore, n
       /** The receipt handles of received, unacknowledged notification messages, by queue. */
       const unacknowledged = () => {
         const byQueue = new Map<string, Map<string, { readonly ReceiptHandle: string }>>()
-        for (const delivery of inFlight.values()) {
+        for (const delivery of [...inFlight.values()].flat()) {
           let handles = byQueue.get(delivery.url)
           if (handles === undefined) byQueue.set(delivery.url, handles = new Map())
           handles.set(delivery.receiptHandle, { ReceiptHandle: delivery.receiptHandle })
@@ -192,10 +201,7 @@ export const layer = (options: Options = {}): Layer.Layer<BlobStore.BlobStore, n
             const loop = (stopping: () => boolean): Effect.Effect<void> =>
               Effect.suspend(() =>
                 stopping() ? Effect.void : Effect.andThen(
-                  Effect.catch(
-                    Effect.flatMap(Queue.size(buffer), (size) => size > 0 ? Effect.sleep("50 millis") : fill(bucket, queue.url, buffer, stopping)),
-                    (error) => Effect.andThen(Effect.logWarning(`receiving from ${queue.url}: ${error.message}`), Effect.sleep("1 second"))
-                  ),
+                  resilient(queue.url, Effect.flatMap(Queue.size(buffer), (size) => size > 0 ? Effect.sleep("50 millis") : fill(bucket, queue.url, buffer, stopping))),
                   loop(stopping)
                 ))
             yield* Scope.provide(untilClosed([loop], graceFor(waitTimeSeconds)), scope)
@@ -229,9 +235,11 @@ export const layer = (options: Options = {}): Layer.Layer<BlobStore.BlobStore, n
         receive: (bucket) => Effect.flatMap(bufferOf(bucket), Queue.take),
         ack: (notification) =>
           Effect.suspend(() => {
-            const delivery = inFlight.get(identity(notification))
+            // The same object notified twice is two records: each acknowledgement settles one.
+            const carriers = inFlight.get(identity(notification))
+            const delivery = carriers?.shift()
             if (delivery === undefined) return Effect.void
-            inFlight.delete(identity(notification))
+            if (carriers!.length === 0) inFlight.delete(identity(notification))
             delivery.open--
             if (delivery.open > 0) return Effect.void
             return Effect.asVoid(call("SQS", "DeleteMessage", (signal) =>

@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { PutObjectCommand } from "@aws-sdk/client-s3"
-import { SendMessageCommand } from "@aws-sdk/client-sqs"
+import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs"
 import { BlobStore, EventStore, Plugin, Runtime, Task } from "@reventless/core"
 import { Ledger } from "@reventless/testing"
 import { Context, Effect, Layer } from "effect"
@@ -15,12 +15,16 @@ import { fauxqs, freshDatabase, freshPrefix, platformOn } from "./support.ts"
 
 const server = await fauxqs()
 
+/** How often the task ran, per key. */
+const runs = new Map<string, number>()
+
 /** Each uploaded line `ledger,seq` records that entry. */
 const Entries = Task.make({
   name: "Entries",
   buckets: [
     Task.bucket("entries", (blob) =>
       Effect.gen(function*() {
+        runs.set(blob.key, (runs.get(blob.key) ?? 0) + 1)
         const body = yield* Effect.flatMap(Effect.service(BlobStore.BlobStore), (blobs) => blobs.get(blob.bucket, blob.key))
         const lines = new TextDecoder().decode(body).trim().split("\n")
         return [Task.publishCommands(Ledger.Ledger, lines.map((line, row) => {
@@ -73,6 +77,33 @@ describe("S3BlobStore", () => {
       const left = server.inspectQueue(queue)!.messages
       assert.deepStrictEqual([left.ready.length, left.inflight.length], [0, 0], "a notification outlived its task")
       assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+    }))
+
+  it.live("a notification S3 delivers twice is acknowledged twice: neither message stays behind to come back", () =>
+    Effect.gen(function*() {
+      const prefix = freshPrefix("s3twice")
+      const url = yield* freshDatabase("s3twice")
+      const context = yield* Layer.build(Runtime.layer({ plugins: [Books] }).pipe(
+        Layer.provideMerge(platformOn({ endpoint: server.address, url, resources: { prefix, create: true, visibilityTimeoutSeconds: 2 }, notify: false }))
+      ))
+      const runtime = Context.get(context, Runtime.Runtime)
+      const store = Context.get(context, EventStore.EventStore)
+      const { s3, sqs } = Context.get(context, AwsClients.AwsClients)
+      const bucket = Names.bucket(prefix, "entries")
+      const queue = Names.notificationQueue(prefix, "entries")
+      for (let i = 0; i < 50 && server.inspectQueue(queue) === undefined; i++) yield* Effect.sleep("100 millis")
+      yield* Effect.promise(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: "once.csv", Body: "ledger-9,1\n" })))
+      const body = S3BlobStore.objectCreatedMessage(bucket, { key: "once.csv", eventName: "ObjectCreated:Put", size: 11, etag: "e", sequencer: "0A" })
+      // S3 delivers at least once: the same record, twice, in one receive.
+      yield* Effect.promise(() =>
+        sqs.send(new SendMessageBatchCommand({ QueueUrl: server.inspectQueue(queue)!.url, Entries: [{ Id: "1", MessageBody: body }, { Id: "2", MessageBody: body }] })))
+      for (let i = 0; i < 100 && (yield* store.readStream("Books.Ledger", "ledger-9")).length === 0; i++) yield* Effect.sleep("100 millis")
+      yield* runtime.awaitIdle
+      yield* Effect.sleep("3 seconds")
+      const left = server.inspectQueue(queue)!.messages
+      assert.deepStrictEqual([left.ready.length, left.inflight.length], [0, 0], "a notification message stayed behind")
+      assert.strictEqual((yield* store.readStream("Books.Ledger", "ledger-9")).length, 1, "the task's command ran more than once")
+      assert.strictEqual(runs.get("once.csv"), 2, "a delivery came back after its visibility timeout")
     }))
 
   it.live("put and get round-trip bytes; a missing key is BlobNotFound", () =>

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { Predicate, Schema } from "effect"
 
 /**
  * The text given as JSON is not JSON.
@@ -142,6 +142,15 @@ export class InfrastructureError extends Schema.TaggedError<InfrastructureError>
     return `${this.service}.${this.operation} failed${this.retryable ? " (retryable)" : ""}: ${this.detail}`
   }
 }
+
+/**
+ * Whether a value is an `InfrastructureError`, by its tag (so a second copy of this package, or
+ * an error that crossed a boundary as data, still counts).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isInfrastructureError = (u: unknown): u is InfrastructureError => Predicate.isTagged(u, "InfrastructureError")
 
 /**
  * Errors that mean "the input was wrong, nothing was written".

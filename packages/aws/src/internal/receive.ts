@@ -59,12 +59,19 @@ const keepInvisible = (sqs: SQSClient, url: string, received: ReadonlyArray<SqsM
   ).pipe(Effect.delay(every))
 }
 
+/** Deletes handled messages; one SQS could not delete comes again (a no-op by msgId), and is said so. */
 const deleteAll = (sqs: SQSClient, url: string, received: ReadonlyArray<SqsMessage>) =>
   Effect.forEach(chunks(received, batchLimit), (chunk) =>
-    call("SQS", "DeleteMessageBatch", (signal) =>
-      sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }), {
-        abortSignal: signal
-      })), { discard: true })
+    Effect.flatMap(
+      call("SQS", "DeleteMessageBatch", (signal) =>
+        sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }), {
+          abortSignal: signal
+        })),
+      (answer) =>
+        (answer.Failed ?? []).length === 0
+          ? Effect.void
+          : Effect.logWarning(`${url}: ${(answer.Failed ?? []).length} handled message(s) not deleted, they will come again: ${(answer.Failed ?? []).map((f) => f.Code).join(", ")}`)
+    ), { discard: true })
 
 /** Makes received messages visible again at once, for another consumer. */
 export const release = (sqs: SQSClient, url: string, received: ReadonlyArray<{ readonly ReceiptHandle?: string | undefined }>) =>
@@ -79,7 +86,15 @@ export const release = (sqs: SQSClient, url: string, received: ReadonlyArray<{ r
 const receiveOnce = <A>(options: ReceiveOptions<A>, stopping: () => boolean): Effect.Effect<void, Errors.InfrastructureError> =>
   Effect.flatMap(
     call("SQS", "ReceiveMessage", (signal) =>
-      options.sqs.send(new ReceiveMessageCommand({ QueueUrl: options.url, MaxNumberOfMessages: batchLimit, WaitTimeSeconds: options.waitTimeSeconds }), {
+      options.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.url,
+          MaxNumberOfMessages: batchLimit,
+          WaitTimeSeconds: options.waitTimeSeconds,
+          // Ours, whatever the queue was made with: the extensions below count on it.
+          VisibilityTimeout: options.visibilityTimeoutSeconds
+        }),
+        {
         abortSignal: signal
       })),
     (answer) =>
@@ -133,14 +148,17 @@ export const untilClosed = (
       }))
   })
 
+/** One round of a polling loop that must go on: a failure, even a defect, is logged and waited out. */
+export const resilient = (url: string, round: Effect.Effect<void, Errors.InfrastructureError>): Effect.Effect<void> =>
+  Effect.catchDefect(
+    Effect.catch(round, (error) => Effect.andThen(Effect.logWarning(`receiving from ${url}: ${error.message}`), Effect.sleep("1 second"))),
+    (defect) => Effect.andThen(Effect.logError(`receiving from ${url} died: ${String(defect)}`), Effect.sleep("1 second"))
+  )
+
 /** A loop that receives until `stopping()`; failures are logged and polling goes on after a pause. */
 export const receiveLoop = <A>(options: ReceiveOptions<A>) => (stopping: () => boolean): Effect.Effect<void> => {
   const loop: Effect.Effect<void> = Effect.suspend(() =>
-    stopping() ? Effect.void : Effect.andThen(
-      Effect.catch(receiveOnce(options, stopping), (error) =>
-        Effect.andThen(Effect.logWarning(`receiving from ${options.url}: ${error.message}`), Effect.sleep("1 second"))),
-      loop
-    ))
+    stopping() ? Effect.void : Effect.andThen(resilient(options.url, receiveOnce(options, stopping)), loop))
   return loop
 }
 

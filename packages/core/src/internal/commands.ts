@@ -9,7 +9,7 @@
 import { Cause, type Context, Effect, Exit, Option, Result, Schedule, Schema } from "effect"
 import * as Aggregate from "../Aggregate.ts"
 import { DeadLetters } from "../DeadLetters.ts"
-import { describeSchemaError, InfrastructureError } from "../Errors.ts"
+import { describeSchemaError, InfrastructureError, isInfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
 import type { DcbConflict } from "../DcbQuery.ts"
 import type { AppendRequest, CommitRequest, EventStore, VersionConflict } from "../EventStore.ts"
@@ -194,7 +194,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
         ? commitDecision(decision)
         : Effect.flatMap(Effect.provideContext(Effect.result(decision), options.queries), (result) =>
           // A query that failed is the infrastructure's failure, not the aggregate's answer.
-          Result.isFailure(result) && result.failure instanceof InfrastructureError ? Effect.fail(result.failure) : commitDecision(result))
+          Result.isFailure(result) && isInfrastructureError(result.failure) ? Effect.fail(result.failure) : commitDecision(result))
     }
     const warm = warmOf(entry, message.id)
     return warm !== undefined
@@ -347,7 +347,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
       return Effect.flatMap(Effect.exit(Effect.provideContext(decision, options.queries)), (exit) => {
         const result = Exit.isSuccess(exit)
           ? Result.succeed(exit.value)
-          : Option.match(Exit.findErrorOption(exit), { onNone: () => undefined, onSome: (error) => error instanceof InfrastructureError ? undefined : Result.fail(error) })
+          : Option.match(Exit.findErrorOption(exit), { onNone: () => undefined, onSome: (error) => isInfrastructureError(error) ? undefined : Result.fail(error) })
         return result !== undefined && add(pendingFor(entry, message, warm, result)) ? pass(messages, i + 1, batch, inBatch) : careful(i)
       })
     }

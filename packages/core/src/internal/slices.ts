@@ -6,7 +6,7 @@
  */
 import { type Context, Effect, Result, type Schema } from "effect"
 import type { DcbConflict } from "../DcbQuery.ts"
-import { describeSchemaError, InfrastructureError } from "../Errors.ts"
+import { describeSchemaError, InfrastructureError, isInfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
 import type { EventStore } from "../EventStore.ts"
 import type { CommandMessage } from "../Message.ts"
@@ -47,7 +47,7 @@ export const sliceCommand = (
     const decision = yield* Effect.result(Effect.provideContext(StateChangeSlice.decideEffect(slice, state, command.success), queries))
     const outcome = { msgId: message.msgId, component: entry.qualified, id: message.id }
     if (Result.isFailure(decision)) {
-      if (decision.failure instanceof InfrastructureError) return yield* decision.failure
+      if (isInfrastructureError(decision.failure)) return yield* decision.failure
       const error = codecs.encodeRejection(decision.failure)
       if (Result.isFailure(error)) return yield* invalid(`${entry.qualified} rejected with an invalid error`, error.failure)
       const [result] = yield* store.commit([{ _tag: "RejectTagged", log, condition, outcome: { _tag: "Rejected", ...outcome, error: error.success } }])
