@@ -72,7 +72,7 @@ export const command = <Rs extends ReadonlyArray<unknown>>(options: Options<Rs>)
         const sent = yield* Effect.provide(SnsExtensionPointTopic.backfill(extensionPoint, subscriber, { from }), platform)
         yield* Console.log(JSON.stringify({ backfilled: extensionPoint, subscriber, events: sent }))
       })
-  ).pipe(Command.withDescription("sends an extension point's stored events to a subscriber's queue (one added after they were published)"))
+  ).pipe(Command.withDescription("sends an extension point's stored events to a subscriber's queue (one added after they were published); run it before the subscriber consumes live events"))
 
   // Named `string`, so a binary lists it with its other commands.
   return Command.make<string>("aws").pipe(

@@ -12,7 +12,7 @@ import {
   HeadBucketCommand,
   PutBucketNotificationConfigurationCommand
 } from "@aws-sdk/client-s3"
-import { CreateTopicCommand, SubscribeCommand } from "@aws-sdk/client-sns"
+import { CreateTopicCommand, ListTopicsCommand, SubscribeCommand } from "@aws-sdk/client-sns"
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs"
 import { Errors } from "@reventless/core"
 import { Context, Effect, Layer } from "effect"
@@ -183,13 +183,24 @@ export const make = (options: Options): Effect.Effect<Resources["Service"], neve
         })
       }))
 
+    /** Finds a topic by name without creating it (a worker that may not create resources). */
+    const findTopic = (name: string): Effect.Effect<string, Errors.InfrastructureError> => {
+      const page = (token: string | undefined): Effect.Effect<string, Errors.InfrastructureError> =>
+        Effect.flatMap(call("SNS", "ListTopics", (signal) => sns.send(new ListTopicsCommand({ NextToken: token }), { abortSignal: signal })), (answer) => {
+          const found = (answer.Topics ?? []).find((topic) => topic.TopicArn?.endsWith(`:${name}`))
+          if (found?.TopicArn !== undefined) return Effect.succeed(found.TopicArn)
+          return answer.NextToken === undefined ? Effect.fail(missing("topic", name)) : page(answer.NextToken)
+        })
+      return page(undefined)
+    }
+
     const topics = new Map<string, Effect.Effect<string, Errors.InfrastructureError>>()
     const fifoTopic = (name: string) =>
-      memo(topics, name, Effect.map(
+      memo(topics, name, !resolved.create ? findTopic(name) : Effect.map(
         call("SNS", "CreateTopic", (signal) =>
           sns.send(new CreateTopicCommand({ Name: name, Attributes: { FifoTopic: "true", ContentBasedDeduplication: "false" } }), { abortSignal: signal })),
         (answer) => {
-          if (resolved.create) created.push(`topic ${name}`)
+          created.push(`topic ${name}`)
           return answer.TopicArn ?? ""
         }
       ))

@@ -122,6 +122,10 @@ export const layer = (options: Options = {}): Layer.Layer<ExtensionPointTopic.Ex
  * deduplication ids are fresh, so SQS's window lets a second backfill through. Returns how many
  * events were sent.
  *
+ * Order: the subscriber imports in arrival order, so backfill it before its deployment consumes
+ * live events (or only up to where its subscription began, with `from`): an old event that
+ * arrives after a newer one of the same stream is imported after it.
+ *
  * @since 0.1.0
  * @category backfill
  */

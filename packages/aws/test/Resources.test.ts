@@ -41,4 +41,15 @@ describe("Resources", () => {
       assert.deepStrictEqual(policy.Statement[0].Condition, { ArnEquals: { "aws:SourceArn": topicArn } })
       assert.deepStrictEqual(policy.Statement[0].Principal, { Service: "sns.amazonaws.com" })
     }))
+
+  it.live("without creation, topics are found by name, never made; a missing one says to provision", () =>
+    Effect.gen(function*() {
+      const prefix = freshPrefix("res")
+      const name = Names.extensionPointTopic(prefix, "Catalog.Products")
+      const lookUp = Effect.flatMap(Resources.Resources, (r) => r.fifoTopic(name))
+      const missing = yield* Effect.flip(Effect.provide(lookUp, resources({ prefix })))
+      assert.include(missing.detail, `the topic "${name}" does not exist`)
+      const made = yield* Effect.provide(lookUp, resources({ prefix, create: true }))
+      assert.strictEqual(yield* Effect.provide(lookUp, resources({ prefix })), made)
+    }))
 })
