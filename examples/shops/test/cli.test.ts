@@ -169,6 +169,9 @@ describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
       for (const line of ["queue clitest-ordering-order.fifo", "queue clitest-ordering-order-dlq.fifo", "topic clitest-catalog-products-events.fifo", "bucket clitest-product-imports"]) {
         assert.include(provisioned.stdout.split("\n"), line)
       }
+      // Without --prefix, an app's resources are its own: reventless-<app>.
+      const byDefault = await reventlessAsync("aws", "provision", "--endpoint", server.address, "--app", "online-shop-dcb")
+      assert.include(byDefault.stdout.split("\n"), "queue reventless-online-shop-dcb-ordering-customer.fifo")
       const demo = await reventlessAsync("demo", ...at)
       assert.strictEqual(demo.status, 0, demo.stderr)
       assert.include(demo.stdout, "order-3 for mug-01 (its CSV row was rejected): UnknownProduct")

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import type { Cli } from "@reventless/cli"
+import { Cli } from "@reventless/cli"
 import type { EventStore, Plugin } from "@reventless/core"
 import { Console, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -38,14 +38,19 @@ export const command = <Rs extends ReadonlyArray<unknown>>(options: Options<Rs>)
   const flags = {
     app: Flag.Literals("app", ids).pipe(Flag.withDefault(ids[0]!), Flag.withDescription(`the app: ${ids.join(", ")}`)),
     endpoint: Flag.String("endpoint").pipe(Flag.optional, Flag.withDescription("an emulator's endpoint (fauxqs: http://127.0.0.1:4566); default: AWS")),
-    prefix: Flag.String("prefix").pipe(Flag.withDefault("reventless"), Flag.withDescription("the start of every resource's name"))
+    prefix: Flag.String("prefix").pipe(Flag.optional, Flag.withDescription("the start of every resource's name (default reventless-<app>)"))
   }
   const provision = Command.make("provision", flags, ({ app, endpoint, prefix }) =>
     Effect.gen(function*() {
       const plugins = apps.find((candidate) => candidate.id === app)!.plugins
       const aws = yield* AwsClients.configFor(Option.getOrUndefined(endpoint))
       // An emulator (an endpoint given) has no S3 notifications: the platform posts them itself there.
-      const resources = Resources.layer({ prefix, create: true, region: aws.region, s3Notifications: Option.isNone(endpoint) })
+      const resources = Resources.layer({
+        prefix: Option.getOrElse(prefix, () => Cli.defaultPrefix(app)),
+        create: true,
+        region: aws.region,
+        s3Notifications: Option.isNone(endpoint)
+      })
       const created = yield* Effect.provide(Provision.provision(plugins), resources.pipe(Layer.provide(AwsClients.layer(aws))))
       for (const line of created) yield* Console.log(line)
     })).pipe(Command.withDescription("creates (idempotently) every queue, topic, subscription, dead-letter queue and bucket the app needs, and prints them"))
@@ -65,7 +70,7 @@ export const command = <Rs extends ReadonlyArray<unknown>>(options: Options<Rs>)
           app,
           databaseUrl: Option.getOrUndefined(databaseUrl),
           endpoint: Option.getOrUndefined(endpoint),
-          prefix,
+          prefix: Option.getOrElse(prefix, () => Cli.defaultPrefix(app)),
           dataDir: resolve(".reventless"),
           fresh: false
         })

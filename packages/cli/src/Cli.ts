@@ -44,13 +44,24 @@ export interface PlatformConfig {
   readonly databaseUrl: string | undefined
   /** `--endpoint`, when given: the cloud API of platforms that talk to one (an emulator such as fauxqs). */
   readonly endpoint: string | undefined
-  /** `--prefix`: the names of the platform's cloud resources start with it (default `reventless`). */
+  /**
+   * `--prefix`: the names of the platform's cloud resources start with it (default
+   * `reventless-<app>`, so two apps never share a queue).
+   */
   readonly prefix: string
   /** Where local data persists between runs: `.reventless/` in the working directory. */
   readonly dataDir: string
   /** For the demo: start from empty storage of its own, not the app's data. */
   readonly fresh: boolean
 }
+
+/**
+ * The cloud resource prefix of an app when `--prefix` is not given.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const defaultPrefix = (app: string): string => `reventless-${app}`
 
 /**
  * The platforms a binary offers, by `--platform` name; the first is the default.
@@ -184,7 +195,10 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
       Flag.optional,
       Flag.withDescription("the cloud API of platforms that talk to one, e.g. an emulator (aws: fauxqs at http://127.0.0.1:4566)")
     ),
-    prefix: Flag.String("prefix").pipe(Flag.withDefault("reventless"), Flag.withDescription("the start of every cloud resource's name (aws: queues, topics, buckets)"))
+    prefix: Flag.String("prefix").pipe(
+      Flag.optional,
+      Flag.withDescription("the start of every cloud resource's name (aws: queues, topics, buckets; default reventless-<app>)")
+    )
   }
   const format = Flag.Literals("format", ["json", "table"]).pipe(
     Flag.withDefault("json"),
@@ -195,14 +209,14 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
     readonly platform: string
     readonly databaseUrl: Option.Option<string>
     readonly endpoint: Option.Option<string>
-    readonly prefix: string
+    readonly prefix: Option.Option<string>
   }
   const platformOf = (flags: Shared, fresh = false) =>
     options.platforms[flags.platform]!({
       app: flags.app,
       databaseUrl: Option.getOrUndefined(flags.databaseUrl),
       endpoint: Option.getOrUndefined(flags.endpoint),
-      prefix: flags.prefix,
+      prefix: Option.getOrElse(flags.prefix, () => defaultPrefix(flags.app)),
       dataDir: resolve(".reventless"),
       fresh
     })
