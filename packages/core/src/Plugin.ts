@@ -211,6 +211,11 @@ export const validate = <R>(plugin: Plugin<R>): Result.Result<Plugin<R>, PluginD
     const previous = seen.get(`${namespace}:${name}`)
     if (previous !== undefined) problems.push(`${kind} "${name}" has the same name as ${previous === kind ? "another" : `the ${previous}`}`)
     else seen.set(`${namespace}:${name}`, kind)
+    if (!component || previous !== undefined) return
+    // Platforms name queues after components in lower case (SQS): case alone must not tell two apart.
+    const folded = seen.get(`folded:${name.toLowerCase()}`)
+    if (folded !== undefined) problems.push(`${kind} "${name}" differs from ${folded} only in case; some platforms cannot tell them apart`)
+    else seen.set(`folded:${name.toLowerCase()}`, `the ${kind} "${name}"`)
   }
   if (!namePattern.test(plugin.name)) problems.push(`plugin name "${plugin.name}" must be an identifier`)
   if (!(plugin.heartbeatInterval > 0)) problems.push(`heartbeatInterval must be a positive number of seconds, got ${plugin.heartbeatInterval}`)

@@ -41,4 +41,8 @@ describe("Plugin.validate", () => {
       "bucket \"b\" is watched by both task \"A\" and task \"B\""
     ])
   })
+  it("refuses components whose names differ only in case: queues named after them would be one", () => {
+    const result = Plugin.validate(Plugin.make({ name: "P", heartbeatInterval: 5, aggregates: [Thing, Aggregate.make({ ...Thing, name: "THING" })] }))
+    assert.deepStrictEqual(Result.isFailure(result) ? result.failure.problems : [], ["aggregate \"THING\" differs from the aggregate \"Thing\" only in case; some platforms cannot tell them apart"])
+  })
 })
