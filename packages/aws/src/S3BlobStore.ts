@@ -13,16 +13,14 @@
  */
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3"
 import {
-  ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand
 } from "@aws-sdk/client-sqs"
 import { BlobStore, Errors } from "@reventless/core"
 import { Effect, Layer, Queue, Schedule, Schema, Scope } from "effect"
 import { AwsClients, call } from "./AwsClients.ts"
-import { batchLimit, chunks, graceFor, release, resilient, untilClosed } from "./internal/receive.ts"
+import { approximateCount, graceFor, halfVisibility, release, resilient, setVisibility, untilClosed, waitTimeOf } from "./internal/receive.ts"
 import * as Names from "./Names.ts"
 import { Resources } from "./Resources.ts"
 
@@ -107,7 +105,7 @@ export const layer = (options: Options = {}): Layer.Layer<BlobStore.BlobStore, n
       const resources = yield* Resources
       const prefix = resources.options.prefix
       const visibility = resources.options.visibilityTimeoutSeconds
-      const waitTimeSeconds = Math.min(20, Math.max(1, options.waitTimeSeconds ?? 20))
+      const waitTimeSeconds = waitTimeOf(options.waitTimeSeconds)
       /** The bucket and its notification queue, made ready once. */
       const ready = (bucket: string) =>
         Effect.flatMap(resources.standardQueue(Names.notificationQueue(prefix, bucket)), (queue) =>
@@ -170,19 +168,8 @@ export const layer = (options: Options = {}): Layer.Layer<BlobStore.BlobStore, n
       }
       /** Keeps them invisible while their tasks run. */
       yield* Effect.forkScoped(Effect.repeat(
-        Effect.suspend(() =>
-          Effect.forEach(unacknowledged(), ([url, handles]) =>
-            Effect.forEach(chunks(handles, batchLimit), (chunk) =>
-              Effect.ignore(call("SQS", "ChangeMessageVisibilityBatch", (signal) =>
-                sqs.send(
-                  new ChangeMessageVisibilityBatchCommand({
-                    QueueUrl: url,
-                    Entries: chunk.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle.ReceiptHandle, VisibilityTimeout: visibility }))
-                  }),
-                  { abortSignal: signal }
-                ))), { discard: true }), { discard: true })
-        ),
-        Schedule.spaced(`${Math.max(1, Math.floor(visibility / 2))} seconds`)
+        Effect.suspend(() => Effect.forEach(unacknowledged(), ([url, handles]) => setVisibility(sqs, url, handles, visibility), { discard: true })),
+        Schedule.spaced(halfVisibility(visibility))
       ))
       // ...and gives them back at once when the store closes.
       yield* Effect.addFinalizer(() => Effect.suspend(() => Effect.forEach(unacknowledged(), ([url, handles]) => release(sqs, url, handles), { discard: true })))
@@ -246,17 +233,7 @@ export const layer = (options: Options = {}): Layer.Layer<BlobStore.BlobStore, n
               sqs.send(new DeleteMessageCommand({ QueueUrl: delivery.url, ReceiptHandle: delivery.receiptHandle }), { abortSignal: signal })))
           }),
         redeliver: post,
-        pending: Effect.map(
-          Effect.forEach(watched, (url) =>
-            Effect.map(
-              call("SQS", "GetQueueAttributes", (signal) =>
-                sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }), {
-                  abortSignal: signal
-                })),
-              (answer) => Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(answer.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-            ), { concurrency: "unbounded" }),
-          (counts) => counts.reduce((sum, n) => sum + n, 0)
-        )
+        pending: Effect.map(Effect.forEach(watched, (url) => approximateCount(sqs, url), { concurrency: "unbounded" }), (counts) => counts.reduce((sum, n) => sum + n, 0))
       })
     })
   )

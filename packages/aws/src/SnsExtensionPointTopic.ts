@@ -12,12 +12,11 @@
  * @since 0.1.0
  */
 import { PublishBatchCommand } from "@aws-sdk/client-sns"
-import { SendMessageBatchCommand } from "@aws-sdk/client-sqs"
 import { Errors, Event, EventStore, ExtensionPointTopic } from "@reventless/core"
 import { Effect, Layer, Result, Schema } from "effect"
 import { AwsClients, call } from "./AwsClients.ts"
-import { graceFor, receiveLoop, untilClosed } from "./internal/receive.ts"
-import { batchesOf, bodyOf, messageBytes, refuseOversized } from "./internal/send.ts"
+import { graceFor, receiveLoop, untilClosed, waitTimeOf } from "./internal/receive.ts"
+import { batchesOf, bodyOf, messageBytes, type RefusedEntry, refusedEntries, refuseOversized, sendToFifoQueue } from "./internal/send.ts"
 import * as Names from "./Names.ts"
 import { Resources } from "./Resources.ts"
 
@@ -42,17 +41,8 @@ interface Outgoing {
 }
 const outgoingOf = (events: ReadonlyArray<Event.Envelope>) => events.map((event): Outgoing => ({ event, body: bodyOf(event) }))
 
-const refused = (
-  operation: string,
-  failed: ReadonlyArray<{ readonly Id?: string | undefined; readonly Code?: string | undefined; readonly Message?: string | undefined; readonly SenderFault?: boolean | undefined }>,
-  batch: ReadonlyArray<Outgoing>
-) =>
-  new Errors.InfrastructureError({
-    service: "ExtensionPointTopic",
-    operation,
-    detail: `refused ${failed.length} of ${batch.length} events (${failed.map((entry) => `${batch[Number(entry.Id)]?.event.id ?? entry.Id}: ${entry.Code ?? ""} ${entry.Message ?? ""}`.trim()).join("; ")})`,
-    retryable: failed.every((entry) => entry.SenderFault !== true)
-  })
+const refused = (operation: string, failed: ReadonlyArray<RefusedEntry>, batch: ReadonlyArray<Outgoing>) =>
+  refusedEntries("ExtensionPointTopic", operation, "events", failed, batch, ({ event }) => event.id)
 
 /**
  * @since 0.1.0
@@ -65,7 +55,7 @@ export const layer = (options: Options = {}): Layer.Layer<ExtensionPointTopic.Ex
       const { sns, sqs } = yield* AwsClients
       const resources = yield* Resources
       const prefix = resources.options.prefix
-      const waitTimeSeconds = Math.min(20, Math.max(1, options.waitTimeSeconds ?? 20))
+      const waitTimeSeconds = waitTimeOf(options.waitTimeSeconds)
 
       const publishBatch = (topicArn: string, batch: ReadonlyArray<Outgoing>) =>
         Effect.flatMap(
@@ -146,20 +136,13 @@ export const backfill = (
     while (true) {
       const page = yield* store.readAll({ after, limit: 500, sources })
       for (const batch of batchesOf(outgoingOf(page.events))) {
-        const answer = yield* call("SQS", "SendMessageBatch", (signal) =>
-          sqs.send(
-            new SendMessageBatchCommand({
-              QueueUrl: queue.url,
-              Entries: batch.map(({ body, event }, i) => ({
-                Id: String(i),
-                MessageBody: body,
-                MessageGroupId: groupOf(event),
-                MessageDeduplicationId: Names.messageId(`${event.id}:b${run}`)
-              }))
-            }),
-            { abortSignal: signal }
-          ))
-        if ((answer.Failed ?? []).length > 0) return yield* refused("backfill", answer.Failed ?? [], batch)
+        yield* sendToFifoQueue(
+          sqs,
+          queue.url,
+          batch,
+          ({ event }) => ({ group: groupOf(event), deduplication: Names.messageId(`${event.id}:b${run}`) }),
+          (failed) => refused("backfill", failed, batch)
+        )
         sent += batch.length
       }
       if (page.through <= after) return sent

@@ -12,13 +12,12 @@
  *
  * @since 0.1.0
  */
-import { GetQueueAttributesCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs"
-import { CommandTopic, Errors, Message } from "@reventless/core"
+import { CommandTopic, Message } from "@reventless/core"
 import { Effect, Layer, Result, Schema } from "effect"
-import { AwsClients, call } from "./AwsClients.ts"
+import { AwsClients } from "./AwsClients.ts"
 import * as Names from "./Names.ts"
-import { batchLimit, graceFor, receiveLoop, untilClosed } from "./internal/receive.ts"
-import { batchesOf, bodyOf, messageBytes, refuseOversized } from "./internal/send.ts"
+import { approximateCount, batchLimit, graceFor, receiveLoop, untilClosed, waitTimeOf } from "./internal/receive.ts"
+import { batchesOf, bodyOf, messageBytes, refusedEntries, refuseOversized, sendToFifoQueue } from "./internal/send.ts"
 import { Resources } from "./Resources.ts"
 
 /**
@@ -52,7 +51,7 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
       const resources = yield* Resources
       const prefix = resources.options.prefix
       const visibility = resources.options.visibilityTimeoutSeconds
-      const waitTimeSeconds = Math.min(20, Math.max(1, options.waitTimeSeconds ?? 20))
+      const waitTimeSeconds = waitTimeOf(options.waitTimeSeconds)
       const queueOf = (component: string) => resources.fifoQueue(Names.commandQueue(prefix, component))
       /** The queues this process consumes: what `pending` counts. */
       const consumed: Array<string> = []
@@ -66,33 +65,12 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
       const sendBatch = (url: string, batch: ReadonlyArray<Outgoing>, redelivery: boolean) => {
         // A replayed dead letter keeps its msgId (the store's dedup) but must get past SQS's five-minute dedup window.
         const suffix = redelivery ? `:r${Date.now().toString(36)}` : ""
-        return Effect.flatMap(
-          call("SQS", "SendMessageBatch", (signal) =>
-            sqs.send(
-              new SendMessageBatchCommand({
-                QueueUrl: url,
-                Entries: batch.map(({ body, message }, i) => ({
-                  Id: String(i),
-                  MessageBody: body,
-                  MessageGroupId: groupId(message),
-                  MessageDeduplicationId: Names.messageId(message.msgId + suffix)
-                }))
-              }),
-              { abortSignal: signal }
-            )),
-          (answer) => {
-            const failed = answer.Failed ?? []
-            if (failed.length === 0) return Effect.void
-            const described = failed.map((entry) => `${batch[Number(entry.Id)]?.message.msgId ?? entry.Id}: ${entry.Code ?? ""} ${entry.Message ?? ""}`.trim())
-            return Effect.fail(
-              new Errors.InfrastructureError({
-                service: "CommandTopic",
-                operation: "publish",
-                detail: `SQS refused ${failed.length} of ${batch.length} commands (${described.join("; ")})`,
-                retryable: failed.every((entry) => entry.SenderFault !== true)
-              })
-            )
-          }
+        return sendToFifoQueue(
+          sqs,
+          url,
+          batch,
+          ({ message }) => ({ group: groupId(message), deduplication: Names.messageId(message.msgId + suffix) }),
+          (failed) => refusedEntries("CommandTopic", "publish", "commands", failed, batch, ({ message }) => message.msgId)
         )
       }
 
@@ -147,23 +125,8 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
           }),
         pending: Effect.map(
           Effect.forEach(consumed, (url) =>
-            Effect.orElseSucceed(
-              Effect.map(
-                call("SQS", "GetQueueAttributes", (signal) =>
-                  sqs.send(
-                    new GetQueueAttributesCommand({
-                      QueueUrl: url,
-                      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]
-                    }),
-                    { abortSignal: signal }
-                  )),
-                (answer) =>
-                  Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(answer.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
-                  Number(answer.Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
-              ),
-              // Unknown counts as busy: awaitIdle looks again after the next bit of progress.
-              () => 1
-            ), { concurrency: "unbounded" }),
+            // Unknown counts as busy: awaitIdle looks again after the next bit of progress.
+            Effect.orElseSucceed(approximateCount(sqs, url), () => 1), { concurrency: "unbounded" }),
           (counts) => counts.reduce((sum, n) => sum + n, 0)
         )
       })

@@ -2,8 +2,8 @@
  * The consuming side every SQS-backed service shares: long-poll a queue, decode each body, hand
  * what decoded to a handler while keeping it invisible to other consumers, delete it once
  * handled. A body that does not decode is left alone: after `maxReceiveCount` receives SQS moves
- * it to the queue's dead-letter queue. A handler failure leaves the batch to reappear after the
- * visibility timeout.
+ * it to the queue's dead-letter queue. A handler failure keeps the batch, invisible, and tries it
+ * again; a consumer that dies leaves it to reappear after the visibility timeout.
  *
  * Stopping never cuts a long poll short: SQS (and fauxqs) may hand messages to a receive whose
  * connection is already gone, and those stay invisible for the whole visibility timeout. A
@@ -13,6 +13,7 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   type Message as SqsMessage,
   ReceiveMessageCommand,
   type SQSClient
@@ -43,21 +44,53 @@ export interface ReceiveOptions<A> {
   readonly polled?: (() => void) | undefined
 }
 
-/** Keeps a batch invisible while its handler runs past half the visibility timeout. */
-const keepInvisible = (sqs: SQSClient, url: string, received: ReadonlyArray<SqsMessage>, seconds: number) => {
-  const every = `${Math.max(1, Math.floor(seconds / 2))} seconds` as const
-  return Effect.repeat(
+/** How long a receive waits: the option, within SQS's 1 to 20 seconds (default 20). */
+export const waitTimeOf = (option: number | undefined): number => Math.min(20, Math.max(1, option ?? 20))
+
+/**
+ * Sets how long received messages stay invisible from now (0: visible again at once), in batches
+ * of 10; a handle SQS no longer knows is let go (its message comes back anyway).
+ */
+export const setVisibility = (sqs: SQSClient, url: string, received: ReadonlyArray<{ readonly ReceiptHandle?: string | undefined }>, seconds: number) =>
+  Effect.forEach(chunks(received, batchLimit), (chunk) =>
     Effect.ignore(call("SQS", "ChangeMessageVisibilityBatch", (signal) =>
       sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: url,
-          Entries: received.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: seconds }))
+          Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: seconds }))
         }),
         { abortSignal: signal }
-      ))),
-    Schedule.spaced(every)
-  ).pipe(Effect.delay(every))
-}
+      ))), { discard: true })
+
+/** Makes received messages visible again at once, for another consumer. */
+export const release = (sqs: SQSClient, url: string, received: ReadonlyArray<{ readonly ReceiptHandle?: string | undefined }>) =>
+  setVisibility(sqs, url, received, 0)
+
+/** Every half visibility timeout, from then on: the pace of keeping messages invisible. */
+export const halfVisibility = (seconds: number) => `${Math.max(1, Math.floor(seconds / 2))} seconds` as const
+
+/** Keeps a batch invisible while its handler runs past half the visibility timeout. */
+const keepInvisible = (sqs: SQSClient, url: string, received: ReadonlyArray<SqsMessage>, seconds: number) =>
+  Effect.repeat(setVisibility(sqs, url, received, seconds), Schedule.spaced(halfVisibility(seconds))).pipe(Effect.delay(halfVisibility(seconds)))
+
+/**
+ * SQS's approximate count of a queue's messages: waiting, received and not yet deleted, and
+ * delayed (what `pending` reports).
+ */
+export const approximateCount = (sqs: SQSClient, url: string): Effect.Effect<number, Errors.InfrastructureError> =>
+  Effect.map(
+    call("SQS", "GetQueueAttributes", (signal) =>
+      sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]
+        }),
+        { abortSignal: signal }
+      )),
+    (answer) =>
+      Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(answer.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
+      Number(answer.Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
+  )
 
 /** Deletes handled messages; one SQS could not delete comes again (a no-op by msgId), and is said so. */
 const deleteAll = (sqs: SQSClient, url: string, received: ReadonlyArray<SqsMessage>) =>
@@ -73,15 +106,6 @@ const deleteAll = (sqs: SQSClient, url: string, received: ReadonlyArray<SqsMessa
           : Effect.logWarning(`${url}: ${(answer.Failed ?? []).length} handled message(s) not deleted, they will come again: ${(answer.Failed ?? []).map((f) => f.Code).join(", ")}`)
     ), { discard: true })
 
-/** Makes received messages visible again at once, for another consumer. */
-export const release = (sqs: SQSClient, url: string, received: ReadonlyArray<{ readonly ReceiptHandle?: string | undefined }>) =>
-  Effect.forEach(chunks(received, batchLimit), (chunk) =>
-    Effect.ignore(call("SQS", "ChangeMessageVisibilityBatch", (signal) =>
-      sqs.send(
-        new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })) }),
-        { abortSignal: signal }
-      ))), { discard: true })
-
 /** One receive and its handling; what arrives once `stopping()` holds is released instead. */
 const receiveOnce = <A>(options: ReceiveOptions<A>, stopping: () => boolean): Effect.Effect<void, Errors.InfrastructureError> =>
   Effect.flatMap(
@@ -94,9 +118,8 @@ const receiveOnce = <A>(options: ReceiveOptions<A>, stopping: () => boolean): Ef
           // Ours, whatever the queue was made with: the extensions below count on it.
           VisibilityTimeout: options.visibilityTimeoutSeconds
         }),
-        {
-        abortSignal: signal
-      })),
+        { abortSignal: signal }
+      )),
     (answer) =>
       Effect.gen(function*() {
         if (stopping()) return yield* release(options.sqs, options.url, answer.Messages ?? [])

@@ -2,8 +2,10 @@
  * The sending side every SQS- and SNS-backed service shares: message bodies SQS and SNS accept,
  * and batches within both of their limits (10 entries, and bytes).
  */
+import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs"
 import { Errors } from "@reventless/core"
 import { Effect } from "effect"
+import { call } from "../AwsClients.ts"
 
 /** Bytes one SendMessageBatch or PublishBatch carries at most (SNS's limit, and SQS's classic one). */
 export const batchBytes = 256 * 1024
@@ -59,3 +61,61 @@ export const refuseOversized = <A extends { readonly body: string }>(
     })
   )
 }
+
+/** An entry SQS or SNS refused in a batch request. */
+export interface RefusedEntry {
+  readonly Id?: string | undefined
+  readonly Code?: string | undefined
+  readonly Message?: string | undefined
+  readonly SenderFault?: boolean | undefined
+}
+
+/**
+ * The failure of a batch request some of whose entries (`Id` = index in `batch`) were refused,
+ * each named; retryable unless one was refused for what the sender sent.
+ */
+export const refusedEntries = <A>(
+  service: string,
+  operation: string,
+  what: string,
+  failed: ReadonlyArray<RefusedEntry>,
+  batch: ReadonlyArray<A>,
+  name: (item: A) => string
+): Errors.InfrastructureError =>
+  new Errors.InfrastructureError({
+    service,
+    operation,
+    detail: `refused ${failed.length} of ${batch.length} ${what} (${
+      failed.map((entry) => {
+        const item = batch[Number(entry.Id)]
+        return `${item === undefined ? entry.Id : name(item)}: ${entry.Code ?? ""} ${entry.Message ?? ""}`.trim()
+      }).join("; ")
+    })`,
+    retryable: failed.every((entry) => entry.SenderFault !== true)
+  })
+
+/**
+ * Sends a batch (at most 10, within `batchBytes`: see `batchesOf`) to a FIFO queue, each with its
+ * group and deduplication id; fails with `refused` when SQS refuses any.
+ */
+export const sendToFifoQueue = <A extends { readonly body: string }>(
+  sqs: SQSClient,
+  url: string,
+  batch: ReadonlyArray<A>,
+  ids: (item: A) => { readonly group: string; readonly deduplication: string },
+  refused: (failed: ReadonlyArray<RefusedEntry>) => Errors.InfrastructureError
+): Effect.Effect<void, Errors.InfrastructureError> =>
+  Effect.flatMap(
+    call("SQS", "SendMessageBatch", (signal) =>
+      sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: batch.map((item, i) => {
+            const { deduplication, group } = ids(item)
+            return { Id: String(i), MessageBody: item.body, MessageGroupId: group, MessageDeduplicationId: deduplication }
+          })
+        }),
+        { abortSignal: signal }
+      )),
+    (answer) => (answer.Failed ?? []).length === 0 ? Effect.void : Effect.fail(refused(answer.Failed ?? []))
+  )
