@@ -8,9 +8,9 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Queue, Schedule, type Scope } from "effect"
+import { Context, Effect, Layer, Queue, type Scope } from "effect"
 import { EventStore } from "./EventStore.ts"
-import type { InfrastructureError } from "./Errors.ts"
+import { type InfrastructureError, untilItWorks } from "./Errors.ts"
 import { Faults } from "./Faults.ts"
 import * as Message from "./Message.ts"
 import type * as Outcome from "./Outcome.ts"
@@ -103,19 +103,6 @@ const fnv = (hash: number, text: string): number => {
 }
 
 /**
- * Runs a batch's handling until it goes through: a failure means the stores were unreachable, and
- * the batch must not be dropped. Every platform's worker uses it.
- *
- * @since 0.1.0
- * @category combinators
- */
-export const keepTrying = (handling: Effect.Effect<void, InfrastructureError>): Effect.Effect<void> =>
-  Effect.retry(
-    Effect.tapError(handling, (error) => Effect.logWarning(`a command batch could not be settled, trying again: ${error.message}`)),
-    Schedule.spaced("1 second")
-  ).pipe(Effect.orDie)
-
-/**
  * Commands in memory: one queue per shard, a partition key always maps to the same shard, and
  * each shard's worker drains its queue in order, a batch at a time.
  *
@@ -140,7 +127,10 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
       Effect.forever(
         Effect.flatMap(Queue.takeAll(queue), (batch) =>
           Effect.ensuring(
-            keepTrying(faults.commandDelayMillis > 0 ? Effect.andThen(Effect.sleep(faults.commandDelayMillis), handle(batch)) : handle(batch)),
+            untilItWorks(
+              "settling a command batch",
+              faults.commandDelayMillis > 0 ? Effect.andThen(Effect.sleep(faults.commandDelayMillis), handle(batch)) : handle(batch)
+            ),
             Effect.sync(() => {
               pending -= batch.length
               settled?.()

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Predicate, Schema } from "effect"
+import { Effect, Predicate, Schedule, Schema } from "effect"
 
 /**
  * The text given as JSON is not JSON.
@@ -151,6 +151,20 @@ export class InfrastructureError extends Schema.TaggedError<InfrastructureError>
  * @category guards
  */
 export const isInfrastructureError = (u: unknown): u is InfrastructureError => Predicate.isTagged(u, "InfrastructureError")
+
+/**
+ * Runs `effect` again every second until it succeeds, logging each failure as `what` failed: for
+ * work that must not be dropped while the infrastructure is down (a command batch that could not
+ * even be parked, a task's notification, a received batch of events), and for loops that must
+ * outlive an outage.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const untilItWorks = <A>(what: string, effect: Effect.Effect<A, InfrastructureError>): Effect.Effect<A> =>
+  Effect.retry(Effect.tapError(effect, (error) => Effect.logWarning(`${what} failed, trying again: ${error.message}`)), Schedule.spaced("1 second")).pipe(
+    Effect.orDie
+  )
 
 /**
  * Errors that mean "the input was wrong, nothing was written".

@@ -162,7 +162,7 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
           const work = (shard: number, rows: ReadonlyArray<{ readonly seq: number; readonly message: Message.CommandMessage }>, handedOver: ReadonlyArray<Message.CommandMessage>) =>
             Effect.onInterrupt(permits.withPermit(Effect.gen(function*() {
               if (faults.commandDelayMillis > 0) yield* Effect.sleep(faults.commandDelayMillis)
-              yield* CommandTopic.keepTrying(handle([...rows.map((row) => row.message), ...handedOver]))
+              yield* Errors.untilItWorks("settling a command batch", handle([...rows.map((row) => row.message), ...handedOver]))
               if (rows.length === 0) return
               yield* Effect.retry(
                 infra("CommandTopic", "ack")(sql.unsafe(

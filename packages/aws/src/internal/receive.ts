@@ -18,7 +18,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient
 } from "@aws-sdk/client-sqs"
-import type { Errors } from "@reventless/core"
+import { Errors } from "@reventless/core"
 import { type Duration, Effect, Fiber, Schedule, type Scope } from "effect"
 import { call } from "../AwsClients.ts"
 
@@ -137,10 +137,7 @@ const receiveOnce = <A>(options: ReceiveOptions<A>, stopping: () => boolean): Ef
           // A failed handling keeps its batch here, invisible, and tries again: received again and
           // again instead, it would reach the dead-letter queue after maxReceiveCount receives.
           yield* Effect.raceFirst(
-            Effect.retry(
-              Effect.tapError(options.handle(values), (error) => Effect.logWarning(`handling a batch from ${options.url} failed, trying again: ${error.message}`)),
-              Schedule.spaced("1 second")
-            ),
+            Errors.untilItWorks(`handling a batch from ${options.url}`, options.handle(values)),
             Effect.andThen(keepInvisible(options.sqs, options.url, handled, options.visibilityTimeoutSeconds), Effect.never)
           )
           yield* deleteAll(options.sqs, options.url, handled)

@@ -1,11 +1,11 @@
 /**
  * Tasks (blob notifications → actions), the scheduler's delivery loop, and plugin heartbeats.
  */
-import { type Context, Effect, Result, Schedule } from "effect"
+import { type Context, Effect, Result, type Schedule } from "effect"
 import { BlobStore, type BlobCreated } from "../BlobStore.ts"
 import type { CommandTopic } from "../CommandTopic.ts"
 import type { DeadLetters } from "../DeadLetters.ts"
-import { InfrastructureError } from "../Errors.ts"
+import { InfrastructureError, untilItWorks } from "../Errors.ts"
 import * as Message from "../Message.ts"
 import type { QueryEngine } from "../QueryEngine.ts"
 import type { Scheduler } from "../Scheduler.ts"
@@ -114,10 +114,6 @@ export const runBucket = <R>(
     })
   )
 }
-
-/** Tries `effect` again every second until it succeeds: a loop of the runtime must outlive an outage. */
-const untilItWorks = <A>(what: string, effect: Effect.Effect<A, InfrastructureError>): Effect.Effect<A> =>
-  Effect.retry(Effect.tapError(effect, (error) => Effect.logWarning(`${what} failed, trying again: ${error.message}`)), Schedule.spaced("1 second")).pipe(Effect.orDie)
 
 /** Publishes due scheduled commands every `pollMillis`; a failed round is tried again at the next. */
 export const runScheduler = (deps: TaskDeps, pollMillis: number, nowMillis: () => number) =>
