@@ -151,20 +151,19 @@ export const make = (options: Options): Effect.Effect<Resources["Service"], neve
 
     /** Creates the queue, or brings an existing one's attributes up to date (CreateQueue refuses different ones). */
     const createQueue = (name: string, attributes: Record<string, string>): Effect.Effect<Queue, Errors.InfrastructureError> =>
-      Effect.flatMap(
-        call("SQS", "CreateQueue", (signal) => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }), { abortSignal: signal }), (error) =>
-          error.endsWith("QueueNameExists") || error.endsWith("QueueAlreadyExists") ? "exists" as const : undefined).pipe(
-            Effect.catchIf((error) => error === "exists", () =>
-              Effect.flatMap(lookUp(name), (queue) => {
-                const { FifoQueue: _fifo, ...settable } = attributes
-                return Effect.as(
-                  call("SQS", "SetQueueAttributes", (signal) => sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: settable }), { abortSignal: signal })),
-                  { QueueUrl: queue.url }
-                )
-              }))
-          ),
-        (answer) => Effect.tap(queueAt(name, answer.QueueUrl), () => Effect.sync(() => void created.push(`queue ${name}`)))
-      )
+      call("SQS", "CreateQueue", (signal) => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }), { abortSignal: signal }), (error) =>
+        error.endsWith("QueueNameExists") || error.endsWith("QueueAlreadyExists") ? "exists" as const : undefined).pipe(
+          Effect.flatMap((answer) => queueAt(name, answer.QueueUrl)),
+          Effect.catchIf((error) => error === "exists", () =>
+            Effect.flatMap(lookUp(name), (queue) => {
+              const { FifoQueue: _fifo, ...settable } = attributes
+              return Effect.as(
+                call("SQS", "SetQueueAttributes", (signal) => sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: settable }), { abortSignal: signal })),
+                queue
+              )
+            })),
+          Effect.tap(() => Effect.sync(() => void created.push(`queue ${name}`)))
+        )
 
     /** Lets one topic or bucket send to the queue; idempotent. */
     const allow = (queue: Queue, principal: string, sourceArn: string) =>
@@ -231,8 +230,9 @@ export const make = (options: Options): Effect.Effect<Resources["Service"], neve
             error === "BucketAlreadyOwnedByYou" ? "exists" as const : undefined).pipe(Effect.catchIf((error) => error === "exists", () => Effect.void))
           created.push(`bucket ${name}`)
           yield* allow(queue, "s3.amazonaws.com", `arn:aws:s3:::${name}`)
-          // Emulators without notifications (fauxqs) refuse this, and the platform posts them itself
-          // (`S3BlobStore.Options.notify`); against AWS a bucket that cannot notify would never run its task.
+          // Emulators without notifications (fauxqs) send none whatever this says, and the platform
+          // posts them itself (`S3BlobStore.Options.notify`); against AWS a bucket that cannot
+          // notify would never run its task, so there a refusal fails provisioning.
           const configured = call("S3", "PutBucketNotificationConfiguration", (signal) =>
             s3.send(
               new PutBucketNotificationConfigurationCommand({
