@@ -96,8 +96,9 @@ export const config: Config.Config<Options> = Config.all({
 })))
 
 /**
- * `config`, with `endpoint` (a command line's `--endpoint`) over the environment's; an emulator
- * takes any credentials, so dummies stand in when none are configured.
+ * `config`, with `endpoint` (a command line's `--endpoint`, an emulator) over the environment's;
+ * an emulator takes any credentials, so dummies stand in for it when none are configured. An
+ * endpoint from the environment alone (a VPC endpoint, say) keeps the default credential chain.
  *
  * @since 0.1.0
  * @category config
@@ -105,11 +106,10 @@ export const config: Config.Config<Options> = Config.all({
 export const configFor = (endpoint: string | undefined): Effect.Effect<Options, Config.ConfigError> =>
   Effect.gen(function*() {
     const configured = yield* config
-    const chosen = endpoint ?? configured.endpoint
     return {
       ...configured,
-      endpoint: chosen,
-      credentials: configured.credentials ?? (chosen !== undefined ? { accessKeyId: "test", secretAccessKey: Redacted.make("test") } : undefined)
+      endpoint: endpoint ?? configured.endpoint,
+      credentials: configured.credentials ?? (endpoint !== undefined ? { accessKeyId: "test", secretAccessKey: Redacted.make("test") } : undefined)
     }
   })
 
