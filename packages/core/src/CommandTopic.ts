@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Queue, type Scope } from "effect"
+import { Context, Deferred, Effect, Layer, Queue, type Scope } from "effect"
 import { EventStore } from "./EventStore.ts"
 import { type InfrastructureError, untilItWorks } from "./Errors.ts"
 import { Faults } from "./Faults.ts"
@@ -106,6 +106,14 @@ const fnv = (hash: number, text: string): number => {
  * Commands in memory: one queue per shard, a partition key always maps to the same shard, and
  * each shard's worker drains its queue in order, a batch at a time.
  *
+ * An awaited command (`PublishOptions.awaited`) whose shard has nothing outstanding is handled
+ * in the sender's own fiber instead of taking the queue: no hand-off to the worker and back,
+ * which is most of what a command costs in memory. The shard counts as busy meanwhile, so what
+ * is published to it then waits in the queue behind it and its worker does not start until it
+ * is done: per partition, still one command at a time in publish order, and never more handlers
+ * at once than shards. The run is uninterruptible: a sender that gives up does not cut a
+ * command in half.
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -113,48 +121,117 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
   CommandTopic,
   Effect.gen(function*() {
     const faults = yield* Faults
-    let shards: Array<Queue.Queue<Message.CommandMessage>> = []
+    let shards: Array<Shard> = []
+    let consumer: ConsumeOptions | undefined
     const early: Array<Message.CommandMessage> = []
     let pending = 0
 
+    const shardOf = (message: Message.CommandMessage) => shards[hashKey(message) % shards.length]!
     const enqueue = (message: Message.CommandMessage) => {
       pending++
-      if (shards.length === 0) early.push(message)
-      else Queue.offerUnsafe(shards[hashKey(message) % shards.length]!, message)
+      if (shards.length === 0) return void early.push(message)
+      const shard = shardOf(message)
+      shard.outstanding++
+      Queue.offerUnsafe(shard.queue, message)
+    }
+    const done = (shard: Shard, count: number) => {
+      pending -= count
+      shard.outstanding -= count
+      consumer?.settled?.()
     }
 
-    const worker = (queue: Queue.Queue<Message.CommandMessage>, { handle, settled }: ConsumeOptions) =>
+    /** Handles one message in the caller's fiber; on a store outage the worker takes it over. */
+    const inline = (shard: Shard, message: Message.CommandMessage, handle: ConsumeOptions["handle"]) => {
+      pending++
+      shard.outstanding++
+      shard.busy = true
+      return Effect.uninterruptible(Effect.matchEffect(handle([message]), {
+        onFailure: () => Effect.sync(() => {
+          release(shard)
+          done(shard, 1)
+          enqueue(message)
+        }),
+        onSuccess: () => Effect.sync(() => {
+          release(shard)
+          done(shard, 1)
+        })
+      }))
+    }
+    const release = (shard: Shard) => {
+      shard.busy = false
+      const waiting = shard.waiting
+      shard.waiting = undefined
+      if (waiting !== undefined) Deferred.doneUnsafe(waiting, Effect.void)
+    }
+    /** Waits while a sender handles a command of this shard inline. */
+    const idle = (shard: Shard): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (!shard.busy) return Effect.void
+        const waiting = shard.waiting ??= Deferred.makeUnsafe<void>()
+        return Effect.andThen(Deferred.await(waiting), idle(shard))
+      })
+
+    const worker = (shard: Shard, { handle }: ConsumeOptions) =>
       Effect.forever(
-        Effect.flatMap(Queue.takeAll(queue), (batch) =>
+        Effect.flatMap(Queue.takeAll(shard.queue), (batch) =>
           Effect.ensuring(
-            untilItWorks(
-              "settling a command batch",
-              faults.commandDelayMillis > 0 ? Effect.andThen(Effect.sleep(faults.commandDelayMillis), handle(batch)) : handle(batch)
+            Effect.andThen(
+              idle(shard),
+              Effect.suspend(() => {
+                shard.busy = true
+                return untilItWorks(
+                  "settling a command batch",
+                  faults.commandDelayMillis > 0 ? Effect.andThen(Effect.sleep(faults.commandDelayMillis), handle(batch)) : handle(batch)
+                )
+              })
             ),
             Effect.sync(() => {
-              pending -= batch.length
-              settled?.()
+              release(shard)
+              done(shard, batch.length)
             })
           )),
         { disableYield: true }
       )
 
+    const direct = faults.commandDelayMillis === 0 && !faults.duplicateCommands
+
     return CommandTopic.of({
-      publish: (messages) =>
-        Effect.sync(() => {
+      publish: (messages, options) =>
+        Effect.suspend(() => {
+          if (options?.awaited === true && direct && consumer !== undefined && messages.length === 1) {
+            const shard = shardOf(messages[0]!)
+            if (shard.outstanding === 0 && !shard.busy) return inline(shard, messages[0]!, consumer.handle)
+          }
           for (const message of messages) {
             enqueue(message)
             if (faults.duplicateCommands) enqueue(message)
           }
+          return Effect.void
         }),
       consume: (options) =>
         Effect.gen(function*() {
           const queues = yield* Effect.forEach(Array.from({ length: Math.max(1, options.concurrency) }), () => Queue.unbounded<Message.CommandMessage>())
-          for (const queue of queues) yield* Effect.forkScoped(worker(queue, options))
-          shards = queues
-          for (const message of early.splice(0)) Queue.offerUnsafe(shards[hashKey(message) % shards.length]!, message)
+          const made = queues.map((queue): Shard => ({ queue, outstanding: 0, busy: false, waiting: undefined }))
+          for (const shard of made) yield* Effect.forkScoped(worker(shard, options))
+          shards = made
+          consumer = options
+          for (const message of early.splice(0)) {
+            const shard = shardOf(message)
+            shard.outstanding++
+            Queue.offerUnsafe(shard.queue, message)
+          }
         }),
       pending: Effect.sync(() => pending)
     })
   })
 )
+
+interface Shard {
+  readonly queue: Queue.Queue<Message.CommandMessage>
+  /** Messages of this shard published and not yet handled. */
+  outstanding: number
+  /** A handler (the worker, or a sender inline) is running. */
+  busy: boolean
+  /** The worker, waiting for an inline handler to finish. */
+  waiting: Deferred.Deferred<void> | undefined
+}

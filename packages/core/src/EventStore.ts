@@ -17,7 +17,7 @@ import { InfrastructureError } from "./Errors.ts"
 import * as Event from "./Event.ts"
 import { Faults } from "./Faults.ts"
 import { LogSignal } from "./internal/logSignal.ts"
-import type { Meta } from "./Message.ts"
+import { isoTime, type Meta } from "./Message.ts"
 import type * as Outcome from "./Outcome.ts"
 
 /**
@@ -332,7 +332,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
           return Effect.fail(new InfrastructureError({ service: "EventStore", operation: "commit", detail: "injected fault", retryable: true }))
         }
         const before = log.length
-        recordedAt = new Date(clock.currentTimeMillisUnsafe()).toISOString()
+        recordedAt = isoTime(clock.currentTimeMillisUnsafe())
         const results = requests.map(commitOne)
         if (log.length > before) signal.notify(log.length)
         return Effect.succeed(results)
@@ -368,26 +368,31 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
           const record = records.get(msgId)
           return record === undefined || record._tag === "Waiting" ? Option.none() : Option.some(record)
         }),
-      awaitOutcome: (msgId, options) =>
-        Effect.suspend(() => {
-          const send = options?.send ?? Effect.void
+      awaitOutcome: (msgId, options) => {
+        // Here every operation is synchronous, so looking for the outcome once the message is
+        // sent and registering a waiter when there is none is atomic: nothing is stored in
+        // between. A message handled during its send (the memory topic runs an awaited
+        // command in the sender's fiber) is answered without a waiter at all.
+        const settled = Effect.suspend(() => {
           const record = records.get(msgId)
-          if (record !== undefined && record._tag !== "Waiting") return Effect.as(send, record)
+          if (record !== undefined && record._tag !== "Waiting") return Effect.succeed(record)
           const failed = failures.get(msgId)
-          if (failed !== undefined) return Effect.as(send, failed)
+          if (failed !== undefined) return Effect.succeed(failed)
           const deferred = Deferred.makeUnsafe<Outcome.Outcome>()
           if (record === undefined) records.set(msgId, { _tag: "Waiting", deferreds: [deferred] })
           else record.deferreds.push(deferred)
-          // A waiter that gives up (its send failed, or it was interrupted) is dropped.
-          return Effect.andThen(send, Deferred.await(deferred)).pipe(Effect.onExit((exit) =>
-            exit._tag === "Success" ? Effect.void : Effect.sync(() => {
+          // A waiter that gives up is dropped.
+          return Effect.onInterrupt(Deferred.await(deferred), () =>
+            Effect.sync(() => {
               const waiting = records.get(msgId)
               if (waiting?._tag !== "Waiting") return
               const rest = waiting.deferreds.filter((waiter) => waiter !== deferred)
               if (rest.length === 0) records.delete(msgId)
               else records.set(msgId, { _tag: "Waiting", deferreds: rest })
-            })))
-        }),
+            }))
+        })
+        return options?.send === undefined ? settled : Effect.andThen(options.send, settled)
+      },
       retry: (msgId) => Effect.sync(() => void failures.delete(msgId)),
       fail: (failed) =>
         Effect.sync(() => {

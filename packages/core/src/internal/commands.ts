@@ -310,45 +310,46 @@ export const makeProcessor = (options: ProcessorOptions) => {
    * flushes the batch and goes the careful way; a second message of a partition already in the
    * batch flushes it first. Either way each partition sees its messages one at a time, in order.
    */
+  const careful = (messages: ReadonlyArray<CommandMessage>, i: number, batch: ReadonlyArray<Pending>): Effect.Effect<void, InfrastructureError> =>
+    Effect.andThen(flush(batch), Effect.andThen(handleOne(messages[i]!), Effect.suspend(() => pass(messages, i + 1, [], new Set()))))
+  const add = (pending: Result.Result<Pending, PermanentFailure>, batch: Array<Pending>, inBatch: Set<Warm>): boolean => {
+    if (Result.isFailure(pending)) return false
+    batch.push(pending.success)
+    inBatch.add(pending.success.warm)
+    return true
+  }
+
   const pass = (messages: ReadonlyArray<CommandMessage>, from: number, batch: Array<Pending>, inBatch: Set<Warm>): Effect.Effect<void, InfrastructureError> => {
-    const careful = (i: number) =>
-      Effect.andThen(flush(batch), Effect.andThen(handleOne(messages[i]!), Effect.suspend(() => pass(messages, i + 1, [], new Set()))))
-    const add = (pending: Result.Result<Pending, PermanentFailure>): boolean => {
-      if (Result.isFailure(pending)) return false
-      batch.push(pending.success)
-      inBatch.add(pending.success.warm)
-      return true
-    }
     for (let i = from; i < messages.length; i++) {
       const message = messages[i]!
       const entry = registry.aggregates.get(message.component)
-      if (entry === undefined) return careful(i)
+      if (entry === undefined) return careful(messages, i, batch)
       const warm = warmOf(entry, message.id)
       if (warm === undefined) {
         return Effect.flatMap(Effect.exit(load(entry, message.id)), (loaded) => {
-          if (Exit.isFailure(loaded)) return careful(i)
+          if (Exit.isFailure(loaded)) return careful(messages, i, batch)
           remember(entry, message.id, loaded.value)
           return pass(messages, i, batch, inBatch)
         })
       }
       if (inBatch.has(warm)) return Effect.andThen(flush(batch), Effect.suspend(() => pass(messages, i, [], new Set())))
       const command = entry.codecs.decodeCommand(message.command)
-      if (Result.isFailure(command)) return careful(i)
+      if (Result.isFailure(command)) return careful(messages, i, batch)
       let decision: Aggregate.Decision<unknown, unknown>
       try {
         decision = entry.aggregate.decide(warm.state, command.success, contextOf(message))
       } catch {
-        return careful(i)
+        return careful(messages, i, batch)
       }
       if (Result.isResult(decision)) {
-        if (!add(pendingFor(entry, message, warm, decision))) return careful(i)
+        if (!add(pendingFor(entry, message, warm, decision), batch, inBatch)) return careful(messages, i, batch)
         continue
       }
       return Effect.flatMap(Effect.exit(Effect.provideContext(decision, options.queries)), (exit) => {
         const result = Exit.isSuccess(exit)
           ? Result.succeed(exit.value)
           : Option.match(Exit.findErrorOption(exit), { onNone: () => undefined, onSome: (error) => isInfrastructureError(error) ? undefined : Result.fail(error) })
-        return result !== undefined && add(pendingFor(entry, message, warm, result)) ? pass(messages, i + 1, batch, inBatch) : careful(i)
+        return result !== undefined && add(pendingFor(entry, message, warm, result), batch, inBatch) ? pass(messages, i + 1, batch, inBatch) : careful(messages, i, batch)
       })
     }
     return flush(batch)

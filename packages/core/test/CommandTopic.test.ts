@@ -1,0 +1,110 @@
+/**
+ * The memory CommandTopic's hand-off of awaited commands to the sender's own fiber: taken only
+ * when the shard has nothing outstanding, and never at the expense of per-partition order, the
+ * one-handler-per-shard bound, or a command (an interrupted sender, a store outage).
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { CommandTopic, Errors, Message } from "@reventless/core"
+import { Deferred, Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
+
+const message = (id: string, name: string): Message.CommandMessage => {
+  const meta = Message.makeMeta({}, "2026-11-23T00:00:00.000Z")
+  return { component: "Bank.Account", id, msgId: meta.msgId, meta, command: { name } }
+}
+const nameOf = (message: Message.CommandMessage) => (message.command as { readonly name: string }).name
+
+/**
+ * A consumer on one shard that records what it handles and how many handlers run at once; the
+ * message named "slow" waits for `release`, and "flaky" fails its first `failures` handlings.
+ */
+const consumer = Effect.fnUntraced(function*(options: { readonly failures?: number } = {}) {
+  const topic = yield* CommandTopic.CommandTopic
+  const release = yield* Deferred.make<void>()
+  const started = yield* Deferred.make<void>()
+  const log: Array<string> = []
+  const running = { now: 0, most: 0 }
+  let failures = options.failures ?? 0
+  const handleOne = (message: Message.CommandMessage) =>
+    Effect.gen(function*() {
+      const name = nameOf(message)
+      if (name === "flaky" && failures > 0) {
+        failures--
+        return yield* new Errors.InfrastructureError({ service: "EventStore", operation: "commit", detail: "staged outage", retryable: true })
+      }
+      if (name === "slow") {
+        yield* Deferred.succeed(started, undefined)
+        yield* Deferred.await(release)
+      }
+      log.push(name)
+    })
+  yield* topic.consume({
+    concurrency: 1,
+    handle: (messages) =>
+      Effect.suspend(() => {
+        running.most = Math.max(running.most, ++running.now)
+        return Effect.forEach(messages, handleOne, { discard: true })
+      }).pipe(Effect.ensuring(Effect.sync(() => void running.now--)))
+  })
+  return { topic, release, started, log, running }
+})
+
+const run = <A, E>(effect: Effect.Effect<A, E, CommandTopic.CommandTopic | import("effect").Scope.Scope>) =>
+  effect.pipe(Effect.scoped, Effect.provide(CommandTopic.layerMemory))
+
+describe("CommandTopic.layerMemory", () => {
+  it.effect("an awaited command to an idle shard is handled before its publish returns; one not awaited waits for the worker", () =>
+    run(Effect.gen(function*() {
+      const { log, topic } = yield* consumer()
+      yield* topic.publish([message("a", "awaited")], { awaited: true })
+      assert.deepStrictEqual(log, ["awaited"], "handled in the sender's fiber")
+      yield* topic.publish([message("a", "sent")])
+      assert.deepStrictEqual(log, ["awaited"], "queued for the worker")
+      yield* Effect.yieldNow
+      assert.deepStrictEqual(log, ["awaited", "sent"])
+      assert.strictEqual(yield* topic.pending, 0)
+    })))
+
+  it.effect("while a sender handles its command, what is published to the shard waits behind it, in order, and the worker never runs alongside", () =>
+    run(Effect.gen(function*() {
+      const { log, release, running, started, topic } = yield* consumer()
+      const slow = yield* Effect.forkChild(topic.publish([message("a", "slow")], { awaited: true }))
+      yield* Deferred.await(started)
+      yield* topic.publish([message("a", "second")])
+      const third = yield* Effect.forkChild(topic.publish([message("b", "third")], { awaited: true }))
+      yield* Effect.yieldNow
+      assert.deepStrictEqual(log, [], "nothing overtook the slow command")
+      assert.strictEqual(yield* topic.pending, 3)
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(slow)
+      yield* Fiber.join(third)
+      while ((yield* topic.pending) > 0) yield* Effect.yieldNow
+      assert.deepStrictEqual(log, ["slow", "second", "third"])
+      assert.strictEqual(running.most, 1, "one handler per shard at a time")
+    })))
+
+  it.effect("a sender interrupted while its command runs does not cut the command short", () =>
+    run(Effect.gen(function*() {
+      const { log, release, started, topic } = yield* consumer()
+      const slow = yield* Effect.forkChild(topic.publish([message("a", "slow")], { awaited: true }))
+      yield* Deferred.await(started)
+      const interrupted = yield* Effect.forkChild(Fiber.interrupt(slow))
+      yield* Effect.yieldNow
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(interrupted)
+      assert.deepStrictEqual(log, ["slow"])
+      assert.strictEqual(yield* topic.pending, 0)
+    })))
+
+  it.effect("a command its sender could not settle (the stores are down) is handed to the worker, which keeps trying", () =>
+    run(Effect.gen(function*() {
+      const { log, topic } = yield* consumer({ failures: 2 })
+      yield* topic.publish([message("a", "flaky")], { awaited: true })
+      assert.deepStrictEqual(log, [])
+      assert.strictEqual(yield* topic.pending, 1, "kept, not acknowledged")
+      yield* TestClock.adjust("1 second")
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(log, ["flaky"])
+      assert.strictEqual(yield* topic.pending, 0)
+    })))
+})
