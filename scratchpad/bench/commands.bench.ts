@@ -1,15 +1,27 @@
 /**
  * In-memory command throughput: Reventless (memory platform) side by side with Emmett's
  * in-memory event store + CommandHandler and a plain Map of arrays (the ceiling), on the same
- * tiny decider. Run: `pnpm bench` (node scratchpad/bench/commands.bench.ts [scale]).
+ * tiny decider. Run: `pnpm bench` (node scratchpad/bench/commands.bench.ts [scale] [rounds];
+ * scale 1, 5 rounds).
+ *
+ * Each round runs every contender in a process of its own (a fresh heap: what one contender
+ * leaves behind, Emmett's copied streams above all, would otherwise tax the next one's garbage
+ * collection), in a rotated order. Rates are medians over the rounds, and each ratio is the median
+ * of the rounds' ratios, so that the machine's swings between rounds (2x here) cancel out.
  */
+import { execFile } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { promisify } from "node:util"
 import { CommandHandler, getInMemoryEventStore } from "@event-driven-io/emmett"
 import { CommandTopic, MemoryPlatform, Plugin, Runtime } from "@reventless/core"
 import { Deferred, Effect, Layer, ManagedRuntime, Queue } from "effect"
 import { Account, decide, deposit as depositCommand, evolve, type State } from "./account.ts"
-import { timed } from "./harness.ts"
+import { median, timed } from "./harness.ts"
 
+const contenderArgument = process.argv.indexOf("--contender")
 const scale = Number(process.argv[2] ?? 1)
+const rounds = Number(process.argv[3] ?? 5)
+if (!(scale > 0 && Number.isInteger(rounds) && rounds > 0)) throw new Error(`usage: commands.bench.ts [scale > 0] [rounds >= 1], got ${process.argv.slice(2).join(" ")}`)
 const callers = 64
 const aggregates = 10_000
 const concurrentCommands = Math.round(50_000 * scale)
@@ -124,22 +136,47 @@ const concurrent = (contender: Contender) =>
 
 const oneStream = (contender: Contender) => timed(() => runCallers(contender, 1, oneStreamEvents, () => "hot"))
 
-const rows: Array<{ scenario: string; contender: string; commands: number; seconds: number }> = []
-for (const make of [plainMap, emmett, effectFloor, reventless]) {
-  const contender = make()
+const contenders = { plainMap, emmett, effectFloor, reventless }
+type ContenderKey = keyof typeof contenders
+const scenarios = { concurrent: `(a) ${callers} callers / ${aggregates} aggregates`, oneStream: "(b) 1 caller / 1 aggregate" } as const
+const counts = { concurrent: concurrentCommands, oneStream: oneStreamEvents }
+type Rates = { readonly name: string; readonly concurrent: number; readonly oneStream: number }
+
+/** In a child: one contender, warmed up, both scenarios; prints its rates as JSON. */
+const measure = async (key: ContenderKey): Promise<Rates> => {
+  const contender = contenders[key]()
   // Warm the JIT on the same code paths (other aggregate ids), as any benchmark harness does.
   await runCallers(contender, callers, 100, (caller) => `warmup-${caller}`)
-  rows.push({ scenario: `(a) ${callers} callers / ${aggregates} aggregates`, contender: contender.name, commands: concurrentCommands, seconds: await concurrent(contender) })
-  rows.push({ scenario: `(b) 1 caller / 1 aggregate`, contender: contender.name, commands: oneStreamEvents, seconds: await oneStream(contender) })
+  const concurrentRate = concurrentCommands / await concurrent(contender)
+  const oneStreamRate = oneStreamEvents / await oneStream(contender)
   await contender.close()
+  return { name: contender.name, concurrent: concurrentRate, oneStream: oneStreamRate }
 }
 
-const rate = (row: (typeof rows)[number]) => row.commands / row.seconds
-const find = (scenario: string, prefix: string) => rows.find((row) => row.scenario === scenario && row.contender.startsWith(prefix))!
-console.log(`| scenario | contender | commands | seconds | commands/s | vs Emmett | vs ceiling |`)
-console.log(`|---|---|---:|---:|---:|---:|---:|`)
-for (const row of rows) {
-  const emmettRow = find(row.scenario, "Emmett")
-  const ceiling = find(row.scenario, "plain")
-  console.log(`| ${row.scenario} | ${row.contender} | ${row.commands} | ${row.seconds.toFixed(2)} | ${Math.round(rate(row)).toLocaleString("en-US")} | ${(rate(row) / rate(emmettRow)).toFixed(2)}x | ${(rate(row) / rate(ceiling)).toFixed(3)} |`)
+if (contenderArgument >= 0) {
+  console.log(JSON.stringify(await measure(process.argv[contenderArgument + 1] as ContenderKey)))
+} else {
+  const keys = Object.keys(contenders) as Array<ContenderKey>
+  const results: Array<Record<ContenderKey, Rates>> = []
+  for (let round = 0; round < rounds; round++) {
+    const order = keys.map((_, i) => keys[(i + round) % keys.length]!)
+    const byKey: Partial<Record<ContenderKey, Rates>> = {}
+    for (const key of order) {
+      const { stdout } = await promisify(execFile)(process.execPath, ["--no-warnings", fileURLToPath(import.meta.url), String(scale), "1", "--contender", key])
+      byKey[key] = JSON.parse(stdout.trim().split("\n").at(-1)!) as Rates
+    }
+    results.push(byKey as Record<ContenderKey, Rates>)
+    console.error(`round ${round + 1}/${rounds}: ${keys.map((key) => `${key} ${Math.round(byKey[key]!.concurrent)}/${Math.round(byKey[key]!.oneStream)}`).join(", ")} commands/s ((a)/(b))`)
+  }
+  const format = (value: number) => Math.round(value).toLocaleString("en-US")
+  console.log(`| scenario | contender | commands | commands/s (median) | vs Emmett (median of rounds) | vs ceiling (median of rounds) |`)
+  console.log(`|---|---|---:|---:|---:|---:|`)
+  for (const scenario of ["concurrent", "oneStream"] as const) {
+    for (const key of keys) {
+      const rates = results.map((round) => round[key][scenario])
+      const vsEmmett = median(results.map((round) => round[key][scenario] / round.emmett[scenario]))
+      const vsCeiling = median(results.map((round) => round[key][scenario] / round.plainMap[scenario]))
+      console.log(`| ${scenarios[scenario]} | ${results[0]![key].name} | ${counts[scenario]} | ${format(median(rates))} | ${vsEmmett.toFixed(2)}x | ${vsCeiling.toFixed(3)} |`)
+    }
+  }
 }
