@@ -74,14 +74,14 @@ export interface ConsumerDeps {
   readonly now: () => string
 }
 
-const decoded = (event: Event.Envelope, result: Result.Result<unknown, Schema.SchemaError>): Effect.Effect<unknown, HandlerFailure> => {
-  if (Result.isSuccess(result)) return Effect.succeed(result.success)
+const decoded = (event: Event.Envelope, result: Result.Result<unknown, Schema.SchemaError>): Result.Result<unknown, HandlerFailure> => {
+  if (Result.isSuccess(result)) return Result.succeed(result.success)
   const { detail, path } = describeSchemaError(result.failure)
-  return Effect.fail(path === "(root)" ? unknownVariant : new HandlerFailure({ reason: `event ${event.id} at ${path}: ${detail}`, retryable: false }))
+  return Result.fail(path === "(root)" ? unknownVariant : new HandlerFailure({ reason: `event ${event.id} at ${path}: ${detail}`, retryable: false }))
 }
 
 export const decodeFor = (registry: Registry, entry: AggregateEntry, event: Event.Envelope): Effect.Effect<unknown, HandlerFailure> =>
-  decoded(event, registry.decodeEvent(entry, event))
+  Effect.fromResult(decoded(event, registry.decodeEvent(entry, event)))
 
 /**
  * How a consumer decodes the events of one of its sources: an aggregate's schema (with its
@@ -92,30 +92,52 @@ export const decoderFor = (
   source: Aggregate.Any | DcbEventLog.Source<unknown>,
   qualified: string
 ): (event: Event.Envelope) => Effect.Effect<unknown, HandlerFailure> => {
+  const decode = resultDecoderFor(registry, source, qualified)
+  return (event) => Effect.fromResult(decode(event))
+}
+
+/** `decoderFor` without an effect, for hot loops. */
+const resultDecoderFor = (
+  registry: Registry,
+  source: Aggregate.Any | DcbEventLog.Source<unknown>,
+  qualified: string
+): (event: Event.Envelope) => Result.Result<unknown, HandlerFailure> => {
   if (DcbEventLog.isSource(source)) {
     // A log holds every slice's events: a type the consumer does not declare is not for it.
     const types = StateChangeSlice.fieldsByType(source.event)
     const decode = Schema.decodeUnknownResult(source.event)
-    return (event) => types.has(event.type) ? decoded(event, decode(event.data)) : Effect.fail(unknownVariant)
+    return (event) => types.has(event.type) ? decoded(event, decode(event.data)) : Result.fail(unknownVariant)
   }
   const entry = entryOf(registry, qualified)
-  return (event) => decodeFor(registry, entry, event)
+  return (event) => decoded(event, registry.decodeEvent(entry, event))
 }
 
 export const entryOf = (registry: Registry, qualified: string): AggregateEntry => registry.aggregates.get(qualified)!
 
-export const guard = <A>(what: string, run: () => A): Effect.Effect<A, HandlerFailure> =>
-  Effect.try({ try: run, catch: (error) => new HandlerFailure({ reason: `${what} threw: ${String(error)}`, retryable: false }) })
+export const guard = <A>(what: string, run: () => A): Effect.Effect<A, HandlerFailure> => Effect.suspend(() => Effect.fromResult(guarded(what, run)))
+
+/** `guard` without an effect, for hot loops. */
+const guarded = <A>(what: string, run: () => A): Result.Result<A, HandlerFailure> => {
+  try {
+    return Result.succeed(run())
+  } catch (error) {
+    return Result.fail(new HandlerFailure({ reason: `${what} threw: ${String(error)}`, retryable: false }))
+  }
+}
 
 export const infrastructure = (error: InfrastructureError) => new HandlerFailure({ reason: error.message, retryable: error.retryable })
 
 /** Runs a consumer until interrupted. */
 export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus): Effect.Effect<never, InfrastructureError> => {
-  const withRetries = (event: Event.Envelope) => {
+  /**
+   * After a failed first attempt: retries on the transient schedule (the first failure counts as
+   * the first attempt), and tells what became of the event.
+   */
+  const withRetries = (event: Event.Envelope, first: Cause.Cause<HandlerFailure>) => {
     let attempts = 0
     return Effect.suspend(() => {
       attempts++
-      return handler.handle(event)
+      return attempts === 1 ? Effect.failCause(first) : handler.handle(event)
     }).pipe(
       Effect.catchDefect((defect) => Effect.fail(new HandlerFailure({ reason: `defect: ${Cause.pretty(Cause.die(defect))}`, retryable: false }))),
       Effect.retry({ schedule: deps.retrySchedule, while: (failure) => failure.retryable }),
@@ -127,7 +149,17 @@ export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus
 
   /** Handles one event to completion: parked events wait for an operator's decision. */
   const settle = (event: Event.Envelope, lastDone: Event.Position): Effect.Effect<void, InfrastructureError> =>
-    Effect.flatMap(withRetries(event), (result) => {
+    Effect.matchCauseEffect(handler.handle(event), {
+      onSuccess: () => {
+        status.handled++
+        return Effect.void
+      },
+      onFailure: (cause) => settleFailed(event, lastDone, cause)
+    })
+
+  /** The careful path of an event whose first attempt failed (skipped, retried, or parked). */
+  const settleFailed = (event: Event.Envelope, lastDone: Event.Position, first: Cause.Cause<HandlerFailure>): Effect.Effect<void, InfrastructureError> =>
+    Effect.flatMap(withRetries(event, first), (result) => {
       if (result === "handled") return Effect.sync(() => void status.handled++)
       if (result === "skipped") return Effect.sync(() => void status.skipped++)
       const letterId = Message.stableId(`${handler.name}|${event.id}`)
@@ -151,15 +183,15 @@ export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus
       })
     })
 
-  const handleBatch = (events: ReadonlyArray<Event.Envelope>) =>
-    Effect.gen(function*() {
-      let lastDone = status.position
-      for (const event of events) {
-        if (event.position <= status.position) continue
-        yield* settle(event, lastDone)
-        lastDone = event.position
-      }
-    })
+  /** The events of a page in order; each one settled before the next starts. */
+  const handleBatch = (events: ReadonlyArray<Event.Envelope>, from = 0, lastDone = status.position): Effect.Effect<void, InfrastructureError> => {
+    for (let i = from; i < events.length; i++) {
+      const event = events[i]!
+      if (event.position <= status.position) continue
+      return Effect.flatMap(settle(event, lastDone), () => handleBatch(events, i + 1, event.position))
+    }
+    return Effect.void
+  }
 
   return Effect.gen(function*() {
     const saved = yield* deps.checkpoints.load(handler.name)
@@ -200,86 +232,117 @@ export const projectionHandler = (
   const name = `projection:${readModel.name}`
   const bySource = new Map(readModel.projections.map((projection) => {
     const qualified = qualifiedSource(projection)
-    return [qualified, { projection, decode: decoderFor(deps.registry, projection.source, qualified) }] as const
+    return [qualified, { projection, decode: resultDecoderFor(deps.registry, projection.source, qualified) }] as const
   }))
   const decodeRow = Schema.decodeUnknownResult(readModel.row)
   const encodeRow = Schema.encodeUnknownResult(readModel.row)
+  const what = `projection of ${readModel.name}`
   let overlay = new Map<string, { readonly row: unknown; readonly encoded: unknown } | undefined>()
   /** Stored rows read ahead for the page being handled (`prepare`), as stored: absent ones too. */
   let fetched = new Map<string, Option.Option<unknown>>()
   /** The actions `prepare` already computed, by event position. */
   let projected = new Map<Event.Position, ReadonlyArray<ReadModel.Action<unknown>>>()
 
-  const decodeStored = (id: string, row: Option.Option<unknown>): Effect.Effect<Option.Option<unknown>, HandlerFailure> => {
-    if (Option.isNone(row)) return Effect.succeedNone
-    const decoded = decodeRow(row.value)
-    return Result.isSuccess(decoded)
-      ? Effect.succeedSome(decoded.success)
-      : Effect.fail(new HandlerFailure({ reason: `stored row "${id}" of ${readModel.name}: ${decoded.failure.message}`, retryable: false }))
+  /** The row as the page has left it so far (undefined: none), or undefined when it is not in hand. */
+  const inHand = (id: string): Result.Result<unknown, HandlerFailure> | undefined => {
+    if (overlay.has(id)) return Result.succeed(overlay.get(id)?.row)
+    const stored = fetched.get(id)
+    if (stored === undefined) return undefined
+    if (Option.isNone(stored)) return Result.succeed(undefined)
+    const decodedRow = decodeRow(stored.value)
+    return Result.isSuccess(decodedRow)
+      ? Result.succeed(decodedRow.success)
+      : Result.fail(new HandlerFailure({ reason: `stored row "${id}" of ${readModel.name}: ${decodedRow.failure.message}`, retryable: false }))
   }
 
-  const current = (id: string): Effect.Effect<Option.Option<unknown>, HandlerFailure> => {
-    if (overlay.has(id)) return Effect.succeed(Option.fromUndefinedOr(overlay.get(id)?.row))
-    const ahead = fetched.get(id)
-    if (ahead !== undefined) return decodeStored(id, ahead)
-    return store.get(readModel.name, id).pipe(Effect.mapError(infrastructure), Effect.flatMap((row) => decodeStored(id, row)))
-  }
-
-  const project = (event: Event.Envelope, source: { readonly projection: ReadModel.Projection<unknown>; readonly decode: (event: Event.Envelope) => Effect.Effect<unknown, HandlerFailure> }) =>
-    Effect.flatMap(source.decode(event), (value) =>
-      guard(`projection of ${readModel.name}`, () => {
+  const project = (
+    event: Event.Envelope,
+    source: { readonly projection: ReadModel.Projection<unknown>; readonly decode: (event: Event.Envelope) => Result.Result<unknown, HandlerFailure> }
+  ): Result.Result<ReadonlyArray<ReadModel.Action<unknown>>, HandlerFailure> =>
+    Result.flatMap(source.decode(event), (value) =>
+      guarded(what, () => {
         const actions = source.projection.project({ event: value, id: event.streamId, meta: event.meta, position: event.position, recordedAt: event.recordedAt ?? event.meta.time })
         return (Array.isArray(actions) ? actions : [actions]) as ReadonlyArray<ReadModel.Action<unknown>>
       }))
 
   /** Projects the page ahead and reads every row it touches that is not in hand, in one query. */
   const prepare = (events: ReadonlyArray<Event.Envelope>) =>
-    Effect.gen(function*() {
+    Effect.suspend(() => {
       const wanted = new Set<string>()
       for (const event of events) {
         const source = bySource.get(event.source)
         if (source === undefined) continue
-        const actions = yield* Effect.option(project(event, source))
-        if (Option.isNone(actions)) continue
-        projected.set(event.position, actions.value)
-        for (const action of actions.value) if (action._tag !== "Ignore" && !overlay.has(action.id) && !fetched.has(action.id)) wanted.add(action.id)
+        const actions = project(event, source)
+        if (Result.isFailure(actions)) continue
+        projected.set(event.position, actions.success)
+        for (const action of actions.success) if (action._tag !== "Ignore" && !overlay.has(action.id) && !fetched.has(action.id)) wanted.add(action.id)
       }
-      if (wanted.size === 0) return
-      const rows = yield* Effect.option(store.getMany(readModel.name, [...wanted]))
-      if (Option.isNone(rows)) return
-      for (const id of wanted) fetched.set(id, rows.value.has(id) ? Option.some(rows.value.get(id)) : Option.none())
+      if (wanted.size === 0) return Effect.void
+      return Effect.match(store.getMany(readModel.name, [...wanted]), {
+        onFailure: () => {},
+        onSuccess: (rows) => {
+          for (const id of wanted) fetched.set(id, rows.has(id) ? Option.some(rows.get(id)) : Option.none())
+        }
+      })
     })
 
-  const handle = (event: Event.Envelope) =>
-    Effect.gen(function*() {
+  /** Applies an event's actions to the rows in hand and stages the result; all or nothing. */
+  const apply = (event: Event.Envelope, actions: ReadonlyArray<ReadModel.Action<unknown>>): Result.Result<void, HandlerFailure> => {
+    const touched = new Map<string, unknown>()
+    for (const action of actions) {
+      if (action._tag === "Ignore") continue
+      if (!touched.has(action.id)) {
+        const before = inHand(action.id)!
+        if (Result.isFailure(before)) return Result.fail(before.failure)
+        touched.set(action.id, before.success)
+      }
+      const rows = new Map<string, unknown>()
+      const before = touched.get(action.id)
+      if (before !== undefined) rows.set(action.id, before)
+      const applied = guarded(what, () => ReadModel.apply(rows, action))
+      if (Result.isFailure(applied)) return applied
+      touched.set(action.id, rows.get(action.id))
+    }
+    const staged: Array<[string, { readonly row: unknown; readonly encoded: unknown } | undefined]> = []
+    for (const [id, row] of touched) {
+      if (row === undefined) {
+        staged.push([id, undefined])
+        continue
+      }
+      const encoded = encodeRow(row)
+      if (Result.isFailure(encoded)) {
+        return Result.fail(new HandlerFailure({ reason: `row "${id}" of ${readModel.name} from event ${event.id}: ${encoded.failure.message}`, retryable: false }))
+      }
+      staged.push([id, { row, encoded: encoded.success }])
+    }
+    for (const [id, value] of staged) overlay.set(id, value)
+    return Result.void
+  }
+
+  /** Reads the rows the actions touch that are not in hand (one by one: `prepare` failed or missed them), then applies. */
+  const applyWithRows = (event: Event.Envelope, actions: ReadonlyArray<ReadModel.Action<unknown>>): Effect.Effect<void, HandlerFailure> => {
+    const missing = new Set<string>()
+    for (const action of actions) if (action._tag !== "Ignore" && inHand(action.id) === undefined) missing.add(action.id)
+    if (missing.size === 0) return Effect.fromResult(apply(event, actions))
+    return Effect.andThen(
+      Effect.forEach(missing, (id) =>
+        Effect.map(Effect.mapError(store.get(readModel.name, id), infrastructure), (row) => void fetched.set(id, row)), { discard: true }),
+      Effect.suspend(() => Effect.fromResult(apply(event, actions)))
+    )
+  }
+
+  const handle = (event: Event.Envelope): Effect.Effect<void, HandlerFailure> =>
+    Effect.suspend(() => {
       const source = bySource.get(event.source)
-      if (source === undefined) return
-      const ahead = projected.get(event.position)
+      if (source === undefined) return Effect.void
+      let actions = projected.get(event.position)
       projected.delete(event.position)
-      const actions = ahead ?? (yield* project(event, source))
-      const touched = new Map<string, unknown>()
-      for (const action of actions) {
-        if (action._tag === "Ignore") continue
-        if (!touched.has(action.id)) touched.set(action.id, Option.getOrUndefined(yield* current(action.id)))
-        const rows = new Map<string, unknown>()
-        const before = touched.get(action.id)
-        if (before !== undefined) rows.set(action.id, before)
-        yield* guard(`projection of ${readModel.name}`, () => ReadModel.apply(rows, action))
-        touched.set(action.id, rows.get(action.id))
+      if (actions === undefined) {
+        const fresh = project(event, source)
+        if (Result.isFailure(fresh)) return Effect.fail(fresh.failure)
+        actions = fresh.success
       }
-      const staged: Array<[string, { readonly row: unknown; readonly encoded: unknown } | undefined]> = []
-      for (const [id, row] of touched) {
-        if (row === undefined) {
-          staged.push([id, undefined])
-          continue
-        }
-        const encoded = encodeRow(row)
-        if (Result.isFailure(encoded)) {
-          return yield* new HandlerFailure({ reason: `row "${id}" of ${readModel.name} from event ${event.id}: ${encoded.failure.message}`, retryable: false })
-        }
-        staged.push([id, { row, encoded: encoded.success }])
-      }
-      for (const [id, value] of staged) overlay.set(id, value)
+      return applyWithRows(event, actions)
     })
 
   return {
