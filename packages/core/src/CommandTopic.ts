@@ -28,6 +28,13 @@ export interface ConsumeOptions {
    * msgId), never acknowledges it.
    */
   readonly handle: (messages: ReadonlyArray<Message.CommandMessage>) => Effect.Effect<void, InfrastructureError>
+  /**
+   * Settles one message at once, without an effect, when everything it needs is synchronous
+   * (a decision that is a plain Result, a synchronous store: `EventStore.sync`). A platform that hands messages over in process may try
+   * it first. Returns what is left to run (a log line at most), or `undefined` when it did
+   * nothing and `handle` must do it.
+   */
+  readonly handleNow?: ((message: Message.CommandMessage) => Effect.Effect<void> | undefined) | undefined
   /** How many partitions are handled at once. */
   readonly concurrency: number
   /**
@@ -200,7 +207,14 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
         Effect.suspend(() => {
           if (options?.awaited === true && direct && consumer !== undefined && messages.length === 1) {
             const shard = shardOf(messages[0]!)
-            if (shard.outstanding === 0 && !shard.busy) return inline(shard, messages[0]!, consumer.handle)
+            if (shard.outstanding === 0 && !shard.busy) {
+              const now = consumer.handleNow?.(messages[0]!)
+              if (now !== undefined) {
+                consumer.settled?.()
+                return now
+              }
+              return inline(shard, messages[0]!, consumer.handle)
+            }
           }
           for (const message of messages) {
             enqueue(message)

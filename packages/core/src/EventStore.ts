@@ -173,6 +173,13 @@ export class EventStore extends Context.Service<EventStore, {
    * Fails only when the store could not be reached; then none of the requests was written.
    */
   readonly commit: (requests: ReadonlyArray<CommitRequest>) => Effect.Effect<ReadonlyArray<CommitResult>, InfrastructureError>
+  /**
+   * The same store without effects, offered by one whose operations are synchronous (memory) so
+   * that the runtime can settle a whole command in one synchronous step. Each behaves exactly as
+   * its effectful twin; `commit` returns `undefined` when it cannot commit right now (nothing was
+   * written, and the effectful `commit` is the way).
+   */
+  readonly sync?: SyncEventStore | undefined
   /** The stored outcome of a message id. */
   readonly outcome: (msgId: string) => Effect.Effect<Option.Option<Outcome.Final>, InfrastructureError>
   /** Waits for a message's outcome; `Failed` arrives when the command is parked. */
@@ -187,6 +194,16 @@ export class EventStore extends Context.Service<EventStore, {
   readonly loadSnapshot: (source: string, streamId: string) => Effect.Effect<Option.Option<Snapshot>, InfrastructureError>
   readonly saveSnapshot: (source: string, streamId: string, snapshot: Snapshot) => Effect.Effect<void, InfrastructureError>
 }>()("@reventless/core/EventStore") {}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SyncEventStore {
+  readonly commit: (requests: ReadonlyArray<CommitRequest>) => ReadonlyArray<CommitResult> | undefined
+  readonly readStream: (source: string, streamId: string, afterVersion?: number) => ReadonlyArray<Event.Envelope>
+  readonly loadSnapshot: (source: string, streamId: string) => Option.Option<Snapshot>
+}
 
 interface Waiting {
   readonly _tag: "Waiting"
@@ -325,17 +342,23 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
       }
     }
 
+    const commitNow = (requests: ReadonlyArray<CommitRequest>): ReadonlyArray<CommitResult> | undefined => {
+      // An injected outage is the effectful commit's to report.
+      if (faults.failAppends > 0) return undefined
+      const before = log.length
+      recordedAt = isoTime(clock.currentTimeMillisUnsafe())
+      const results = requests.map(commitOne)
+      if (log.length > before) signal.notify(log.length)
+      return results
+    }
+
     const commit = (requests: ReadonlyArray<CommitRequest>): Effect.Effect<ReadonlyArray<CommitResult>, InfrastructureError> =>
       Effect.suspend(() => {
         if (faults.failAppends > 0) {
           faults.failAppends--
           return Effect.fail(new InfrastructureError({ service: "EventStore", operation: "commit", detail: "injected fault", retryable: true }))
         }
-        const before = log.length
-        recordedAt = isoTime(clock.currentTimeMillisUnsafe())
-        const results = requests.map(commitOne)
-        if (log.length > before) signal.notify(log.length)
-        return Effect.succeed(results)
+        return Effect.succeed(commitNow(requests)!)
       })
 
     return EventStore.of({
@@ -363,6 +386,11 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
         }),
       head: Effect.sync(() => log.length),
       commit,
+      sync: {
+        commit: commitNow,
+        readStream: (source, streamId, afterVersion = 0) => (streamOf(source, streamId) ?? []).slice(afterVersion),
+        loadSnapshot: (source, streamId) => Option.fromUndefinedOr(snapshots.get(key(source, streamId)))
+      },
       outcome: (msgId) =>
         Effect.sync(() => {
           const record = records.get(msgId)

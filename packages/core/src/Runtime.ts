@@ -274,6 +274,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   })
   yield* commands.consume({
     handle: processor.handle,
+    handleNow: processor.handleNow,
     concurrency: options.concurrency ?? 16,
     settled: activity.bump,
     components: [...registry.aggregates.keys(), ...registry.slices.keys(), ...registry.extensionPoints.keys()]

@@ -1,7 +1,8 @@
 /**
  * The memory CommandTopic's hand-off of awaited commands to the sender's own fiber: taken only
  * when the shard has nothing outstanding, and never at the expense of per-partition order, the
- * one-handler-per-shard bound, or a command (an interrupted sender, a store outage).
+ * one-handler-per-shard bound, or a command (an interrupted sender, a store outage); and the
+ * consumer's synchronous lane (`handleNow`), tried first.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { CommandTopic, Errors, Message } from "@reventless/core"
@@ -94,6 +95,32 @@ describe("CommandTopic.layerMemory", () => {
       yield* Fiber.join(interrupted)
       assert.deepStrictEqual(log, ["slow"])
       assert.strictEqual(yield* topic.pending, 0)
+    })))
+
+  it.effect("a consumer's synchronous lane (handleNow) settles an awaited command during its publish; when it declines, handle does", () =>
+    run(Effect.gen(function*() {
+      const topic = yield* CommandTopic.CommandTopic
+      const handled: Array<string> = []
+      const now: Array<string> = []
+      let settled = 0
+      yield* topic.consume({
+        concurrency: 2,
+        handle: (messages) => Effect.sync(() => void handled.push(...messages.map(nameOf))),
+        handleNow: (message) => {
+          if (nameOf(message) !== "now") return undefined
+          now.push(nameOf(message))
+          return Effect.void
+        },
+        settled: () => void settled++
+      })
+      yield* topic.publish([message("a", "now")], { awaited: true })
+      yield* topic.publish([message("a", "later")], { awaited: true })
+      assert.deepStrictEqual([now, handled], [["now"], ["later"]])
+      yield* topic.publish([message("b", "now")])
+      assert.deepStrictEqual(now, ["now"], "a command nobody awaits goes through the queue")
+      while ((yield* topic.pending) > 0) yield* Effect.yieldNow
+      assert.deepStrictEqual(handled, ["later", "now"])
+      assert.strictEqual(settled, 3)
     })))
 
   it.effect("a command its sender could not settle (the stores are down) is handed to the worker, which keeps trying", () =>

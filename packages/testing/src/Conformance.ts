@@ -252,7 +252,7 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
         yield* runtime.awaitIdle
         const [letter] = yield* runtime.deadLetters.list
         assert.strictEqual(letter?._tag, "Event")
-        assert.strictEqual(letter.attempts, 4, "the first try and the schedule's three retries")
+        assert.strictEqual(letter?.attempts, 4, "the first try and the schedule's three retries")
         yield* increment("after", 3)
         yield* runtime.awaitIdle
         assert.deepStrictEqual(yield* runtime.query("Totals", "after"), Option.some({ total: 3, events: 1 }), "other consumers go on")

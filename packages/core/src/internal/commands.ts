@@ -12,7 +12,7 @@ import { DeadLetters } from "../DeadLetters.ts"
 import { describeSchemaError, InfrastructureError, isInfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
 import type { DcbConflict } from "../DcbQuery.ts"
-import type { AppendRequest, CommitRequest, EventStore, VersionConflict } from "../EventStore.ts"
+import type { AppendRequest, CommitRequest, EventStore, Snapshot, VersionConflict } from "../EventStore.ts"
 import type { CommandMessage } from "../Message.ts"
 import type { QueryEngine } from "../QueryEngine.ts"
 import type { AggregateEntry, ExtensionPointEntry, Registry, SliceEntry } from "./registry.ts"
@@ -92,14 +92,19 @@ export const makeProcessor = (options: ProcessorOptions) => {
 
   const load = (entry: AggregateEntry, id: string): Effect.Effect<Warm, PermanentFailure | InfrastructureError> =>
     Effect.flatMap(store.loadSnapshot(entry.qualified, id), (snapshot) => {
-      let start: Warm = { state: entry.aggregate.initialState, version: 0 }
-      if (Option.isSome(snapshot)) {
-        const state = entry.codecs.decodeState(snapshot.value.state)
-        if (Result.isSuccess(state)) start = { state: state.success, version: snapshot.value.version }
-      }
+      const start = startFrom(entry, snapshot)
       return Effect.flatMap(store.readStream(entry.qualified, id, start.version), (events) =>
         Effect.fromResult(foldStored(entry, start, events)))
     })
+
+  /** Where a replay starts: the snapshot when there is one that decodes, else the initial state. */
+  const startFrom = (entry: AggregateEntry, snapshot: Option.Option<Snapshot>): Warm => {
+    if (Option.isSome(snapshot)) {
+      const state = entry.codecs.decodeState(snapshot.value.state)
+      if (Result.isSuccess(state)) return { state: state.success, version: snapshot.value.version }
+    }
+    return { state: entry.aggregate.initialState, version: 0 }
+  }
 
   /** Qualified event types by tag, built once each (`Catalog.Product.Added`). */
   const eventTypes = new Map<AggregateEntry, Map<string, string>>()
@@ -372,5 +377,52 @@ export const makeProcessor = (options: ProcessorOptions) => {
         }, { discard: true })
       ))
 
-  return { handle }
+  /**
+   * A whole command in one synchronous step, when every part of it can be: the store is
+   * synchronous (`EventStore.sync`), the state loads, the command decodes, `decide` answers with a Result,
+   * no snapshot falls due, and the commit neither conflicts nor fails. Then it returns what is
+   * left to do (a log line at most); anything else returns `undefined` before a write (or after
+   * a conflict, which writes nothing) and `handle` takes over.
+   */
+  const handleNow = (message: CommandMessage): Effect.Effect<void> | undefined => {
+    const now = store.sync
+    if (now === undefined) return undefined
+    const entry = registry.aggregates.get(message.component)
+    if (entry === undefined) return undefined
+    let warm = warmOf(entry, message.id)
+    if (warm === undefined) {
+      let loaded: Result.Result<Warm, PermanentFailure>
+      try {
+        const start = startFrom(entry, now.loadSnapshot(entry.qualified, message.id))
+        loaded = foldStored(entry, start, now.readStream(entry.qualified, message.id, start.version))
+      } catch {
+        return undefined // an evolve that throws: the careful path parks the command
+      }
+      if (Result.isFailure(loaded)) return undefined
+      remember(entry, message.id, warm = loaded.success)
+    }
+    const command = entry.codecs.decodeCommand(message.command)
+    if (Result.isFailure(command)) return undefined
+    let decision: Aggregate.Decision<unknown, unknown>
+    try {
+      decision = entry.aggregate.decide(warm.state, command.success, contextOf(message))
+    } catch {
+      return undefined
+    }
+    if (!Result.isResult(decision)) return undefined
+    const pending = pendingFor(entry, message, warm, decision)
+    if (Result.isFailure(pending)) return undefined
+    const every = entry.aggregate.snapshotEvery
+    if (every > 0 && Math.floor((warm.version + pending.success.events.length) / every) !== Math.floor(warm.version / every)) return undefined
+    const results = now.commit([pending.success.request])
+    const result = results?.[0]
+    if (result === undefined) return undefined
+    if (result._tag === "Conflict") {
+      forget(entry, message.id)
+      return undefined
+    }
+    return (result._tag === "Committed" && committed(pending.success)) || Effect.void
+  }
+
+  return { handle, handleNow }
 }
