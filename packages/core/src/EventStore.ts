@@ -17,6 +17,7 @@ import { InfrastructureError } from "./Errors.ts"
 import * as Event from "./Event.ts"
 import { Faults } from "./Faults.ts"
 import { LogSignal } from "./internal/logSignal.ts"
+import { MsgIdMap } from "./internal/msgIdMap.ts"
 import { isoTime, type Meta } from "./Message.ts"
 import type * as Outcome from "./Outcome.ts"
 
@@ -230,7 +231,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     const streams = new Map<string, Map<string, Array<Event.Envelope>>>()
     const streamOf = (source: string, streamId: string) => streams.get(source)?.get(streamId)
     /** By message id: the final outcome, or the senders waiting for it (one map, so a command costs two lookups). */
-    const records = new Map<string, Outcome.Final | Waiting>()
+    const records = new MsgIdMap<Outcome.Final | Waiting>()
     /** Parked commands: a sender that asks after the parking still hears Failed, until a replay settles it. */
     const failures = new Map<string, typeof Outcome.Failed.Type>()
     const snapshots = new Map<string, Snapshot>()
@@ -241,7 +242,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     }
     const commitOutcome = (outcome: Outcome.Final, waiting: Waiting | undefined): CommitResult => {
       records.set(outcome.msgId, outcome)
-      failures.delete(outcome.msgId)
+      if (failures.size > 0) failures.delete(outcome.msgId)
       if (waiting !== undefined) wake(waiting, outcome)
       return { _tag: "Committed", outcome }
     }
