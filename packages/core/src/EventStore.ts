@@ -362,9 +362,14 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
         return Effect.succeed(commitNow(requests)!)
       })
 
+    const sync: SyncEventStore = {
+      commit: commitNow,
+      readStream: (source, streamId, afterVersion = 0) => (streamOf(source, streamId) ?? []).slice(afterVersion),
+      loadSnapshot: (source, streamId) => Option.fromUndefinedOr(snapshots.get(key(source, streamId)))
+    }
+
     return EventStore.of({
-      readStream: (source, streamId, afterVersion = 0) =>
-        Effect.sync(() => (streamOf(source, streamId) ?? []).slice(afterVersion)),
+      readStream: (source, streamId, afterVersion) => Effect.sync(() => sync.readStream(source, streamId, afterVersion)),
       readAll: ({ after, limit, sources }) =>
         Effect.sync(() => {
           const events: Array<Event.Envelope> = []
@@ -387,11 +392,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
         }),
       head: Effect.sync(() => log.length),
       commit,
-      sync: {
-        commit: commitNow,
-        readStream: (source, streamId, afterVersion = 0) => (streamOf(source, streamId) ?? []).slice(afterVersion),
-        loadSnapshot: (source, streamId) => Option.fromUndefinedOr(snapshots.get(key(source, streamId)))
-      },
+      sync,
       outcome: (msgId) =>
         Effect.sync(() => {
           const record = records.get(msgId)
@@ -431,7 +432,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
           records.delete(failed.msgId)
           wake(record, failed)
         }),
-      loadSnapshot: (source, streamId) => Effect.sync(() => Option.fromUndefinedOr(snapshots.get(key(source, streamId)))),
+      loadSnapshot: (source, streamId) => Effect.sync(() => sync.loadSnapshot(source, streamId)),
       saveSnapshot: (source, streamId, snapshot) => Effect.sync(() => void snapshots.set(key(source, streamId), snapshot))
     })
   })
