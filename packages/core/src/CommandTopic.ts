@@ -119,7 +119,9 @@ const fnv = (hash: number, text: string): number => {
  * is published to it then waits in the queue behind it and its worker does not start until it
  * is done: per partition, still one command at a time in publish order, and never more handlers
  * at once than shards. The run is uninterruptible: a sender that gives up does not cut a
- * command in half.
+ * command in half. A command the stores cannot settle keeps its shard while a fiber of the
+ * consumer tries it until it works, as the worker does with a batch. The consumer's synchronous
+ * lane (`handleNow`) is tried first.
  *
  * @since 0.1.0
  * @category layers
@@ -130,6 +132,8 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
     const faults = yield* Faults
     let shards: Array<Shard> = []
     let consumer: ConsumeOptions | undefined
+    /** Where the consumer's fibers live (its `consume` scope). */
+    let consumerScope: Scope.Scope | undefined
     const early: Array<Message.CommandMessage> = []
     let pending = 0
 
@@ -141,29 +145,51 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
       shard.outstanding++
       Queue.offerUnsafe(shard.queue, message)
     }
+    const enqueueAll = (messages: ReadonlyArray<Message.CommandMessage>) => {
+      for (const message of messages) {
+        enqueue(message)
+        if (faults.duplicateCommands) enqueue(message)
+      }
+    }
     const done = (shard: Shard, count: number) => {
       pending -= count
       shard.outstanding -= count
       consumer?.settled?.()
     }
 
-    /** Handles one message in the caller's fiber; on a store outage the worker takes it over. */
-    const inline = (shard: Shard, message: Message.CommandMessage, handle: ConsumeOptions["handle"]) => {
+    /**
+     * Settles an awaited message in the sender's fiber when its shard has nothing outstanding:
+     * through the consumer's synchronous lane, else its `handle`; otherwise it is queued. Runs
+     * uninterruptibly from the check on, so the shard's counters and busy flag always come back.
+     */
+    const direct = (message: Message.CommandMessage): Effect.Effect<void> => {
+      const shard = shards.length === 0 || consumer === undefined ? undefined : shardOf(message)
+      if (shard === undefined || consumer === undefined || shard.outstanding > 0 || shard.busy) {
+        enqueue(message)
+        return Effect.void
+      }
+      const now = consumer.handleNow?.(message)
+      if (now !== undefined) {
+        consumer.settled?.()
+        return now
+      }
       pending++
       shard.outstanding++
       shard.busy = true
-      return Effect.uninterruptible(Effect.matchEffect(handle([message]), {
-        onFailure: () => Effect.sync(() => {
-          release(shard)
-          done(shard, 1)
-          enqueue(message)
-        }),
-        onSuccess: () => Effect.sync(() => {
-          release(shard)
-          done(shard, 1)
-        })
-      }))
+      const finish = Effect.sync(() => {
+        release(shard)
+        done(shard, 1)
+      })
+      const { handle } = consumer
+      return Effect.matchCauseEffect(Effect.suspend(() => handle([message])), {
+        onSuccess: () => finish,
+        // The stores are down: the shard stays busy (later messages wait behind this one) while a
+        // fiber of the consumer's keeps trying it; the sender waits for the outcome as usual.
+        onFailure: () => Effect.asVoid(Effect.forkIn(Effect.ensuring(settling(Effect.suspend(() => handle([message]))), finish), consumerScope!))
+      })
     }
+    const settling = (handling: Effect.Effect<void, InfrastructureError>) => untilItWorks("settling a command batch", handling)
+
     const release = (shard: Shard) => {
       shard.busy = false
       const waiting = shard.waiting
@@ -186,10 +212,7 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
               idle(shard),
               Effect.suspend(() => {
                 shard.busy = true
-                return untilItWorks(
-                  "settling a command batch",
-                  faults.commandDelayMillis > 0 ? Effect.andThen(Effect.sleep(faults.commandDelayMillis), handle(batch)) : handle(batch)
-                )
+                return settling(faults.commandDelayMillis > 0 ? Effect.andThen(Effect.sleep(faults.commandDelayMillis), handle(batch)) : handle(batch))
               })
             ),
             Effect.sync(() => {
@@ -200,28 +223,13 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
         { disableYield: true }
       )
 
-    const direct = faults.commandDelayMillis === 0 && !faults.duplicateCommands
-
     return CommandTopic.of({
       publish: (messages, options) =>
-        Effect.suspend(() => {
-          if (options?.awaited === true && direct && consumer !== undefined && messages.length === 1) {
-            const shard = shardOf(messages[0]!)
-            if (shard.outstanding === 0 && !shard.busy) {
-              const now = consumer.handleNow?.(messages[0]!)
-              if (now !== undefined) {
-                consumer.settled?.()
-                return now
-              }
-              return inline(shard, messages[0]!, consumer.handle)
-            }
-          }
-          for (const message of messages) {
-            enqueue(message)
-            if (faults.duplicateCommands) enqueue(message)
-          }
-          return Effect.void
-        }),
+        options?.awaited === true && messages.length === 1
+          ? Effect.uninterruptible(Effect.suspend(() =>
+            faults.commandDelayMillis === 0 && !faults.duplicateCommands ? direct(messages[0]!) : Effect.sync(() => enqueueAll(messages))
+          ))
+          : Effect.sync(() => enqueueAll(messages)),
       consume: (options) =>
         Effect.gen(function*() {
           const queues = yield* Effect.forEach(Array.from({ length: Math.max(1, options.concurrency) }), () => Queue.unbounded<Message.CommandMessage>())
@@ -229,6 +237,7 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
           for (const shard of made) yield* Effect.forkScoped(worker(shard, options))
           shards = made
           consumer = options
+          consumerScope = yield* Effect.scope
           for (const message of early.splice(0)) {
             const shard = shardOf(message)
             shard.outstanding++

@@ -20,10 +20,11 @@ import {
   ReadModel,
   Runtime,
   Scheduler,
+  SideEffect,
   Task
 } from "@reventless/core"
 import { Properties } from "@reventless/testing"
-import { Effect, Fiber, Layer, Option, Predicate, Result, Schedule, Schema, Stream } from "effect"
+import { Effect, Fiber, Layer, Option, Predicate, Result, Schedule, Schema, SchemaGetter, Stream } from "effect"
 import { TestClock } from "effect/testing"
 
 const Deposit = Schema.TaggedStruct("Deposit", { amount: Schema.Int })
@@ -262,6 +263,89 @@ describe("Runtime on the memory platform", () => {
       assert.strictEqual(late._tag, "Failed")
       assert.lengthOf(yield* runtime.deadLetters.list, 1)
     }).pipe(Effect.provide(bank({ concurrency: 1 }))))
+
+  it.effect("an event codec that throws parks the command (the synchronous lane declines) and the aggregate goes on", () => {
+    const Noted = Schema.TaggedStruct("Noted", {
+      text: Schema.String.pipe(Schema.decodeTo(Schema.String, {
+        decode: SchemaGetter.transform((text: string) => text),
+        encode: SchemaGetter.transform((text: string) => {
+          if (text === "boom") throw new Error("encoder boom")
+          return text
+        })
+      }))
+    })
+    const Note = Schema.TaggedStruct("Note", { text: Schema.String })
+    const Notes = Aggregate.make({
+      name: "Notes",
+      command: Note,
+      event: Noted,
+      rejection: Schema.Never,
+      state: Schema.Struct({ count: Schema.Int }),
+      initialState: { count: 0 },
+      evolve: (state) => ({ count: state.count + 1 }),
+      decide: (_state, command) => Result.succeed([Noted.make({ text: command.text })])
+    })
+    const layer = Runtime.layer({ plugins: [Plugin.make({ name: "Pad", heartbeatInterval: 5, aggregates: [Notes] })] })
+      .pipe(Layer.provideMerge(MemoryPlatform.layer))
+    return Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      yield* Runtime.execute(Notes, "n", Note.make({ text: "warm" }))
+      const failed = yield* Effect.flip(Runtime.execute(Notes, "n", Note.make({ text: "boom" })))
+      assert.strictEqual(failed._tag, "CommandFailed")
+      assert.include(failed._tag === "CommandFailed" ? failed.reason : "", "encoder boom")
+      assert.lengthOf(yield* runtime.deadLetters.list, 1)
+      yield* Runtime.execute(Notes, "n", Note.make({ text: "after" }))
+      assert.deepStrictEqual((yield* runtime.readStream("Pad.Notes", "n")).map((event) => event.data), [
+        { _tag: "Noted", text: "warm" },
+        { _tag: "Noted", text: "after" }
+      ])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a consumer whose event decoding throws (an upcaster) parks the event instead of dying", () => {
+    const Said = Schema.TaggedStruct("Said", { text: Schema.String })
+    const Say = Schema.TaggedStruct("Say", { text: Schema.String })
+    const Voice = Aggregate.make({
+      name: "Voice",
+      command: Say,
+      event: Said,
+      rejection: Schema.Never,
+      state: Schema.Struct({}),
+      initialState: {},
+      eventVersion: 2,
+      upcast: () => {
+        throw new Error("upcaster boom")
+      },
+      evolve: (state) => state,
+      decide: (_state, command) => Result.succeed([Said.make({ text: command.text })])
+    })
+    const heard: Array<string> = []
+    const Echo = SideEffect.make({ name: "Echo", source: Voice, execute: ({ event }) => Effect.sync(() => void heard.push(event.text)) })
+    const plugin = Plugin.make({ name: "Talk", heartbeatInterval: 5, aggregates: [Voice], tasks: [Task.make({ name: "Echoes", sideEffects: [Echo] })] })
+    const layer = Runtime.layer({ plugins: [plugin], retrySchedule: Schedule.recurs(1) }).pipe(Layer.provideMerge(MemoryPlatform.layer))
+    return Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      // A version 1 event, which only the (broken) upcaster can read.
+      yield* Effect.flatMap(Effect.service(EventStore.EventStore), (store) =>
+        store.commit([{
+          _tag: "Append",
+          request: {
+            msgId: "legacy",
+            source: "Talk.Voice",
+            streamId: "v",
+            expectedVersion: 0,
+            events: [{ type: "Talk.Voice.Said", schemaVersion: 1, data: { _tag: "Said", text: "old" } }],
+            meta: Message.makeMeta({ msgId: "legacy" }, new Date(0).toISOString())
+          }
+        }]))
+      yield* Runtime.execute(Voice, "w", Say.make({ text: "new" }))
+      yield* runtime.awaitIdle
+      const [letter] = yield* runtime.deadLetters.list
+      assert.strictEqual(letter?._tag, "Event")
+      assert.include(letter?.reason, "upcaster boom")
+      assert.deepStrictEqual(heard, [], "the consumer waits on the parked event")
+    }).pipe(Effect.provide(layer))
+  })
 
   it.effect("events of an older schema version are upcast when read", () =>
     Effect.gen(function*() {

@@ -12,7 +12,7 @@ import { DeadLetters } from "../DeadLetters.ts"
 import { describeSchemaError, InfrastructureError, isInfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
 import type { DcbConflict } from "../DcbQuery.ts"
-import type { AppendRequest, CommitRequest, EventStore, Snapshot, VersionConflict } from "../EventStore.ts"
+import type { AppendRequest, CommitRequest, EventStore, Snapshot, SyncEventStore, VersionConflict } from "../EventStore.ts"
 import type { CommandMessage } from "../Message.ts"
 import type { QueryEngine } from "../QueryEngine.ts"
 import type { AggregateEntry, ExtensionPointEntry, Registry, SliceEntry } from "./registry.ts"
@@ -389,39 +389,41 @@ export const makeProcessor = (options: ProcessorOptions) => {
     if (now === undefined) return undefined
     const entry = registry.aggregates.get(message.component)
     if (entry === undefined) return undefined
-    let warm = warmOf(entry, message.id)
-    if (warm === undefined) {
-      let loaded: Result.Result<Warm, PermanentFailure>
-      try {
-        const start = startFrom(entry, now.loadSnapshot(entry.qualified, message.id))
-        loaded = foldStored(entry, start, now.readStream(entry.qualified, message.id, start.version))
-      } catch {
-        return undefined // an evolve that throws: the careful path parks the command
-      }
-      if (Result.isFailure(loaded)) return undefined
-      remember(entry, message.id, warm = loaded.success)
-    }
-    const command = entry.codecs.decodeCommand(message.command)
-    if (Result.isFailure(command)) return undefined
-    let decision: Aggregate.Decision<unknown, unknown>
+    let pending: Pending | undefined
     try {
-      decision = entry.aggregate.decide(warm.state, command.success, contextOf(message))
+      pending = decideNow(now, entry, message)
     } catch {
+      // A codec, an evolve or a decide that throws: the careful path parks the command.
       return undefined
     }
-    if (!Result.isResult(decision)) return undefined
-    const pending = pendingFor(entry, message, warm, decision)
-    if (Result.isFailure(pending)) return undefined
-    const every = entry.aggregate.snapshotEvery
-    if (every > 0 && Math.floor((warm.version + pending.success.events.length) / every) !== Math.floor(warm.version / every)) return undefined
-    const results = now.commit([pending.success.request])
-    const result = results?.[0]
+    if (pending === undefined) return undefined
+    const result = now.commit([pending.request])?.[0]
     if (result === undefined) return undefined
     if (result._tag === "Conflict") {
       forget(entry, message.id)
       return undefined
     }
-    return (result._tag === "Committed" && committed(pending.success)) || Effect.void
+    return (result._tag === "Committed" && committed(pending)) || Effect.void
+  }
+
+  /** The decision of `handleNow`, ready to store, or `undefined` when it takes the careful path. */
+  const decideNow = (now: SyncEventStore, entry: AggregateEntry, message: CommandMessage): Pending | undefined => {
+    let warm = warmOf(entry, message.id)
+    if (warm === undefined) {
+      const start = startFrom(entry, now.loadSnapshot(entry.qualified, message.id))
+      const loaded = foldStored(entry, start, now.readStream(entry.qualified, message.id, start.version))
+      if (Result.isFailure(loaded)) return undefined
+      remember(entry, message.id, warm = loaded.success)
+    }
+    const command = entry.codecs.decodeCommand(message.command)
+    if (Result.isFailure(command)) return undefined
+    const decision = entry.aggregate.decide(warm.state, command.success, contextOf(message))
+    if (!Result.isResult(decision)) return undefined
+    const pending = pendingFor(entry, message, warm, decision)
+    if (Result.isFailure(pending)) return undefined
+    const every = entry.aggregate.snapshotEvery
+    if (every > 0 && Math.floor((warm.version + pending.success.events.length) / every) !== Math.floor(warm.version / every)) return undefined
+    return pending.success
   }
 
   return { handle, handleNow }

@@ -149,7 +149,7 @@ export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus
 
   /** Handles one event to completion: parked events wait for an operator's decision. */
   const settle = (event: Event.Envelope, lastDone: Event.Position): Effect.Effect<void, InfrastructureError> =>
-    Effect.matchCauseEffect(handler.handle(event), {
+    Effect.matchCauseEffect(Effect.suspend(() => handler.handle(event)), {
       onSuccess: () => {
         status.handled++
         return Effect.void
