@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { CommandTopic, Errors, Message } from "@reventless/core"
-import { Deferred, Effect, Fiber } from "effect"
+import { Deferred, Effect, Fiber, Scheduler } from "effect"
 import { TestClock } from "effect/testing"
 
 const message = (id: string, name: string): Message.CommandMessage => {
@@ -96,6 +96,39 @@ describe("CommandTopic.layerMemory", () => {
       assert.deepStrictEqual(log, ["slow"])
       assert.strictEqual(yield* topic.pending, 0)
     })))
+
+  it.effect("an interrupt that reaches the sender just as its command starts never leaves the shard busy", () => {
+    // The run loop yields once right after the synchronous lane declined, and the sender is
+    // interrupted during that yield: the shard's bookkeeping must not have begun outside the
+    // uninterruptible region.
+    let armed = false
+    class YieldOnce extends Scheduler.MixedScheduler {
+      override shouldYield(fiber: Parameters<Scheduler.MixedScheduler["shouldYield"]>[0]) {
+        if (!armed) return super.shouldYield(fiber)
+        armed = false
+        return true
+      }
+    }
+    return Effect.gen(function*() {
+      const topic = yield* CommandTopic.CommandTopic
+      const log: Array<string> = []
+      yield* topic.consume({
+        concurrency: 1,
+        handle: (messages) => Effect.sync(() => void log.push(...messages.map(nameOf))),
+        handleNow: (message) => {
+          if (nameOf(message) === "first") armed = true
+          return undefined
+        }
+      })
+      const sender = yield* Effect.forkChild(topic.publish([message("a", "first")], { awaited: true }))
+      yield* Effect.yieldNow
+      yield* Fiber.interrupt(sender)
+      yield* topic.publish([message("a", "second")])
+      for (let i = 0; i < 100 && (yield* topic.pending) > 0; i++) yield* Effect.yieldNow
+      assert.strictEqual(yield* topic.pending, 0, "nothing left pending")
+      assert.include(log, "second", "the shard still works")
+    }).pipe(Effect.scoped, Effect.provide(CommandTopic.layerMemory), Effect.provideService(Scheduler.Scheduler, new YieldOnce()))
+  })
 
   it.effect("a consumer's synchronous lane (handleNow) settles an awaited command during its publish; when it declines, handle does", () =>
     run(Effect.gen(function*() {
