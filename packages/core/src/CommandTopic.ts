@@ -30,8 +30,8 @@ export interface ConsumeOptions {
   readonly handle: (messages: ReadonlyArray<Message.CommandMessage>) => Effect.Effect<void, InfrastructureError>
   /**
    * Settles one message at once, without an effect, when everything it needs is synchronous
-   * (a decision that is a plain Result, a synchronous store: `EventStore.sync`). A platform that hands messages over in process may try
-   * it first. Returns what is left to run (a log line at most), or `undefined` when it did
+   * (a decision that is a plain Result, a synchronous store: `EventStore.sync`). A platform that
+   * hands messages over in process may try it first. Returns what is left to run (a log line at most), or `undefined` when it did
    * nothing and `handle` must do it.
    */
   readonly handleNow?: ((message: Message.CommandMessage) => Effect.Effect<void> | undefined) | undefined
@@ -138,12 +138,16 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
     let pending = 0
 
     const shardOf = (message: Message.CommandMessage) => shards[hashKey(message) % shards.length]!
-    const enqueue = (message: Message.CommandMessage) => {
-      pending++
-      if (shards.length === 0) return void early.push(message)
+    /** Puts a counted message in its shard's queue. */
+    const offer = (message: Message.CommandMessage) => {
       const shard = shardOf(message)
       shard.outstanding++
       Queue.offerUnsafe(shard.queue, message)
+    }
+    const enqueue = (message: Message.CommandMessage) => {
+      pending++
+      if (shards.length === 0) early.push(message)
+      else offer(message)
     }
     const enqueueAll = (messages: ReadonlyArray<Message.CommandMessage>) => {
       for (const message of messages) {
@@ -181,11 +185,12 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
         done(shard, 1)
       })
       const { handle } = consumer
-      return Effect.matchCauseEffect(Effect.suspend(() => handle([message])), {
+      const handling = Effect.suspend(() => handle([message]))
+      return Effect.matchCauseEffect(handling, {
         onSuccess: () => finish,
         // The stores are down: the shard stays busy (later messages wait behind this one) while a
         // fiber of the consumer's keeps trying it; the sender waits for the outcome as usual.
-        onFailure: () => Effect.asVoid(Effect.forkIn(Effect.ensuring(settling(Effect.suspend(() => handle([message]))), finish), consumerScope!))
+        onFailure: () => Effect.asVoid(Effect.forkIn(Effect.ensuring(settling(handling), finish), consumerScope!))
       })
     }
     const settling = (handling: Effect.Effect<void, InfrastructureError>) => untilItWorks("settling a command batch", handling)
@@ -238,11 +243,7 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
           shards = made
           consumer = options
           consumerScope = yield* Effect.scope
-          for (const message of early.splice(0)) {
-            const shard = shardOf(message)
-            shard.outstanding++
-            Queue.offerUnsafe(shard.queue, message)
-          }
+          for (const message of early.splice(0)) offer(message)
         }),
       pending: Effect.sync(() => pending)
     })

@@ -230,7 +230,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     /** Source → stream id → events (nested, so a lookup builds no key string). */
     const streams = new Map<string, Map<string, Array<Event.Envelope>>>()
     const streamOf = (source: string, streamId: string) => streams.get(source)?.get(streamId)
-    /** By message id: the final outcome, or the senders waiting for it (one map, so a command costs two lookups). */
+    /** By message id: the final outcome, or the senders waiting for it (one record per id; ids this process made cost no hashing). */
     const records = new MsgIdMap<Outcome.Final | Waiting>()
     /** Parked commands: a sender that asks after the parking still hears Failed, until a replay settles it. */
     const failures = new Map<string, typeof Outcome.Failed.Type>()

@@ -159,6 +159,12 @@ export const makeProcessor = (options: ProcessorOptions) => {
     return Result.succeed({ message, entry, warm, events: decision.success, request: { _tag: "Append", request } })
   }
 
+  /** Whether moving a stream from one version to another crosses a `snapshotEvery` boundary. */
+  const snapshotDue = (entry: AggregateEntry, from: number, to: number): boolean => {
+    const every = entry.aggregate.snapshotEvery
+    return every > 0 && Math.floor(to / every) !== Math.floor(from / every)
+  }
+
   /**
    * Keeps the new state warm; returns the snapshot to save when one is due (best effort: a
    * snapshot only saves replay).
@@ -176,8 +182,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
     }
     const next: Warm = { state, version: warm.version + events.length }
     remember(entry, pending.message.id, next)
-    const every = entry.aggregate.snapshotEvery
-    if (every === 0 || Math.floor(next.version / every) === Math.floor(warm.version / every)) return undefined
+    if (!snapshotDue(entry, warm.version, next.version)) return undefined
     const encoded = entry.codecs.encodeState(next.state)
     if (Result.isFailure(encoded)) return Effect.logWarning(`${entry.qualified} state does not encode; no snapshot`)
     return Effect.catch(
@@ -421,8 +426,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
     if (!Result.isResult(decision)) return undefined
     const pending = pendingFor(entry, message, warm, decision)
     if (Result.isFailure(pending)) return undefined
-    const every = entry.aggregate.snapshotEvery
-    if (every > 0 && Math.floor((warm.version + pending.success.events.length) / every) !== Math.floor(warm.version / every)) return undefined
+    if (snapshotDue(entry, warm.version, warm.version + pending.success.events.length)) return undefined
     return pending.success
   }
 
