@@ -31,10 +31,11 @@ export interface ConsumeOptions {
   /**
    * Settles one message at once, without an effect, when everything it needs is synchronous
    * (a decision that is a plain Result, a synchronous store: `EventStore.sync`). A platform that
-   * hands messages over in process may try it first. Returns what is left to run (a log line at most), or `undefined` when it did
-   * nothing and `handle` must do it.
+   * hands messages over in process may try it first, passing on the sender's decoded command
+   * when it has it (`publishNow`). Returns what is left to run (a log line at most), or
+   * `undefined` when it did nothing and `handle` must do it.
    */
-  readonly handleNow?: ((message: Message.CommandMessage) => Effect.Effect<void> | undefined) | undefined
+  readonly handleNow?: ((message: Message.CommandMessage, command?: unknown) => Effect.Effect<void> | undefined) | undefined
   /** How many partitions are handled at once. */
   readonly concurrency: number
   /**
@@ -73,6 +74,16 @@ export interface PublishOptions {
  */
 export class CommandTopic extends Context.Service<CommandTopic, {
   readonly publish: (messages: ReadonlyArray<Message.CommandMessage>, options?: PublishOptions) => Effect.Effect<void, InfrastructureError>
+  /**
+   * Publishes one awaited message (`PublishOptions.awaited`) and settles it on the spot when the
+   * platform can do that synchronously: in memory, when its partition is idle and the consumer's
+   * `handleNow` takes it. Its outcome is stored by the time this returns, and what is returned is
+   * left to run (a log line at most). `undefined`: nothing was published nor done, `publish` it.
+   * `command` is the sender's own decoding of `message.command`, which an in-process consumer
+   * may use instead of decoding it again. Absent on platforms that cannot settle in the sender's
+   * call.
+   */
+  readonly publishNow?: ((message: Message.CommandMessage, command?: unknown) => Effect.Effect<void> | undefined) | undefined
   /** Starts handling messages until the scope closes. */
   readonly consume: (options: ConsumeOptions) => Effect.Effect<void, never, Scope.Scope>
   /** Messages published and not yet handled. */
@@ -172,11 +183,8 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
         enqueue(message)
         return Effect.void
       }
-      const now = consumer.handleNow?.(message)
-      if (now !== undefined) {
-        consumer.settled?.()
-        return now
-      }
+      const now = settleNow(consumer, message, undefined)
+      if (now !== undefined) return now
       pending++
       shard.outstanding++
       shard.busy = true
@@ -192,6 +200,17 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
         // fiber of the consumer's keeps trying it; the sender waits for the outcome as usual.
         onFailure: () => Effect.asVoid(Effect.forkIn(Effect.ensuring(settling(handling), finish), consumerScope!))
       })
+    }
+    /** The consumer's synchronous lane, for a message whose shard is idle. */
+    const settleNow = (options: ConsumeOptions, message: Message.CommandMessage, command: unknown): Effect.Effect<void> | undefined => {
+      const now = options.handleNow?.(message, command)
+      if (now !== undefined) options.settled?.()
+      return now
+    }
+    const publishNow = (message: Message.CommandMessage, command?: unknown): Effect.Effect<void> | undefined => {
+      if (consumer === undefined || shards.length === 0 || faults.commandDelayMillis > 0 || faults.duplicateCommands) return undefined
+      const shard = shardOf(message)
+      return shard.outstanding > 0 || shard.busy ? undefined : settleNow(consumer, message, command)
     }
     const settling = (handling: Effect.Effect<void, InfrastructureError>) => untilItWorks("settling a command batch", handling)
 
@@ -245,6 +264,7 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
           consumerScope = yield* Effect.scope
           for (const message of early.splice(0)) offer(message)
         }),
+      publishNow,
       pending: Effect.sync(() => pending)
     })
   })

@@ -204,6 +204,11 @@ export interface SyncEventStore {
   readonly commit: (requests: ReadonlyArray<CommitRequest>) => ReadonlyArray<CommitResult> | undefined
   readonly readStream: (source: string, streamId: string, afterVersion?: number) => ReadonlyArray<Event.Envelope>
   readonly loadSnapshot: (source: string, streamId: string) => Option.Option<Snapshot>
+  /**
+   * What `awaitOutcome` would answer at once: the final outcome, or `Failed` while the command
+   * is parked; `undefined` while it has neither.
+   */
+  readonly outcome: (msgId: string) => Outcome.Outcome | undefined
 }
 
 interface Waiting {
@@ -362,7 +367,14 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
         return Effect.succeed(commitNow(requests)!)
       })
 
+    const outcomeNow = (msgId: string): Outcome.Outcome | undefined => {
+      const record = records.get(msgId)
+      if (record !== undefined && record._tag !== "Waiting") return record
+      return failures.size === 0 ? undefined : failures.get(msgId)
+    }
+
     const sync: SyncEventStore = {
+      outcome: outcomeNow,
       commit: commitNow,
       readStream: (source, streamId, afterVersion = 0) => (streamOf(source, streamId) ?? []).slice(afterVersion),
       loadSnapshot: (source, streamId) => Option.fromUndefinedOr(snapshots.get(key(source, streamId)))
@@ -404,13 +416,12 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
         // between. A message handled during its send (the memory topic runs an awaited
         // command in the sender's fiber) is answered without a waiter at all.
         const settled = Effect.suspend(() => {
+          const known = outcomeNow(msgId)
+          if (known !== undefined) return Effect.succeed(known)
           const record = records.get(msgId)
-          if (record !== undefined && record._tag !== "Waiting") return Effect.succeed(record)
-          const failed = failures.get(msgId)
-          if (failed !== undefined) return Effect.succeed(failed)
           const deferred = Deferred.makeUnsafe<Outcome.Outcome>()
-          if (record === undefined) records.set(msgId, { _tag: "Waiting", deferreds: [deferred] })
-          else record.deferreds.push(deferred)
+          if (record?._tag === "Waiting") record.deferreds.push(deferred)
+          else records.set(msgId, { _tag: "Waiting", deferreds: [deferred] })
           // A waiter that gives up is dropped.
           return Effect.onInterrupt(Deferred.await(deferred), () =>
             Effect.sync(() => {

@@ -92,6 +92,12 @@ export interface ConsumerHealth {
  */
 export type SendError = InvalidJson | UnknownComponent | InvalidCommand | Unauthorized | InfrastructureError
 
+/** A request that passed validation: the message to publish and its command, decoded. */
+interface Validated {
+  readonly message: Message.CommandMessage
+  readonly command: unknown
+}
+
 /**
  * @since 0.1.0
  * @category services
@@ -354,41 +360,47 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     return new InvalidCommand({ component, id, path: at ?? path, detail })
   }
 
-  /** Validates a request into the message to publish; nothing is published when it fails. */
+  /** Lets the authorization hook see a validated command; nothing is published when it refuses. */
   const authorized = (message: Message.CommandMessage, command: unknown): Effect.Effect<Message.CommandMessage, Unauthorized> =>
     authorization === Authorization.allowAll
       ? Effect.succeed(message)
       : Effect.as(authorization.authorize({ _tag: "Command", user: message.meta.user, component: message.component, id: message.id, command }), message)
 
   /** A slice command is routed by its partition key; an id, when given, must be that key. */
-  const prepareSlice = (entry: Registry.SliceEntry, request: SendRequest): Effect.Effect<Message.CommandMessage, SendError> => {
+  const validateSlice = (entry: Registry.SliceEntry, request: SendRequest): Result.Result<Validated, SendError> => {
     const command = entry.codecs.decodeCommand(request.command)
-    if (Result.isFailure(command)) return Effect.fail(invalid(entry.qualified, request.id, command.failure))
+    if (Result.isFailure(command)) return Result.fail(invalid(entry.qualified, request.id, command.failure))
     const id = entry.slice.partitionOf(command.success)
     if (id === undefined) {
-      return Effect.fail(new InvalidCommand({ component: entry.qualified, id: request.id, path: entry.slice.partition.join("/"), detail: "missing partition key" }))
+      return Result.fail(new InvalidCommand({ component: entry.qualified, id: request.id, path: entry.slice.partition.join("/"), detail: "missing partition key" }))
     }
     if (request.id !== "" && request.id !== id) {
-      return Effect.fail(new InvalidCommand({ component: entry.qualified, id: request.id, path: "id", detail: `the command's partition key is "${id}"; leave the id empty or pass that` }))
+      return Result.fail(new InvalidCommand({ component: entry.qualified, id: request.id, path: "id", detail: `the command's partition key is "${id}"; leave the id empty or pass that` }))
     }
     const meta = Message.makeMeta(request.meta ?? {}, now())
-    return authorized({ component: entry.qualified, id, msgId: meta.msgId, meta, command: request.command }, command.success)
+    return Result.succeed({ message: { component: entry.qualified, id, msgId: meta.msgId, meta, command: request.command }, command: command.success })
   }
 
-  /** Validates a request into the message to publish; nothing is published when it fails. */
-  const prepare = (request: SendRequest): Effect.Effect<Message.CommandMessage, SendError> => {
+  /** Validates a request into the message to publish, with its command decoded. */
+  const validate = (request: SendRequest): Result.Result<Validated, SendError> => {
     const found = registry.aggregate(request.component)
     if (Result.isFailure(found)) {
       const slice = registry.slice(request.component)
-      return Result.isSuccess(slice) ? prepareSlice(slice.success, request) : Effect.fail(found.failure)
+      return Result.isSuccess(slice) ? validateSlice(slice.success, request) : Result.fail(found.failure)
     }
     const entry = found.success
     const id = entry.codecs.decodeId(request.id)
-    if (Result.isFailure(id)) return Effect.fail(invalid(entry.qualified, String(request.id), id.failure, "id"))
+    if (Result.isFailure(id)) return Result.fail(invalid(entry.qualified, String(request.id), id.failure, "id"))
     const command = entry.codecs.decodeCommand(request.command)
-    if (Result.isFailure(command)) return Effect.fail(invalid(entry.qualified, request.id, command.failure))
+    if (Result.isFailure(command)) return Result.fail(invalid(entry.qualified, request.id, command.failure))
     const meta = Message.makeMeta(request.meta ?? {}, now())
-    return authorized({ component: entry.qualified, id: request.id, msgId: meta.msgId, meta, command: request.command }, command.success)
+    return Result.succeed({ message: { component: entry.qualified, id: request.id, msgId: meta.msgId, meta, command: request.command }, command: command.success })
+  }
+
+  /** Validates and authorizes a request into the message to publish; nothing is published when it fails. */
+  const prepare = (request: SendRequest): Effect.Effect<Message.CommandMessage, SendError> => {
+    const validated = validate(request)
+    return Result.isFailure(validated) ? Effect.fail(validated.failure) : authorized(validated.success.message, validated.success.command)
   }
 
   const settle = (outcome: Outcome.Outcome): Effect.Effect<typeof Outcome.Accepted.Type, CommandRejected | CommandFailed> => {
@@ -402,9 +414,27 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     }
   }
 
-  const submit = (request: SendRequest) =>
-    Effect.flatMap(prepare(request), (message) =>
-      store.awaitOutcome(message.msgId, { send: commands.publish([message], { awaited: true }), unseen: request.meta?.msgId === undefined }))
+  /**
+   * Publishes a validated command and waits for its outcome. Where the platform settles it in
+   * this very call (`CommandTopic.publishNow` over a synchronous store, as in memory), the answer
+   * is read at once: no effect runs between the request and its outcome.
+   */
+  const publishAwaited = ({ command, message }: Validated, unseen: boolean): Effect.Effect<Outcome.Outcome, InfrastructureError> => {
+    const rest = commands.publishNow?.(message, command)
+    if (rest === undefined) return store.awaitOutcome(message.msgId, { send: commands.publish([message], { awaited: true }), unseen })
+    const outcome = rest === Effect.void ? store.sync?.outcome(message.msgId) : undefined
+    return outcome !== undefined ? Effect.succeed(outcome) : Effect.andThen(rest, store.awaitOutcome(message.msgId))
+  }
+
+  const submit = (request: SendRequest): Effect.Effect<Outcome.Outcome, SendError | InfrastructureError> =>
+    Effect.suspend(() => {
+      const validated = validate(request)
+      if (Result.isFailure(validated)) return Effect.fail(validated.failure)
+      const unseen = request.meta?.msgId === undefined
+      return authorization === Authorization.allowAll
+        ? publishAwaited(validated.success, unseen)
+        : Effect.flatMap(authorized(validated.success.message, validated.success.command), () => publishAwaited(validated.success, unseen))
+    })
   const execute = (request: SendRequest) => Effect.flatMap(submit(request), settle)
 
   const readModelFor = (name: string, user: string | undefined, id?: string) =>

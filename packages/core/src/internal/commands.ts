@@ -387,16 +387,17 @@ export const makeProcessor = (options: ProcessorOptions) => {
    * synchronous (`EventStore.sync`), the state loads, the command decodes, `decide` answers with a Result,
    * no snapshot falls due, and the commit neither conflicts nor fails. Then it returns what is
    * left to do (a log line at most); anything else returns `undefined` before a write (or after
-   * a conflict, which writes nothing) and `handle` takes over.
+   * a conflict, which writes nothing) and `handle` takes over. `decoded` is the command as the
+   * sender decoded it, when it did (the runtime's `submit`, with the same codecs).
    */
-  const handleNow = (message: CommandMessage): Effect.Effect<void> | undefined => {
+  const handleNow = (message: CommandMessage, decoded?: unknown): Effect.Effect<void> | undefined => {
     const now = store.sync
     if (now === undefined) return undefined
     const entry = registry.aggregates.get(message.component)
     if (entry === undefined) return undefined
     let pending: Pending | undefined
     try {
-      pending = decideNow(now, entry, message)
+      pending = decideNow(now, entry, message, decoded)
     } catch {
       // A codec, an evolve or a decide that throws: the careful path parks the command.
       return undefined
@@ -412,7 +413,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
   }
 
   /** The decision of `handleNow`, ready to store, or `undefined` when it takes the careful path. */
-  const decideNow = (now: SyncEventStore, entry: AggregateEntry, message: CommandMessage): Pending | undefined => {
+  const decideNow = (now: SyncEventStore, entry: AggregateEntry, message: CommandMessage, decoded: unknown): Pending | undefined => {
     let warm = warmOf(entry, message.id)
     if (warm === undefined) {
       const start = startFrom(entry, now.loadSnapshot(entry.qualified, message.id))
@@ -420,9 +421,13 @@ export const makeProcessor = (options: ProcessorOptions) => {
       if (Result.isFailure(loaded)) return undefined
       remember(entry, message.id, warm = loaded.success)
     }
-    const command = entry.codecs.decodeCommand(message.command)
-    if (Result.isFailure(command)) return undefined
-    const decision = entry.aggregate.decide(warm.state, command.success, contextOf(message))
+    let command = decoded
+    if (command === undefined) {
+      const decoding = entry.codecs.decodeCommand(message.command)
+      if (Result.isFailure(decoding)) return undefined
+      command = decoding.success
+    }
+    const decision = entry.aggregate.decide(warm.state, command, contextOf(message))
     if (!Result.isResult(decision)) return undefined
     const pending = pendingFor(entry, message, warm, decision)
     if (Result.isFailure(pending)) return undefined
