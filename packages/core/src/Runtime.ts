@@ -108,6 +108,12 @@ export class Runtime extends Context.Service<Runtime, {
   readonly send: (request: SendRequest) => Effect.Effect<string, SendError>
   /** Sends and waits for the outcome, whatever it is (accepted, rejected, or failed and parked). */
   readonly submit: (request: SendRequest) => Effect.Effect<Outcome.Outcome, SendError>
+  /**
+   * `submit`, going on with what `onOutcome` makes of the outcome: the way for accessors with an
+   * answer of their own (the typed `execute`). Where the platform settles a command in the
+   * sender's call (memory), `onOutcome` runs in the same step.
+   */
+  readonly submitWith: <A, E>(request: SendRequest, onOutcome: (outcome: Outcome.Outcome) => Effect.Effect<A, E>) => Effect.Effect<A, E | SendError>
   /** Sends and waits for the outcome: the appended events, or the rejection. */
   readonly execute: (request: SendRequest) => Effect.Effect<typeof Outcome.Accepted.Type, SendError | CommandRejected | CommandFailed>
   /** Like `execute`, with the payload given as JSON text. */
@@ -415,27 +421,32 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   }
 
   /**
-   * Publishes a validated command and waits for its outcome. Where the platform settles it in
-   * this very call (`CommandTopic.publishNow` over a synchronous store, as in memory), the answer
-   * is read at once: no effect runs between the request and its outcome.
+   * Publishes a validated command and goes on with its outcome. Where the platform settles it in
+   * this very call (`CommandTopic.publishNow` over a synchronous store, as in memory), the
+   * outcome is read at once: no effect runs between the request and `onOutcome`.
    */
-  const publishAwaited = ({ command, message }: Validated, unseen: boolean): Effect.Effect<Outcome.Outcome, InfrastructureError> => {
+  const publishAwaited = <A, E>(
+    { command, message }: Validated,
+    unseen: boolean,
+    onOutcome: (outcome: Outcome.Outcome) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | InfrastructureError> => {
     const rest = commands.publishNow?.(message, command)
-    if (rest === undefined) return store.awaitOutcome(message.msgId, { send: commands.publish([message], { awaited: true }), unseen })
+    if (rest === undefined) return Effect.flatMap(store.awaitOutcome(message.msgId, { send: commands.publish([message], { awaited: true }), unseen }), onOutcome)
     const outcome = rest === Effect.void ? store.sync?.outcome(message.msgId) : undefined
-    return outcome !== undefined ? Effect.succeed(outcome) : Effect.andThen(rest, store.awaitOutcome(message.msgId))
+    return outcome !== undefined ? onOutcome(outcome) : Effect.flatMap(Effect.andThen(rest, store.awaitOutcome(message.msgId)), onOutcome)
   }
 
-  const submit = (request: SendRequest): Effect.Effect<Outcome.Outcome, SendError | InfrastructureError> =>
-    Effect.suspend(() => {
+  const submitWith = <A, E>(request: SendRequest, onOutcome: (outcome: Outcome.Outcome) => Effect.Effect<A, E>): Effect.Effect<A, E | SendError> =>
+    Effect.suspend((): Effect.Effect<A, E | SendError> => {
       const validated = validate(request)
       if (Result.isFailure(validated)) return Effect.fail(validated.failure)
       const unseen = request.meta?.msgId === undefined
       return authorization === Authorization.allowAll
-        ? publishAwaited(validated.success, unseen)
-        : Effect.flatMap(authorized(validated.success.message, validated.success.command), () => publishAwaited(validated.success, unseen))
+        ? publishAwaited(validated.success, unseen, onOutcome)
+        : Effect.flatMap(authorized(validated.success.message, validated.success.command), () => publishAwaited(validated.success, unseen, onOutcome))
     })
-  const execute = (request: SendRequest) => Effect.flatMap(submit(request), settle)
+  const submit = (request: SendRequest) => submitWith(request, Effect.succeed)
+  const execute = (request: SendRequest) => submitWith(request, settle)
 
   const readModelFor = (name: string, user: string | undefined, id?: string) =>
     Effect.flatMap(Effect.fromResult(registry.readModel(name)), (entry) =>
@@ -498,6 +509,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     plugins: options.plugins,
     send: (request) => Effect.flatMap(prepare(request), (message) => Effect.as(commands.publish([message]), message.msgId)),
     submit,
+    submitWith,
     execute,
     executeJson: (component, id, json, meta) =>
       Effect.flatMap(
@@ -623,7 +635,7 @@ const submitTyped = <Command, Event, Rejection>(
         return Effect.fail(new CommandFailed({ component: outcome.component, id: outcome.id, msgId: outcome.msgId, reason: outcome.reason }))
     }
   }
-  return Effect.flatMap(Effect.service(Runtime), (runtime) => Effect.flatMap(runtime.submit({ component, id, command: encoded.success, meta }), settle))
+  return Effect.contextWith((context: Context.Context<Runtime>) => Context.get(context, Runtime).submitWith({ component, id, command: encoded.success, meta }, settle))
 }
 
 /**
