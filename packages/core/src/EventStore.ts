@@ -258,9 +258,11 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     }
 
     const append = (request: AppendRequest, waiting: Waiting | undefined): CommitResult => {
-      const moved = request.expectedVersion === "any" ? undefined : conflict(request.source, request.streamId, request.expectedVersion)
-      if (moved !== undefined) return { _tag: "Conflict", conflict: moved }
       let stream = streamOf(request.source, request.streamId)
+      const actual = stream?.length ?? 0
+      if (request.expectedVersion !== "any" && request.expectedVersion !== actual) {
+        return { _tag: "Conflict", conflict: new VersionConflict({ source: request.source, streamId: request.streamId, expected: request.expectedVersion, actual }) }
+      }
       const appended: Array<Event.Envelope> = []
       if (request.events.length > 0) {
         if (stream === undefined) {

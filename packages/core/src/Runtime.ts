@@ -92,6 +92,22 @@ export interface ConsumerHealth {
  */
 export type SendError = InvalidJson | UnknownComponent | InvalidCommand | Unauthorized | InfrastructureError
 
+/**
+ * A command the sender holds as its component's typed value, with the codecs that encoded it into
+ * the request's `command` (`Aggregate.codecs`, `StateChangeSlice.codecs`). When they are the
+ * registered component's own, encoding it has run the schema's checks already: the request is
+ * not decoded again, and a processor in this process may decide on this very value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TypedCommand {
+  readonly codecs: object
+  readonly command: unknown
+}
+
+const noMeta: Message.MetaInput = {}
+
 /** A request that passed validation: the message to publish and its command, decoded. */
 interface Validated {
   readonly message: Message.CommandMessage
@@ -111,9 +127,14 @@ export class Runtime extends Context.Service<Runtime, {
   /**
    * `submit`, going on with what `onOutcome` makes of the outcome: the way for accessors with an
    * answer of their own (the typed `execute`). Where the platform settles a command in the
-   * sender's call (memory), `onOutcome` runs in the same step.
+   * sender's call (memory), `onOutcome` runs in the same step. `typed`: the command as the
+   * sender holds it, see `TypedCommand`.
    */
-  readonly submitWith: <A, E>(request: SendRequest, onOutcome: (outcome: Outcome.Outcome) => Effect.Effect<A, E>) => Effect.Effect<A, E | SendError>
+  readonly submitWith: <A, E>(
+    request: SendRequest,
+    onOutcome: (outcome: Outcome.Outcome) => Effect.Effect<A, E>,
+    typed?: TypedCommand
+  ) => Effect.Effect<A, E | SendError>
   /** Sends and waits for the outcome: the appended events, or the rejection. */
   readonly execute: (request: SendRequest) => Effect.Effect<typeof Outcome.Accepted.Type, SendError | CommandRejected | CommandFailed>
   /** Like `execute`, with the payload given as JSON text. */
@@ -372,9 +393,13 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       ? Effect.succeed(message)
       : Effect.as(authorization.authorize({ _tag: "Command", user: message.meta.user, component: message.component, id: message.id, command }), message)
 
+  /** The request's command, decoded; the sender's typed value when the component's own codecs encoded it. */
+  const commandOf = (codecs: { readonly decodeCommand: (input: unknown) => Result.Result<unknown, Schema.SchemaError> }, request: SendRequest, typed: TypedCommand | undefined) =>
+    typed !== undefined && typed.codecs === codecs ? Result.succeed(typed.command) : codecs.decodeCommand(request.command)
+
   /** A slice command is routed by its partition key; an id, when given, must be that key. */
-  const validateSlice = (entry: Registry.SliceEntry, request: SendRequest): Result.Result<Validated, SendError> => {
-    const command = entry.codecs.decodeCommand(request.command)
+  const validateSlice = (entry: Registry.SliceEntry, request: SendRequest, typed: TypedCommand | undefined): Result.Result<Validated, SendError> => {
+    const command = commandOf(entry.codecs, request, typed)
     if (Result.isFailure(command)) return Result.fail(invalid(entry.qualified, request.id, command.failure))
     const id = entry.slice.partitionOf(command.success)
     if (id === undefined) {
@@ -383,23 +408,23 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     if (request.id !== "" && request.id !== id) {
       return Result.fail(new InvalidCommand({ component: entry.qualified, id: request.id, path: "id", detail: `the command's partition key is "${id}"; leave the id empty or pass that` }))
     }
-    const meta = Message.makeMeta(request.meta ?? {}, now())
+    const meta = Message.makeMeta(request.meta ?? noMeta, now())
     return Result.succeed({ message: { component: entry.qualified, id, msgId: meta.msgId, meta, command: request.command }, command: command.success })
   }
 
   /** Validates a request into the message to publish, with its command decoded. */
-  const validate = (request: SendRequest): Result.Result<Validated, SendError> => {
+  const validate = (request: SendRequest, typed?: TypedCommand): Result.Result<Validated, SendError> => {
     const found = registry.aggregate(request.component)
     if (Result.isFailure(found)) {
       const slice = registry.slice(request.component)
-      return Result.isSuccess(slice) ? validateSlice(slice.success, request) : Result.fail(found.failure)
+      return Result.isSuccess(slice) ? validateSlice(slice.success, request, typed) : Result.fail(found.failure)
     }
     const entry = found.success
     const id = entry.codecs.decodeId(request.id)
     if (Result.isFailure(id)) return Result.fail(invalid(entry.qualified, String(request.id), id.failure, "id"))
-    const command = entry.codecs.decodeCommand(request.command)
+    const command = commandOf(entry.codecs, request, typed)
     if (Result.isFailure(command)) return Result.fail(invalid(entry.qualified, request.id, command.failure))
-    const meta = Message.makeMeta(request.meta ?? {}, now())
+    const meta = Message.makeMeta(request.meta ?? noMeta, now())
     return Result.succeed({ message: { component: entry.qualified, id: request.id, msgId: meta.msgId, meta, command: request.command }, command: command.success })
   }
 
@@ -436,9 +461,13 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     return outcome !== undefined ? onOutcome(outcome) : Effect.flatMap(Effect.andThen(rest, store.awaitOutcome(message.msgId)), onOutcome)
   }
 
-  const submitWith = <A, E>(request: SendRequest, onOutcome: (outcome: Outcome.Outcome) => Effect.Effect<A, E>): Effect.Effect<A, E | SendError> =>
+  const submitWith = <A, E>(
+    request: SendRequest,
+    onOutcome: (outcome: Outcome.Outcome) => Effect.Effect<A, E>,
+    typed?: TypedCommand
+  ): Effect.Effect<A, E | SendError> =>
     Effect.suspend((): Effect.Effect<A, E | SendError> => {
-      const validated = validate(request)
+      const validated = validate(request, typed)
       if (Result.isFailure(validated)) return Effect.fail(validated.failure)
       const unseen = request.meta?.msgId === undefined
       return authorization === Authorization.allowAll
@@ -635,7 +664,8 @@ const submitTyped = <Command, Event, Rejection>(
         return Effect.fail(new CommandFailed({ component: outcome.component, id: outcome.id, msgId: outcome.msgId, reason: outcome.reason }))
     }
   }
-  return Effect.contextWith((context: Context.Context<Runtime>) => Context.get(context, Runtime).submitWith({ component, id, command: encoded.success, meta }, settle))
+  return Effect.contextWith((context: Context.Context<Runtime>) =>
+    Context.get(context, Runtime).submitWith({ component, id, command: encoded.success, meta }, settle, { codecs, command }))
 }
 
 /**

@@ -443,6 +443,31 @@ describe("Runtime on the memory platform", () => {
     }).pipe(Effect.provide(bank().pipe(Layer.provide(Layer.succeed(Authorization.Authorization, hook)))))
   })
 
+  it.effect("a typed command is checked by the registered aggregate's schema, even when sent through a look-alike of the same name", () => {
+    // Same name, looser schema: its encoding lets 1.5 through, so the registered Int must refuse it.
+    const LookAlike = Aggregate.make({
+      name: "Account",
+      command: Schema.TaggedStruct("Deposit", { amount: Schema.Number }),
+      event: Deposited,
+      rejection: Schema.Never,
+      state: Schema.Struct({ balance: Schema.Int }),
+      initialState: { balance: 0 },
+      evolve: (state) => state,
+      decide: (_state, command) => Result.succeed([{ _tag: "Deposited" as const, amount: command.amount }])
+    })
+    return Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const viaLookAlike = yield* Effect.flip(Runtime.execute(LookAlike, "t", { _tag: "Deposit", amount: 1.5 }))
+      assert.deepStrictEqual([viaLookAlike._tag, viaLookAlike._tag === "InvalidCommand" ? viaLookAlike.path : ""], ["InvalidCommand", "[\"amount\"]"])
+      // Through the registered aggregate itself, encoding runs the same check.
+      const direct = yield* Effect.flip(Runtime.execute(Account, "t", { _tag: "Deposit", amount: 1.5 }))
+      assert.strictEqual(direct._tag, "InvalidCommand")
+      assert.deepStrictEqual(yield* runtime.readStream("Account", "t"), [])
+      assert.deepStrictEqual(yield* Runtime.execute(LookAlike, "t", { _tag: "Deposit", amount: 2 }), [{ _tag: "Deposited", amount: 2 }])
+      assert.deepStrictEqual(amounts(yield* runtime.readStream("Account", "t")), [2])
+    }).pipe(Effect.provide(bank()))
+  })
+
   it.effect("a ReadModelStream can be watched: every row change, in order", () =>
     Effect.gen(function*() {
       const runtime = yield* Runtime.Runtime

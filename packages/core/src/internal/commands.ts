@@ -74,7 +74,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
   const forget = (entry: AggregateEntry, id: string) => void caches.get(entry)!.delete(id)
   const remember = (entry: AggregateEntry, id: string, warm: Warm) => {
     const cache = caches.get(entry)!
-    if (!cache.has(id) && cache.size >= options.cacheSize) cache.delete(cache.keys().next().value!)
+    if (cache.size >= options.cacheSize && !cache.has(id)) cache.delete(cache.keys().next().value!)
     cache.set(id, warm)
   }
 
