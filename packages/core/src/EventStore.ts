@@ -217,6 +217,27 @@ interface Waiting {
 }
 
 /**
+ * What the memory store keeps per message id: the final outcome, the senders waiting for it, or,
+ * for the commonest outcome (an aggregate's command accepted with events), only its event, or
+ * its events: the outcome is rebuilt from them when asked. Two objects fewer kept per command,
+ * which the garbage collector would otherwise copy.
+ */
+type MsgRecord = Outcome.Final | Waiting | Event.Envelope | ReadonlyArray<Event.Envelope>
+
+const isTagged = (record: MsgRecord): record is Outcome.Final | Waiting => "_tag" in record
+
+/** The final outcome a record stands for, if it is one. */
+const finalOf = (msgId: string, record: MsgRecord | undefined): Outcome.Final | undefined => {
+  if (record === undefined) return undefined
+  if (isTagged(record)) return record._tag === "Waiting" ? undefined : record
+  const events: ReadonlyArray<Event.Envelope> = Array.isArray(record) ? record : [record as Event.Envelope]
+  return { _tag: "Accepted", msgId, component: events[0]!.source, id: events[0]!.streamId, events }
+}
+
+const waitingOf = (record: MsgRecord | undefined): Waiting | undefined =>
+  record !== undefined && isTagged(record) && record._tag === "Waiting" ? record : undefined
+
+/**
  * The log in memory: an array per stream and one array in global order, so positions are
  * contiguous here. Each operation is synchronous, hence atomic.
  *
@@ -236,7 +257,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     const streams = new Map<string, Map<string, Array<Event.Envelope>>>()
     const streamOf = (source: string, streamId: string) => streams.get(source)?.get(streamId)
     /** By message id: the final outcome, or the senders waiting for it (one record per id; ids this process made cost no hashing). */
-    const records = new MsgIdMap<Outcome.Final | Waiting>()
+    const records = new MsgIdMap<MsgRecord>()
     /** Parked commands: a sender that asks after the parking still hears Failed, until a replay settles it. */
     const failures = new Map<string, typeof Outcome.Failed.Type>()
     const snapshots = new Map<string, Snapshot>()
@@ -245,8 +266,8 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     const wake = (waiting: Waiting, outcome: Outcome.Outcome) => {
       for (const deferred of waiting.deferreds) Deferred.doneUnsafe(deferred, Effect.succeed(outcome))
     }
-    const commitOutcome = (outcome: Outcome.Final, waiting: Waiting | undefined): CommitResult => {
-      records.set(outcome.msgId, outcome)
+    const commitOutcome = (outcome: Outcome.Final, waiting: Waiting | undefined, kept: MsgRecord = outcome): CommitResult => {
+      records.set(outcome.msgId, kept)
       if (failures.size > 0) failures.delete(outcome.msgId)
       if (waiting !== undefined) wake(waiting, outcome)
       return { _tag: "Committed", outcome }
@@ -290,7 +311,8 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
           appended.push(envelope)
         }
       }
-      return commitOutcome({ _tag: "Accepted", msgId: request.msgId, component: request.source, id: request.streamId, events: appended }, waiting)
+      const outcome = { _tag: "Accepted", msgId: request.msgId, component: request.source, id: request.streamId, events: appended } as const
+      return commitOutcome(outcome, waiting, appended.length === 0 ? outcome : appended.length === 1 ? appended[0]! : appended)
     }
 
     /** Whether an event of `log` matching the condition exists after its position. */
@@ -333,19 +355,21 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     const commitOne = (request: CommitRequest): CommitResult => {
       const msgId = request._tag === "Append" || request._tag === "AppendTagged" ? request.request.msgId : request.outcome.msgId
       const record = records.get(msgId)
-      if (record !== undefined && record._tag !== "Waiting") return { _tag: "Duplicate", outcome: record }
+      const previous = finalOf(msgId, record)
+      if (previous !== undefined) return { _tag: "Duplicate", outcome: previous }
+      const waiting = waitingOf(record)
       switch (request._tag) {
         case "Append":
-          return append(request.request, record)
+          return append(request.request, waiting)
         case "AppendTagged":
-          return appendTagged(request.request, record)
+          return appendTagged(request.request, waiting)
         case "Reject": {
           const moved = conflict(request.outcome.component, request.outcome.id, request.expectedVersion)
-          return moved !== undefined ? { _tag: "Conflict", conflict: moved } : commitOutcome(request.outcome, record)
+          return moved !== undefined ? { _tag: "Conflict", conflict: moved } : commitOutcome(request.outcome, waiting)
         }
         case "RejectTagged": {
           const conflicting = broken(request.log, request.condition)
-          return conflicting !== undefined ? { _tag: "Conflict", conflict: conflicting } : commitOutcome(request.outcome, record)
+          return conflicting !== undefined ? { _tag: "Conflict", conflict: conflicting } : commitOutcome(request.outcome, waiting)
         }
       }
     }
@@ -369,11 +393,8 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
         return Effect.succeed(commitNow(requests)!)
       })
 
-    const outcomeNow = (msgId: string): Outcome.Outcome | undefined => {
-      const record = records.get(msgId)
-      if (record !== undefined && record._tag !== "Waiting") return record
-      return failures.size === 0 ? undefined : failures.get(msgId)
-    }
+    const outcomeNow = (msgId: string): Outcome.Outcome | undefined =>
+      finalOf(msgId, records.get(msgId)) ?? (failures.size === 0 ? undefined : failures.get(msgId))
 
     const sync: SyncEventStore = {
       outcome: outcomeNow,
@@ -408,10 +429,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
       commit,
       sync,
       outcome: (msgId) =>
-        Effect.sync(() => {
-          const record = records.get(msgId)
-          return record === undefined || record._tag === "Waiting" ? Option.none() : Option.some(record)
-        }),
+        Effect.sync(() => Option.fromUndefinedOr(finalOf(msgId, records.get(msgId)))),
       awaitOutcome: (msgId, options) => {
         // Here every operation is synchronous, so looking for the outcome once the message is
         // sent and registering a waiter when there is none is atomic: nothing is stored in
@@ -420,15 +438,15 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
         const settled = Effect.suspend(() => {
           const known = outcomeNow(msgId)
           if (known !== undefined) return Effect.succeed(known)
-          const record = records.get(msgId)
+          const waiting = waitingOf(records.get(msgId))
           const deferred = Deferred.makeUnsafe<Outcome.Outcome>()
-          if (record?._tag === "Waiting") record.deferreds.push(deferred)
+          if (waiting !== undefined) waiting.deferreds.push(deferred)
           else records.set(msgId, { _tag: "Waiting", deferreds: [deferred] })
           // A waiter that gives up is dropped.
           return Effect.onInterrupt(Deferred.await(deferred), () =>
             Effect.sync(() => {
-              const waiting = records.get(msgId)
-              if (waiting?._tag !== "Waiting") return
+              const waiting = waitingOf(records.get(msgId))
+              if (waiting === undefined) return
               const rest = waiting.deferreds.filter((waiter) => waiter !== deferred)
               if (rest.length === 0) records.delete(msgId)
               else records.set(msgId, { _tag: "Waiting", deferreds: rest })
@@ -440,10 +458,10 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
       fail: (failed) =>
         Effect.sync(() => {
           failures.set(failed.msgId, failed)
-          const record = records.get(failed.msgId)
-          if (record === undefined || record._tag !== "Waiting") return
+          const waiting = waitingOf(records.get(failed.msgId))
+          if (waiting === undefined) return
           records.delete(failed.msgId)
-          wake(record, failed)
+          wake(waiting, failed)
         }),
       loadSnapshot: (source, streamId) => Effect.sync(() => sync.loadSnapshot(source, streamId)),
       saveSnapshot: (source, streamId, snapshot) => Effect.sync(() => void snapshots.set(key(source, streamId), snapshot))

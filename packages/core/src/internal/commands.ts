@@ -25,9 +25,10 @@ export class PermanentFailure extends Schema.TaggedError<PermanentFailure>()("Pe
 /** What a commit reports when the decision's reads were stale. */
 type Conflict = VersionConflict | DcbConflict
 
+/** An instance's state as of a version, kept warm and brought forward in place as its commands are stored. */
 interface Warm {
-  readonly state: unknown
-  readonly version: number
+  state: unknown
+  version: number
 }
 
 /** A decided message waiting to be stored. */
@@ -180,13 +181,16 @@ export const makeProcessor = (options: ProcessorOptions) => {
       forget(entry, pending.message.id)
       return Effect.logError(`${entry.qualified} ${pending.message.id}: evolve threw after a commit: ${String(defect)}`)
     }
-    const next: Warm = { state, version: warm.version + events.length }
-    remember(entry, pending.message.id, next)
-    if (!snapshotDue(entry, warm.version, next.version)) return undefined
-    const encoded = entry.codecs.encodeState(next.state)
+    // The cache holds this very object (unless it was evicted meanwhile: then it is loaded again when next needed).
+    const from = warm.version
+    const version = from + events.length
+    warm.state = state
+    warm.version = version
+    if (!snapshotDue(entry, from, version)) return undefined
+    const encoded = entry.codecs.encodeState(state)
     if (Result.isFailure(encoded)) return Effect.logWarning(`${entry.qualified} state does not encode; no snapshot`)
     return Effect.catch(
-      store.saveSnapshot(entry.qualified, pending.message.id, { version: next.version, state: encoded.success }),
+      store.saveSnapshot(entry.qualified, pending.message.id, { version, state: encoded.success }),
       (error) => Effect.logWarning(`snapshot of ${entry.qualified} ${pending.message.id} not saved: ${error.message}`)
     )
   }
