@@ -109,8 +109,17 @@ export const sendAndAwait = (
  * @since 0.1.0
  * @category utils
  */
-export const hashKey = (message: Pick<Message.CommandMessage, "component" | "id">): number =>
-  fnv(fnv(fnv(0x811c9dc5, message.component), "/"), message.id) >>> 0
+export const hashKey = (message: Pick<Message.CommandMessage, "component" | "id">): number => {
+  let prefix = componentHashes.get(message.component)
+  if (prefix === undefined) {
+    prefix = fnv(fnv(0x811c9dc5, message.component), "/")
+    if (componentHashes.size < 1024) componentHashes.set(message.component, prefix)
+  }
+  return fnv(prefix, message.id) >>> 0
+}
+
+/** The hash of each component's name and "/", the part of a key its commands share (a plugin graph has few). */
+const componentHashes = new Map<string, number>()
 
 const fnv = (hash: number, text: string): number => {
   for (let i = 0; i < text.length; i++) {

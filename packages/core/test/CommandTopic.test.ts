@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { CommandTopic, Errors, Message } from "@reventless/core"
-import { Deferred, Effect, Fiber, Scheduler } from "effect"
+import { Deferred, Effect, Fiber, Scheduler, Schema } from "effect"
 import { TestClock } from "effect/testing"
 
 const message = (id: string, name: string): Message.CommandMessage => {
@@ -155,6 +155,53 @@ describe("CommandTopic.layerMemory", () => {
       assert.deepStrictEqual(handled, ["later", "now"])
       assert.strictEqual(settled, 3)
     })))
+
+  it.effect("publishNow settles a command in the sender's call, passing on its decoded command, only when the shard is idle and the lane takes it; otherwise it publishes nothing", () =>
+    run(Effect.gen(function*() {
+      const topic = yield* CommandTopic.CommandTopic
+      const publishNow = topic.publishNow!
+      const now: Array<[string, unknown]> = []
+      const handled: Array<string> = []
+      const release = yield* Deferred.make<void>()
+      yield* topic.consume({
+        concurrency: 1,
+        handle: (messages) =>
+          Effect.andThen(
+            Effect.sync(() => void handled.push(...messages.map(nameOf))),
+            messages.some((message) => nameOf(message) === "slow") ? Deferred.await(release) : Effect.void
+          ),
+        handleNow: (message, decoded) => {
+          if (nameOf(message) === "declined") return undefined
+          now.push([nameOf(message), decoded])
+          return Effect.void
+        }
+      })
+      assert.strictEqual(publishNow(message("a", "first"), { decoded: 1 }), Effect.void)
+      assert.deepStrictEqual(now, [["first", { decoded: 1 }]])
+      assert.isUndefined(publishNow(message("a", "declined")))
+      assert.strictEqual(yield* topic.pending, 0, "a declined command is not published")
+      // A slow command keeps the shard busy: publishNow leaves the next one to publish.
+      yield* topic.publish([message("a", "slow")])
+      yield* Effect.yieldNow
+      assert.deepStrictEqual(handled, ["slow"])
+      assert.isUndefined(publishNow(message("b", "behind")))
+      assert.strictEqual(yield* topic.pending, 1)
+      yield* Deferred.succeed(release, undefined)
+      while ((yield* topic.pending) > 0) yield* Effect.yieldNow
+      assert.deepStrictEqual(now.map(([name]) => name), ["first"])
+    })))
+
+  it.effect.prop(
+    "hashKey is FNV-1a over the partition key's UTF-16 code units, component + \"/\" + id, the same in every process",
+    { component: Schema.String, id: Schema.String },
+    ({ component, id }) =>
+      Effect.sync(() => {
+        let hash = 0x811c9dc5
+        for (const char of `${component}/${id}`.split("")) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193)
+        assert.strictEqual(CommandTopic.hashKey({ component, id }), hash >>> 0)
+        assert.strictEqual(CommandTopic.hashKey({ component, id }), hash >>> 0, "the same when the component's part is remembered")
+      })
+  )
 
   it.effect("a command its sender could not settle (the stores are down) keeps its shard and is tried until it works; what came after waits behind it", () =>
     run(Effect.gen(function*() {
