@@ -49,7 +49,7 @@ export const layer = (options: Options): Layer.Layer<Runtime.Platform | AwsClien
     S3BlobStore.layer(options.blobs),
     SnsExtensionPointTopic.layer(options.extensionPoints)
   ).pipe(Layer.provideMerge(aws))
-  const database = PostgresPlatform.stores.pipe(Layer.provide(PostgresPlatform.migrated), Layer.provide(PostgresPlatform.client(options.database)))
+  const database = PostgresPlatform.stores(options.database).pipe(Layer.provide(PostgresPlatform.migrated), Layer.provide(PostgresPlatform.client(options.database)))
   return Layer.merge(database, messaging)
 }
 

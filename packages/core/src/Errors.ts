@@ -144,6 +144,23 @@ export class InfrastructureError extends Schema.TaggedError<InfrastructureError>
 }
 
 /**
+ * A write under a lease that is no longer the writer's: another owner took it (a newer epoch), so
+ * nothing was written. The work stops; its new owner carries on from the durable checkpoint.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class LeaseLost extends Schema.TaggedError<LeaseLost>()("LeaseLost", {
+  name: Schema.String,
+  owner: Schema.String,
+  epoch: Schema.Number
+}) {
+  override get message(): string {
+    return `the lease on ${this.name} (epoch ${this.epoch}) is no longer held by ${this.owner}: nothing was written`
+  }
+}
+
+/**
  * Whether a value is an `InfrastructureError`, by its tag (so a second copy of this package, or
  * an error that crossed a boundary as data, still counts).
  *

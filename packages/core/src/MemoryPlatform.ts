@@ -12,7 +12,9 @@ import * as DeadLetters from "./DeadLetters.ts"
 import * as EventStore from "./EventStore.ts"
 import * as EventTopic from "./EventTopic.ts"
 import * as ExtensionPointTopic from "./ExtensionPointTopic.ts"
+import * as LeaseTable from "./internal/leaseTable.ts"
 import * as LogSignal from "./internal/logSignal.ts"
+import * as Leases from "./Leases.ts"
 import * as ReadModelStore from "./ReadModelStore.ts"
 import type { Platform } from "./Runtime.ts"
 import * as Scheduler from "./Scheduler.ts"
@@ -33,8 +35,9 @@ export const layer: Layer.Layer<Platform> = Layer.mergeAll(
   Scheduler.layerMemory,
   BlobStore.layerMemory,
   DeadLetters.layerMemory,
-  TodoStore.layerMemory
+  TodoStore.layerMemory,
+  Checkpoints.layerMemory,
+  Leases.layerMemory
 ).pipe(
-  Layer.provideMerge(Checkpoints.layerMemory),
-  Layer.provide(LogSignal.layer)
+  Layer.provide(Layer.merge(LogSignal.layer, LeaseTable.layer))
 )

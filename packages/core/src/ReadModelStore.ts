@@ -8,8 +8,10 @@
  */
 import { Context, Effect, Layer, Option } from "effect"
 import type { Position } from "./Event.ts"
-import type { InfrastructureError } from "./Errors.ts"
-import { Checkpoints } from "./Checkpoints.ts"
+import type { InfrastructureError, LeaseLost } from "./Errors.ts"
+import { fenced } from "./internal/fence.ts"
+import { LeaseTable } from "./internal/leaseTable.ts"
+import type { Lease } from "./Leases.ts"
 
 /**
  * @since 0.1.0
@@ -58,12 +60,15 @@ export class ReadModelStore extends Context.Service<ReadModelStore, {
   /** The rows that exist among `ids`, in one read (a projection fetches a page's rows at once). */
   readonly getMany: (readModel: string, ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, unknown>, InfrastructureError>
   readonly list: (readModel: string, options: ListOptions) => Effect.Effect<Page<unknown>, InfrastructureError>
-  /** Applies the writes and moves the consumer's checkpoint, atomically. */
+  /**
+   * Applies the writes and moves the projection's checkpoint, atomically, and only while its
+   * lease is still the writer's (else `LeaseLost` and nothing is written; see `Checkpoints.save`).
+   */
   readonly commit: (request: {
     readonly readModel: string
     readonly writes: ReadonlyArray<RowWrite>
-    readonly checkpoint: { readonly consumer: string; readonly position: Position }
-  }) => Effect.Effect<void, InfrastructureError>
+    readonly checkpoint: { readonly lease: Lease; readonly position: Position }
+  }) => Effect.Effect<void, InfrastructureError | LeaseLost>
 }>()("@reventless/core/ReadModelStore") {}
 
 /**
@@ -91,15 +96,16 @@ export const matches = (row: unknown, where: Where | undefined): boolean => {
 }
 
 /**
- * Rows in memory. Commits are synchronous, hence atomic with the checkpoint they carry.
+ * Rows in memory. A commit checks the lease, writes the rows and moves the checkpoint in one
+ * synchronous step.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerMemory: Layer.Layer<ReadModelStore, never, Checkpoints> = Layer.effect(
+export const layerMemory: Layer.Layer<ReadModelStore, never, LeaseTable> = Layer.effect(
   ReadModelStore,
   Effect.gen(function*() {
-    const checkpoints = yield* Checkpoints
+    const leases = yield* LeaseTable
     const tables = new Map<string, Map<string, unknown>>()
     const table = (name: string) => {
       let rows = tables.get(name)
@@ -134,16 +140,13 @@ export const layerMemory: Layer.Layer<ReadModelStore, never, Checkpoints> = Laye
           return { items, next: Option.none() }
         }),
       commit: ({ checkpoint, readModel, writes }) =>
-        Effect.uninterruptible(Effect.flatMap(
-          Effect.sync(() => {
-            const rows = table(readModel)
-            for (const write of writes) {
-              if (write._tag === "Put") rows.set(write.id, write.row)
-              else rows.delete(write.id)
-            }
-          }),
-          () => checkpoints.save(checkpoint.consumer, checkpoint.position)
-        ))
+        fenced(leases, checkpoint.lease, checkpoint.position, () => {
+          const rows = table(readModel)
+          for (const write of writes) {
+            if (write._tag === "Put") rows.set(write.id, write.row)
+            else rows.delete(write.id)
+          }
+        })
     })
   })
 )

@@ -30,12 +30,14 @@ import { EventStore } from "./EventStore.ts"
 import { EventTopic } from "./EventTopic.ts"
 import { ExtensionPointTopic } from "./ExtensionPointTopic.ts"
 import { Faults } from "./Faults.ts"
+import { Leases } from "./Leases.ts"
 import * as Activity from "./internal/activity.ts"
 import { makeProcessor, PermanentFailure } from "./internal/commands.ts"
 import * as Consumers from "./internal/consumers.ts"
 import * as Extensions from "./internal/extensions.ts"
 import * as Todo from "./internal/todo.ts"
 import * as Inbound from "./internal/inbound.ts"
+import * as Ownership from "./internal/ownership.ts"
 import * as Slices from "./internal/slices.ts"
 import * as Registry from "./internal/registry.ts"
 import * as Tasks from "./internal/tasks.ts"
@@ -219,6 +221,7 @@ export type Platform =
   | BlobStore
   | DeadLetters
   | TodoStore
+  | Leases
 
 const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("10 millis").pipe(Schedule.upTo({ times: 4 }))
 const defaultConflictSchedule: Schedule.Schedule<unknown, unknown> = Schedule.concat(
@@ -263,6 +266,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   const todos = yield* TodoStore
   const extensionPointTopic = yield* ExtensionPointTopic
   const faults = yield* Faults
+  const leases = yield* Leases
   const authorization = yield* Authorization.Authorization
   const clock = yield* Clock.Clock
   const services = yield* Effect.context<R>()
@@ -286,8 +290,13 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     now
   }
   const linkDeps: Extensions.LinkDeps = { consumers: consumerDeps, commands, store, scheduler, queries, concurrency: 4 }
-  const todoDeps: Todo.TodoDeps = { consumers: consumerDeps, todos, store, commands, deadLetters }
-  const sweeps: Array<Effect.Effect<void>> = []
+  /** Tasks and sweeps in progress, for `awaitIdle`. */
+  const running = { count: 0 }
+  const todoDeps: Todo.TodoDeps = { consumers: consumerDeps, todos, store, commands, deadLetters, running }
+  /** Every TODO list's sweep, by the name of its work: `settle` runs the ones this process owns. */
+  const sweeps = new Map<string, Effect.Effect<void>>()
+  /** The background work, each piece run by the one process that holds its lease. */
+  const works: Array<Ownership.Work> = []
 
   const processor = makeProcessor({
     registry,
@@ -335,8 +344,8 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     for (const spec of todoSpecs) {
       handlers.push(Todo.collector(todoDeps, plugin, spec))
       const sweeper = Todo.sweeper(todoDeps, plugin, spec)
-      sweeps.push(sweeper.once)
-      yield* Effect.forkScoped(sweeper.forever)
+      sweeps.set(`sweep:${spec.list}`, sweeper.once)
+      works.push({ name: `sweep:${spec.list}`, run: () => sweeper.forever })
     }
     for (const extension of plugin.extensions) {
       handlers.push(Extensions.extensionIncomingHandler(linkDeps, plugin, extension))
@@ -351,25 +360,31 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     for (const plugin of options.plugins) {
       for (const extension of plugin.extensions) {
         if (registry.extensionPoints.has(extension.extensionPoint.name)) continue
-        yield* Effect.orDie(extensionPointTopic.subscribe(extension.extensionPoint.name, `${plugin.name}.${extension.name}`, Extensions.importExtensionPointEvents(store)))
+        const subscriber = `${plugin.name}.${extension.name}`
+        works.push({
+          name: `import:${subscriber}`,
+          run: () => Effect.scoped(Effect.andThen(extensionPointTopic.subscribe(extension.extensionPoint.name, subscriber, Extensions.importExtensionPointEvents(store)), Effect.never))
+        })
       }
     }
   }
   for (const handler of handlers) {
     const status: Consumers.ConsumerStatus = { name: handler.name, position: 0, stalledOn: undefined, skipped: 0, handled: 0 }
     statuses.push(status)
-    yield* Effect.forkScoped(Effect.orDie(Consumers.run(consumerDeps, handler, status)))
+    works.push({ name: handler.name, run: (lease) => Consumers.run(consumerDeps, handler, status, lease) })
   }
 
-  const running = { count: 0 }
   const taskDeps: Tasks.TaskDeps = { registry, commands, blobs, scheduler, deadLetters, activity, retrySchedule, now, running }
   const taskServices = Context.merge(Context.merge(services, queries), Context.make(BlobStore, blobs))
   for (const plugin of options.plugins) {
     for (const task of plugin.tasks) {
-      for (const bucket of task.buckets) yield* Effect.forkScoped(Tasks.runBucket(taskDeps, plugin.name, task, bucket, taskServices))
+      for (const bucket of task.buckets) {
+        works.push({ name: `bucket:${plugin.name}.${task.name}.${bucket.bucket}`, run: () => Tasks.runBucket(taskDeps, plugin.name, task, bucket, taskServices) })
+      }
     }
   }
-  yield* Effect.forkScoped(Tasks.runScheduler(taskDeps, options.schedulerPollMillis ?? 1000, () => clock.currentTimeMillisUnsafe()))
+  works.push({ name: "scheduler", run: () => Tasks.runScheduler(taskDeps, options.schedulerPollMillis ?? 1000, () => clock.currentTimeMillisUnsafe()) })
+  const ownership = yield* Ownership.start(leases, works)
 
   const heartbeats = new Map<string, { beats: number; lastBeatAt: Option.Option<string> }>()
   for (const plugin of options.plugins) {
@@ -493,17 +508,46 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     if (yield* busy) return false
     if ((yield* scheduler.due(clock.currentTimeMillisUnsafe(), 1)).length > 0) return false
     const head = yield* store.head
-    if (!statuses.every((status) => status.stalledOn !== undefined || status.position >= head)) return false
+    if (!(yield* consumersCaughtUp(head))) return false
     if (yield* busy) return false
     return (yield* store.head) === head
   })
 
+  /** Consumers another process runs (or nobody, between owners), by name. */
+  const elsewhere = () => statuses.filter((status) => !ownership.runs(status.name))
+
+  /**
+   * Whether every consumer has reached `head` or waits on a dead letter: this process's own by
+   * their status, the others by their durable checkpoints and the dead letters.
+   */
+  const consumersCaughtUp = (head: Event.Position) =>
+    Effect.gen(function*() {
+      const remote = elsewhere()
+      for (const status of statuses) {
+        if (!remote.includes(status) && status.stalledOn === undefined && status.position < head) return false
+      }
+      if (remote.length === 0) return true
+      const saved = yield* checkpoints.all
+      const behind = remote.filter((status) => (saved.get(status.name) ?? 0) < head)
+      if (behind.length === 0) return true
+      const stalled = new Set((yield* deadLetters.list).flatMap((letter) => letter._tag === "Event" ? [letter.consumer] : []))
+      return behind.every((status) => stalled.has(status.name))
+    })
+
+  /** How often `awaitIdle` looks again while some consumer runs in another process (it hears nothing of it). */
+  const remotePoll = "50 millis"
+
   const awaitIdle: Effect.Effect<void, InfrastructureError> = Effect.suspend(() => {
     const seen = activity.generation()
-    return Effect.flatMap(isIdle, (idle) => idle ? Effect.void : Effect.andThen(activity.awaitChange(seen), awaitIdle))
+    return Effect.flatMap(isIdle, (idle) => {
+      if (idle) return Effect.void
+      const change = activity.awaitChange(seen)
+      return Effect.andThen(elsewhere().length === 0 ? change : Effect.raceFirst(change, Effect.sleep(remotePoll)), awaitIdle)
+    })
   })
 
-  const sweepAll = Effect.forEach(sweeps, (once) => once, { discard: true })
+  /** The sweeps of the TODO lists this process owns; another process's run on their heartbeat. */
+  const sweepAll = Effect.suspend(() => Effect.forEach([...sweeps].filter(([name]) => ownership.runs(name)), ([, once]) => once, { discard: true }))
   const settleAll: Effect.Effect<void, InfrastructureError> = Effect.gen(function*() {
     yield* awaitIdle
     for (let round = 0; round < 10; round++) {

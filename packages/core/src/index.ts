@@ -105,6 +105,11 @@ export * as InboundTranslationSlice from "./InboundTranslationSlice.ts"
 /**
  * @since 0.1.0
  */
+export * as Leases from "./Leases.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Message from "./Message.ts"
 
 /**

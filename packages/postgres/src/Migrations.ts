@@ -174,6 +174,18 @@ export const all: ReadonlyArray<Migration> = [
       END
       $fn$`
     ]
+  },
+  {
+    id: 3,
+    name: "leases on background work",
+    statements: [
+      // One row per piece of background work (a consumer, a sweep, a bucket, the scheduler): who
+      // runs it, until when, and the epoch of that acquisition, which fences checkpoint writes.
+      `CREATE TABLE rv_leases (name text PRIMARY KEY, owner text NOT NULL, epoch bigint NOT NULL, expires_at timestamptz NOT NULL)`,
+      `CREATE INDEX rv_leases_owner ON rv_leases (owner)`,
+      // The runtimes taking leases, alive while they renew: work is shared among the live ones.
+      `CREATE TABLE rv_lease_owners (owner text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, started_at timestamptz NOT NULL DEFAULT now(), expires_at timestamptz NOT NULL)`
+    ]
   }
 ]
 

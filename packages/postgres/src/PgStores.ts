@@ -1,13 +1,15 @@
 /**
- * The platform's smaller stores on PostgreSQL: checkpoints, read-model rows (written with their
- * consumer's checkpoint in one transaction), scheduled commands, TODO lists, dead letters and
- * blobs with their created-notifications.
+ * The platform's smaller stores on PostgreSQL: leases on background work, checkpoints and
+ * read-model rows (written with their consumer's checkpoint in one transaction that checks the
+ * consumer's lease), scheduled commands, TODO lists, dead letters and blobs with their
+ * created-notifications.
  *
  * @since 0.1.0
  */
 import { PgClient } from "@effect/sql-pg"
-import { BlobStore, Checkpoints, DeadLetters, Errors, Faults, ReadModelStore, Scheduler, TodoStore } from "@reventless/core"
+import { BlobStore, Checkpoints, DeadLetters, Errors, Faults, Leases, ReadModelStore, Scheduler, TodoStore } from "@reventless/core"
 import { Effect, Layer, Option } from "effect"
+import type { SqlError } from "effect/sql/SqlError"
 import * as Signal from "./internal/signal.ts"
 import { infra, json, num } from "./internal/sql.ts"
 
@@ -23,6 +25,126 @@ const until = <A, E, R>(signal: Signal.Signal, attempt: Effect.Effect<Option.Opt
 
 /**
  * @since 0.1.0
+ * @category models
+ */
+export interface LeaseOptions {
+  /**
+   * Seconds a lease on background work lasts without renewal (default 6): how soon the work of a
+   * process that died or hangs moves to a live one. Owners renew every quarter of it.
+   */
+  readonly ttlSeconds?: number | undefined
+}
+
+/**
+ * Leases in `rv_leases`, owners in `rv_lease_owners`; times are the database's, so the processes'
+ * clocks do not matter. Taking a lease bumps its epoch; a release only ends it (the row and its
+ * epoch stay), so a later holder's epoch is always larger than any earlier one's.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const leases = (options: LeaseOptions = {}): Layer.Layer<Leases.Leases, never, PgClient.PgClient> =>
+  Layer.effect(
+    Leases.Leases,
+    Effect.map(Effect.service(PgClient.PgClient), (sql) => {
+      const ttlSeconds = options.ttlSeconds ?? 6
+      const leaseRows = (rows: ReadonlyArray<{ name: string; epoch: unknown }>, owner: string) =>
+        rows.map((row): Leases.Lease => ({ name: row.name, owner, epoch: num(row.epoch) }))
+      return Leases.Leases.of({
+        ttlMillis: ttlSeconds * 1000,
+        renew: (owner) =>
+          infra("Leases", "renew")(sql.withTransaction(Effect.gen(function*() {
+            yield* sql.unsafe(
+              `INSERT INTO rv_lease_owners (owner, host, pid, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+               ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at`,
+              [owner.id, owner.host, owner.pid, ttlSeconds]
+            )
+            const held = yield* sql.unsafe<{ name: string; epoch: unknown }>(
+              `UPDATE rv_leases SET expires_at = now() + make_interval(secs => $2) WHERE owner = $1 RETURNING name, epoch`,
+              [owner.id, ttlSeconds]
+            )
+            const live = yield* sql.unsafe<{ n: unknown }>(`SELECT count(*) AS n FROM rv_lease_owners WHERE expires_at > now()`)
+            return { held: leaseRows(held, owner.id), owners: num(live[0]!.n) }
+          }))),
+        acquire: (owner, names, limit) =>
+          limit <= 0 || names.length === 0 ? Effect.succeed([]) : infra("Leases", "acquire")(Effect.map(
+            // Rows are taken in name order, so two owners taking at once never deadlock.
+            sql.unsafe<{ name: string; epoch: unknown }>(
+              `WITH wanted AS (
+                 SELECT w.name FROM unnest($2::text[]) WITH ORDINALITY AS w(name, ord)
+                 WHERE NOT EXISTS (SELECT 1 FROM rv_leases l WHERE l.name = w.name AND l.expires_at > now())
+                 ORDER BY w.ord LIMIT $3
+               )
+               INSERT INTO rv_leases (name, owner, epoch, expires_at)
+               SELECT name, $1, 1, now() + make_interval(secs => $4) FROM wanted ORDER BY name COLLATE "C"
+               ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, epoch = rv_leases.epoch + 1, expires_at = excluded.expires_at
+               WHERE rv_leases.expires_at <= now()
+               RETURNING name, epoch`,
+              [owner, names, limit, ttlSeconds]
+            ),
+            (rows) => leaseRows(rows, owner)
+          )),
+        release: (owner, names) =>
+          infra("Leases", "release")(Effect.asVoid(sql.unsafe(`UPDATE rv_leases SET expires_at = now() WHERE owner = $1 AND name = ANY($2::text[])`, [owner, names]))),
+        leave: (owner) =>
+          infra("Leases", "leave")(sql.withTransaction(Effect.gen(function*() {
+            yield* sql.unsafe(`UPDATE rv_leases SET expires_at = now() WHERE owner = $1`, [owner])
+            yield* sql.unsafe(`DELETE FROM rv_lease_owners WHERE owner = $1`, [owner])
+          }))),
+        check: (lease) =>
+          Effect.flatMap(
+            infra("Leases", "check")(sql.unsafe(`SELECT 1 FROM rv_leases WHERE name = $1 AND owner = $2 AND epoch = $3`, [lease.name, lease.owner, lease.epoch])),
+            (rows) => rows.length > 0 ? Effect.void : Effect.fail(Leases.lost(lease))
+          ),
+        holdings: infra("Leases", "holdings")(Effect.map(
+          sql.unsafe<{ name: string; owner: string; epoch: unknown; host: string | null; pid: unknown; ms: unknown }>(
+            `SELECT l.name, l.owner, l.epoch, o.host, o.pid, (extract(epoch FROM l.expires_at - now()) * 1000)::bigint AS ms
+             FROM rv_leases l LEFT JOIN rv_lease_owners o ON o.owner = l.owner ORDER BY l.name COLLATE "C"`
+          ),
+          (rows) => rows.map((row) => ({ name: row.name, owner: row.owner, epoch: num(row.epoch), host: row.host ?? "", pid: num(row.pid ?? 0), expiresInMillis: num(row.ms) }))
+        ))
+      })
+    })
+  )
+
+/**
+ * What a fenced write found before writing: whether the lease is still the writer's, and the
+ * checkpoint's position now (locked until the transaction ends).
+ */
+const fence = (sql: PgClient.PgClient, lease: Leases.Lease) =>
+  Effect.map(
+    sql.unsafe<{ held: boolean; position: unknown }>(
+      `SELECT EXISTS (SELECT 1 FROM rv_leases WHERE name = $1 AND owner = $2 AND epoch = $3 FOR SHARE) AS held,
+              (SELECT position FROM rv_checkpoints WHERE consumer = $1 FOR UPDATE) AS position`,
+      [lease.name, lease.owner, lease.epoch]
+    ),
+    (rows) => ({ held: rows[0]!.held === true, position: rows[0]!.position === null ? undefined : num(rows[0]!.position) })
+  )
+
+/**
+ * Runs `write` and moves the checkpoint of `lease.name` to `position` in one transaction, only
+ * while the lease is the writer's (the lease row is share-locked, so a takeover waits for this
+ * transaction and the new owner reads its checkpoint after it) and only forward.
+ */
+const fenced = <R>(sql: PgClient.PgClient, service: string, lease: Leases.Lease, position: number, write: Effect.Effect<unknown, SqlError, R>) =>
+  Effect.flatMap(
+    infra(service, "commit")(sql.withTransaction(Effect.gen(function*() {
+      const found = yield* fence(sql, lease)
+      if (!found.held) return "lost" as const
+      if (found.position !== undefined && found.position > position) return "backward" as const
+      yield* write
+      yield* sql.unsafe(
+        `INSERT INTO rv_checkpoints (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position`,
+        [lease.name, position]
+      )
+      return "moved" as const
+    }))),
+    (result): Effect.Effect<void, Errors.InfrastructureError | Leases.LeaseLost> =>
+      result === "moved" ? Effect.void : Effect.fail(result === "lost" ? Leases.lost(lease) : Checkpoints.backward(lease.name, position))
+  )
+
+/**
+ * @since 0.1.0
  * @category layers
  */
 export const checkpoints: Layer.Layer<Checkpoints.Checkpoints, never, PgClient.PgClient> = Layer.effect(
@@ -34,11 +156,7 @@ export const checkpoints: Layer.Layer<Checkpoints.Checkpoints, never, PgClient.P
           sql.unsafe<{ position: unknown }>(`SELECT position FROM rv_checkpoints WHERE consumer = $1`, [consumer]),
           (rows) => rows.length === 0 ? Option.none() : Option.some(num(rows[0]!.position))
         )),
-      save: (consumer, position) =>
-        infra("Checkpoints", "save")(Effect.asVoid(sql.unsafe(
-          `INSERT INTO rv_checkpoints (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position`,
-          [consumer, position]
-        ))),
+      save: (lease, position) => fenced(sql, "Checkpoints", lease, position, Effect.void),
       all: infra("Checkpoints", "all")(Effect.map(
         sql.unsafe<{ consumer: string; position: unknown }>(`SELECT consumer, position FROM rv_checkpoints`),
         (rows) => new Map(rows.map((row) => [row.consumer, num(row.position)]))
@@ -82,7 +200,7 @@ export const readModels: Layer.Layer<ReadModelStore.ReadModelStore, never, PgCli
         ))
       },
       commit: ({ checkpoint, readModel, writes }) =>
-        infra("ReadModelStore", "commit")(sql.withTransaction(Effect.gen(function*() {
+        fenced(sql, "ReadModelStore", checkpoint.lease, checkpoint.position, Effect.gen(function*() {
           // The last write of an id wins, as it would applied in order.
           const last = new Map(writes.map((write) => [write.id, write]))
           const puts = [...last.values()].filter((write) => write._tag === "Put")
@@ -95,11 +213,7 @@ export const readModels: Layer.Layer<ReadModelStore.ReadModelStore, never, PgCli
               [readModel, puts.map((write) => write.id), puts.map((write) => json(write._tag === "Put" ? write.row : null))]
             )
           }
-          yield* sql.unsafe(
-            `INSERT INTO rv_checkpoints (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position`,
-            [checkpoint.consumer, checkpoint.position]
-          )
-        })))
+        }))
     }))
 )
 

@@ -27,6 +27,8 @@ export interface Options {
   /** How long to wait for the server at start (default 10 seconds). */
   readonly connectTimeout?: Duration.Input | undefined
   readonly commands?: PgCommandTopic.Options | undefined
+  /** Leases on consumers and other background work (see `PgStores.leases`). */
+  readonly leases?: PgStores.LeaseOptions | undefined
 }
 
 /**
@@ -43,14 +45,16 @@ export type Stores = Exclude<Runtime.Platform, CommandTopic.CommandTopic | BlobS
  * @since 0.1.0
  * @category layers
  */
-export const stores: Layer.Layer<Stores, Errors.InfrastructureError, PgClient.PgClient> = Layer.mergeAll(
-  PgEventStore.layer,
-  PgStores.checkpoints,
-  PgStores.readModels,
-  PgStores.scheduler,
-  PgStores.deadLetters,
-  PgStores.todos
-)
+export const stores = (options: { readonly leases?: PgStores.LeaseOptions | undefined } = {}): Layer.Layer<Stores, Errors.InfrastructureError, PgClient.PgClient> =>
+  Layer.mergeAll(
+    PgEventStore.layer,
+    PgStores.leases(options.leases),
+    PgStores.checkpoints,
+    PgStores.readModels,
+    PgStores.scheduler,
+    PgStores.deadLetters,
+    PgStores.todos
+  )
 
 /**
  * Applies the migrations when built; provide it under the layers that use the tables.
@@ -69,8 +73,10 @@ export const migrated: Layer.Layer<never, Errors.InfrastructureError, PgClient.P
  * @since 0.1.0
  * @category layers
  */
-export const layerFromClient = (options: { readonly commands?: PgCommandTopic.Options | undefined } = {}): Layer.Layer<Runtime.Platform, Errors.InfrastructureError, PgClient.PgClient> =>
-  Layer.mergeAll(stores, PgCommandTopic.layer(options.commands), PgStores.blobs, ExtensionPointTopic.layerShared).pipe(Layer.provide(migrated))
+export const layerFromClient = (
+  options: { readonly commands?: PgCommandTopic.Options | undefined; readonly leases?: PgStores.LeaseOptions | undefined } = {}
+): Layer.Layer<Runtime.Platform, Errors.InfrastructureError, PgClient.PgClient> =>
+  Layer.mergeAll(stores(options), PgCommandTopic.layer(options.commands), PgStores.blobs, ExtensionPointTopic.layerShared).pipe(Layer.provide(migrated))
 
 /** Where a URL points, without its password, for messages. */
 const describe = (url: string): string => {
@@ -89,7 +95,7 @@ const describe = (url: string): string => {
  * @since 0.1.0
  * @category layers
  */
-export const client = (options: Omit<Options, "commands">): Layer.Layer<PgClient.PgClient, Errors.InfrastructureError> => {
+export const client = (options: Omit<Options, "commands" | "leases">): Layer.Layer<PgClient.PgClient, Errors.InfrastructureError> => {
   const timeout = Duration.fromInputUnsafe(options.connectTimeout ?? "10 seconds")
   const unreachable = (error: { readonly message: string }) =>
     new Errors.InfrastructureError({
@@ -116,7 +122,7 @@ export const client = (options: Omit<Options, "commands">): Layer.Layer<PgClient
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<Runtime.Platform, Errors.InfrastructureError> =>
-  layerFromClient({ commands: options.commands }).pipe(Layer.provide(client(options)))
+  layerFromClient({ commands: options.commands, leases: options.leases }).pipe(Layer.provide(client(options)))
 
 /**
  * Where a command-line run keeps its data.

@@ -16,6 +16,7 @@ import type { EventMapping } from "../EventMapping.ts"
 import { EventStore } from "../EventStore.ts"
 import type { EventTopic } from "../EventTopic.ts"
 import type { FaultSwitches } from "../Faults.ts"
+import type { Lease, LeaseLost } from "../Leases.ts"
 import * as Message from "../Message.ts"
 import type { QueryEngine } from "../QueryEngine.ts"
 import * as ReadModel from "../ReadModel.ts"
@@ -27,10 +28,15 @@ import type { Activity } from "./activity.ts"
 import { derive } from "./derived.ts"
 import type { AggregateEntry, Registry } from "./registry.ts"
 
-/** Why an event could not be handled. `skip` marks an unknown variant, which is not an error. */
+/**
+ * Why an event could not be handled. `skip` marks an unknown variant, which is not an error.
+ * `outage`: the platform's own stores failed (not the handler's code), so the event is not parked
+ * when retries run out: the consumer stops and its supervisor starts it again once they are back.
+ */
 export class HandlerFailure extends Schema.TaggedError<HandlerFailure>()("HandlerFailure", {
   reason: Schema.String,
-  retryable: Schema.Boolean
+  retryable: Schema.Boolean,
+  outage: Schema.optionalKey(Schema.Boolean)
 }) {}
 
 export const unknownVariant = new HandlerFailure({ reason: "unknown event variant", retryable: false })
@@ -45,8 +51,8 @@ export interface Handler {
    * reported, by `handle`.
    */
   readonly prepare?: ((events: ReadonlyArray<Event.Envelope>) => Effect.Effect<void>) | undefined
-  /** Makes everything handled so far durable, up to `position`. */
-  readonly flush: (position: Event.Position) => Effect.Effect<void, InfrastructureError>
+  /** Makes everything handled so far durable, up to `position`, under the consumer's lease. */
+  readonly flush: (position: Event.Position, lease: Lease) => Effect.Effect<void, InfrastructureError | LeaseLost>
   /** Forgets unflushed work (a redelivery after a crash starts over). */
   readonly reset: () => void
   /** Where a consumer without a checkpoint starts (default: the beginning of the log). */
@@ -125,10 +131,13 @@ const guarded = <A>(what: string, run: () => A): Result.Result<A, HandlerFailure
   }
 }
 
-export const infrastructure = (error: InfrastructureError) => new HandlerFailure({ reason: error.message, retryable: error.retryable })
+export const infrastructure = (error: InfrastructureError) => new HandlerFailure({ reason: error.message, retryable: error.retryable, outage: error.retryable })
 
-/** Runs a consumer until interrupted. */
-export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus): Effect.Effect<never, InfrastructureError> => {
+/**
+ * Runs a consumer under its lease until interrupted, from its durable checkpoint. It fails when
+ * its stores do (its supervisor restarts it) and with `LeaseLost` when another owner took it.
+ */
+export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus, lease: Lease): Effect.Effect<never, InfrastructureError | LeaseLost> => {
   /**
    * After a failed first attempt: retries on the transient schedule (the first failure counts as
    * the first attempt), and tells what became of the event.
@@ -142,13 +151,17 @@ export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus
       Effect.catchDefect((defect) => Effect.fail(new HandlerFailure({ reason: `defect: ${Cause.pretty(Cause.die(defect))}`, retryable: false }))),
       Effect.retry({ schedule: deps.retrySchedule, while: (failure) => failure.retryable }),
       Effect.map(() => "handled" as const),
-      Effect.catch((failure): Effect.Effect<"handled" | "skipped" | { readonly parked: HandlerFailure; readonly attempts: number }> =>
-        Effect.succeed(failure === unknownVariant ? "skipped" as const : { parked: failure, attempts }))
+      Effect.catch((failure): Effect.Effect<"handled" | "skipped" | { readonly parked: HandlerFailure; readonly attempts: number }, InfrastructureError> =>
+        failure === unknownVariant
+          ? Effect.succeed("skipped" as const)
+          : failure.outage === true
+          ? Effect.fail(new InfrastructureError({ service: "Consumer", operation: handler.name, detail: failure.reason, retryable: true }))
+          : Effect.succeed({ parked: failure, attempts }))
     )
   }
 
   /** Handles one event to completion: parked events wait for an operator's decision. */
-  const settle = (event: Event.Envelope, lastDone: Event.Position): Effect.Effect<void, InfrastructureError> =>
+  const settle = (event: Event.Envelope, lastDone: Event.Position): Effect.Effect<void, InfrastructureError | LeaseLost> =>
     Effect.matchCauseEffect(Effect.suspend(() => handler.handle(event)), {
       onSuccess: () => {
         status.handled++
@@ -158,13 +171,13 @@ export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus
     })
 
   /** The careful path of an event whose first attempt failed (skipped, retried, or parked). */
-  const settleFailed = (event: Event.Envelope, lastDone: Event.Position, first: Cause.Cause<HandlerFailure>): Effect.Effect<void, InfrastructureError> =>
+  const settleFailed = (event: Event.Envelope, lastDone: Event.Position, first: Cause.Cause<HandlerFailure>): Effect.Effect<void, InfrastructureError | LeaseLost> =>
     Effect.flatMap(withRetries(event, first), (result) => {
       if (result === "handled") return Effect.sync(() => void status.handled++)
       if (result === "skipped") return Effect.sync(() => void status.skipped++)
       const letterId = Message.stableId(`${handler.name}|${event.id}`)
       return Effect.gen(function*() {
-        yield* handler.flush(lastDone)
+        yield* handler.flush(lastDone, lease)
         status.position = lastDone
         yield* deps.deadLetters.park({
           _tag: "Event",
@@ -184,7 +197,7 @@ export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus
     })
 
   /** The events of a page in order; each one settled before the next starts. */
-  const handleBatch = (events: ReadonlyArray<Event.Envelope>, from = 0, lastDone = status.position): Effect.Effect<void, InfrastructureError> => {
+  const handleBatch = (events: ReadonlyArray<Event.Envelope>, from = 0, lastDone = status.position): Effect.Effect<void, InfrastructureError | LeaseLost> => {
     for (let i = from; i < events.length; i++) {
       const event = events[i]!
       if (event.position <= status.position) continue
@@ -194,12 +207,14 @@ export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus
   }
 
   return Effect.gen(function*() {
+    // A restart (after a failure, or taking the lease over) starts from what is durable.
+    handler.reset()
     const saved = yield* deps.checkpoints.load(handler.name)
     if (Option.isSome(saved)) status.position = saved.value
     else if (handler.startFrom === "now") {
       // A new consumer that only wants what comes next: remember where "next" began, once.
       status.position = yield* deps.store.head
-      yield* deps.checkpoints.save(handler.name, status.position)
+      yield* deps.checkpoints.save(lease, status.position)
     } else status.position = 0
     while (true) {
       const { events, through } = yield* deps.store.readAll({ after: status.position, limit: deps.batchSize, sources: handler.sources })
@@ -214,7 +229,7 @@ export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus
         handler.reset()
         yield* handleBatch(events)
       }
-      yield* handler.flush(through)
+      yield* handler.flush(through, lease)
       status.position = through
       deps.activity.bump()
     }
@@ -355,7 +370,7 @@ export const projectionHandler = (
       fetched = new Map()
       projected = new Map()
     },
-    flush: (position) =>
+    flush: (position, lease) =>
       Effect.suspend(() => {
         const writes: Array<RowWrite> = []
         for (const [id, value] of overlay) {
@@ -365,7 +380,7 @@ export const projectionHandler = (
         fetched = new Map()
         projected = new Map()
         return Effect.tap(
-          store.commit({ readModel: readModel.name, writes, checkpoint: { consumer: name, position } }),
+          store.commit({ readModel: readModel.name, writes, checkpoint: { lease, position } }),
           () => changes === undefined ? Effect.void : PubSub.publishAll(changes, writes)
         )
       })
@@ -377,7 +392,7 @@ export const checkpointed = (deps: ConsumerDeps, name: string, source: string) =
   name,
   sources: new Set([source]),
   reset: () => {},
-  flush: (position: Event.Position) => deps.checkpoints.save(name, position)
+  flush: (position: Event.Position, lease: Lease) => deps.checkpoints.save(lease, position)
 })
 
 /** An event mapping: publishes derived commands with deterministic message ids (guarantee 7). */

@@ -342,7 +342,7 @@ export const extensionPointRelay = (deps: ConsumerDeps, topic: ExtensionPointTop
           for (const event of events) published.add(event.id)
         }))),
     handle: (event) => published.delete(event.id) ? Effect.void : Effect.mapError(topic.publish(extensionPoint, [event]), infrastructure),
-    flush: (position) => Effect.andThen(Effect.sync(() => published.clear()), checkpoint.flush(position)),
+    flush: (position, lease) => Effect.andThen(Effect.sync(() => published.clear()), checkpoint.flush(position, lease)),
     reset: () => published.clear()
   }
 }

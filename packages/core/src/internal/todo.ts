@@ -6,7 +6,7 @@
  * same message id up to `maxRetries`; then `onExhausted` may send a last command and the item is
  * abandoned, with a dead letter that a replay sets pending again.
  */
-import { Cause, type Context, Effect, Option, Result, Schedule, Schema, Semaphore } from "effect"
+import { Cause, type Context, Effect, Option, Result, Schema, Semaphore } from "effect"
 import type * as Aggregate from "../Aggregate.ts"
 import type * as AutomationSlice from "../AutomationSlice.ts"
 import type { CommandTopic } from "../CommandTopic.ts"
@@ -30,6 +30,8 @@ export interface TodoDeps {
   readonly store: EventStore["Service"]
   readonly commands: CommandTopic["Service"]
   readonly deadLetters: DeadLetters["Service"]
+  /** Work in progress, for `awaitIdle`: a sweep counts while it runs. */
+  readonly running: { count: number }
 }
 
 /** What the runner needs of a TODO-list slice. */
@@ -202,9 +204,18 @@ export const sweeper = (
   const lock = Semaphore.makeUnsafe(1)
   const once = Effect.flatMap(deps.todos.pending(list), (rows) => Effect.forEach(rows, safeSettle, { discard: true })).pipe(
     Effect.catch((error) => Effect.logWarning(`${list} sweep: ${error.message}`)),
+    (sweep) =>
+      Effect.suspend(() => {
+        deps.running.count++
+        return Effect.ensuring(sweep, Effect.sync(() => {
+          deps.running.count--
+          deps.consumers.activity.bump()
+        }))
+      }),
     (sweep) => lock.withPermit(sweep)
   )
-  return { once, forever: Effect.asVoid(Effect.repeat(once, Schedule.spaced(`${spec.heartbeatInterval} seconds`))) }
+  // The first sweep is a heartbeat after the list's owner starts (or takes it over), like every later one.
+  return { once, forever: Effect.forever(Effect.andThen(Effect.sleep(`${spec.heartbeatInterval} seconds`), once)) }
 }
 
 /** Sets an abandoned item pending again (a replay of its dead letter). */

@@ -1,0 +1,151 @@
+/**
+ * The runtime's background work under leases (`Leases`): every consumer of the log, TODO sweep,
+ * task bucket, the scheduler's poller and every extension-point import is a named piece of work
+ * that runs only in the process holding its lease. Each round (every quarter of the lease's time
+ * to live) renews this owner's leases, gives up those above its fair share (the work divided by
+ * the live owners) and takes free or lapsed ones up to it, then starts the work it now holds and
+ * stops the work it lost. A piece of work that fails is restarted with backoff, its failure kept
+ * for status; one whose write was fenced off (`LeaseLost`) stops until a round hands it back.
+ */
+import { Cause, Clock, Effect, Exit, Fiber, type Scope } from "effect"
+import { hostname } from "node:os"
+import { type Lease, LeaseLost, type Leases, type Owner } from "../Leases.ts"
+
+export interface Work {
+  readonly name: string
+  /** Runs the work while `lease` is held; interrupted when it is lost or the runtime stops. */
+  readonly run: (lease: Lease) => Effect.Effect<unknown, unknown>
+}
+
+export interface WorkStatus {
+  readonly name: string
+  /** The epoch of the lease this process runs the work under; undefined when it does not run it. */
+  epoch: number | undefined
+  /** How often the work failed and was restarted in this process. */
+  restarts: number
+  /** The last failure, one line. */
+  lastError: string | undefined
+}
+
+export interface Ownership {
+  readonly owner: Owner
+  readonly statuses: ReadonlyMap<string, WorkStatus>
+  /** Whether this process runs the work now. */
+  readonly runs: (name: string) => boolean
+}
+
+/** Backoff between restarts of failing work: 200 ms doubling to 5 s. */
+const restartDelay = (restarts: number) => Math.min(5_000, 200 * 2 ** Math.min(restarts, 5))
+
+const shuffled = <A>(items: ReadonlyArray<A>): Array<A> => {
+  const copy = [...items]
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[copy[i], copy[j]] = [copy[j]!, copy[i]!]
+  }
+  return copy
+}
+
+const oneLine = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  const text = error instanceof Error ? error.message : String(error)
+  return text.split("\n")[0]!.slice(0, 500)
+}
+
+/** Starts the rounds in the scope; the first one runs before this returns, so held work starts at once. */
+export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Effect.Effect<Ownership, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const clock = yield* Clock.Clock
+    const owner: Owner = { id: crypto.randomUUID(), host: hostname(), pid: process.pid }
+    const byName = new Map(works.map((work) => [work.name, work]))
+    const statuses = new Map(works.map((work): [string, WorkStatus] => [work.name, { name: work.name, epoch: undefined, restarts: 0, lastError: undefined }]))
+    const running = new Map<string, { readonly epoch: number; readonly fiber: Fiber.Fiber<void> }>()
+    let lastRenewal = clock.currentTimeMillisUnsafe()
+    let outage = false
+
+    const stop = (name: string) =>
+      Effect.suspend(() => {
+        const current = running.get(name)
+        if (current === undefined) return Effect.void
+        running.delete(name)
+        statuses.get(name)!.epoch = undefined
+        return Fiber.interrupt(current.fiber)
+      })
+    const stopAll = Effect.suspend(() => Effect.forEach([...running.keys()], stop, { discard: true }))
+
+    /** Runs the work until interrupted; restarts it after a failure, ends on `LeaseLost`. */
+    const supervise = (work: Work, lease: Lease, status: WorkStatus): Effect.Effect<void> =>
+      Effect.flatMap(Effect.exit(Effect.suspend(() => work.run(lease))), (exit): Effect.Effect<void> => {
+        if (Exit.isSuccess(exit)) return supervise(work, lease, status)
+        if (Cause.hasInterruptsOnly(exit.cause)) return Effect.interrupt
+        const error = Cause.squash(exit.cause)
+        if (error instanceof LeaseLost) {
+          status.lastError = error.message
+          return Effect.andThen(
+            Effect.logWarning(`${work.name}: ${error.message}; it stops here`),
+            Effect.sync(() => {
+              if (running.get(work.name)?.epoch === lease.epoch) running.delete(work.name)
+              status.epoch = undefined
+            })
+          )
+        }
+        const delay = restartDelay(status.restarts)
+        status.restarts++
+        status.lastError = oneLine(exit.cause)
+        return Effect.logWarning(`${work.name} failed, restarting in ${delay} ms: ${status.lastError}`).pipe(
+          Effect.annotateLogs({ cause: Cause.pretty(exit.cause) }),
+          Effect.andThen(Effect.sleep(delay)),
+          Effect.andThen(supervise(work, lease, status))
+        )
+      })
+
+    const begin = (lease: Lease) =>
+      Effect.suspend(() => {
+        const work = byName.get(lease.name)!
+        const status = statuses.get(lease.name)!
+        status.epoch = lease.epoch
+        return Effect.map(Effect.forkIn(supervise(work, lease, status), scope), (fiber) => void running.set(lease.name, { epoch: lease.epoch, fiber }))
+      })
+
+    const round = Effect.gen(function*() {
+      const { held, owners } = yield* leases.renew(owner)
+      lastRenewal = clock.currentTimeMillisUnsafe()
+      if (outage) yield* Effect.logInfo("leases renewed again")
+      outage = false
+      const mine = new Map(held.filter((lease) => byName.has(lease.name)).map((lease) => [lease.name, lease]))
+      const share = Math.ceil(works.length / Math.max(1, owners))
+      if (mine.size > share) {
+        const surplus = shuffled([...mine.keys()]).slice(0, mine.size - share)
+        for (const name of surplus) {
+          yield* stop(name)
+          mine.delete(name)
+        }
+        yield* leases.release(owner.id, surplus)
+      } else if (mine.size < share) {
+        const wanted = shuffled(works.map((work) => work.name).filter((name) => !mine.has(name)))
+        for (const lease of yield* leases.acquire(owner.id, wanted, share - mine.size)) mine.set(lease.name, lease)
+      }
+      for (const [name, current] of running) if (mine.get(name)?.epoch !== current.epoch) yield* stop(name)
+      for (const [name, lease] of mine) if (!running.has(name)) yield* begin(lease)
+    })
+
+    /** A round that failed: the stores are unreachable. Past the lease's time to live the work may be someone else's: stop it. */
+    const failedRound = (error: { readonly message: string }) =>
+      Effect.gen(function*() {
+        if (!outage) yield* Effect.logWarning(`renewing leases failed, trying again: ${error.message}`)
+        outage = true
+        if (clock.currentTimeMillisUnsafe() - lastRenewal > leases.ttlMillis) yield* stopAll
+      })
+
+    const safeRound = Effect.catch(round, failedRound)
+    yield* Effect.addFinalizer(() => Effect.andThen(stopAll, Effect.ignore(leases.leave(owner.id))))
+    yield* safeRound
+    yield* Effect.forkIn(Effect.forever(Effect.andThen(Effect.sleep(Math.max(50, Math.floor(leases.ttlMillis / 4))), safeRound)), scope)
+
+    return {
+      owner,
+      statuses,
+      runs: (name) => running.has(name)
+    }
+  })
