@@ -138,7 +138,7 @@ const holderOf = (client: Effect.Success<ReturnType<typeof clientOn>>, name: str
     (rows) => rows.length === 0 ? undefined : Number(rows[0]!.pid)
   )
 
-const until = <A, E, R>(what: string, check: Effect.Effect<boolean, E, R>) =>
+const until = <E, R>(what: string, check: Effect.Effect<boolean, E, R>) =>
   Effect.retry(
     Effect.flatMap(check, (done) => done ? Effect.void : Effect.fail(what)),
     Schedule.spaced("50 millis").pipe(Schedule.upTo({ times: 600 }))
@@ -170,10 +170,11 @@ describe("scale-out: fencing", { timeout: 120_000 }, () => {
       assert.isAbove(yield* checkpoint, before, "the other worker carried on")
       // Resumed, the paused worker finishes the page it held and tries to commit it: refused.
       paused.process.kill("SIGCONT")
-      yield* until("resumed and refused", Effect.sync(() => paused.output().includes("no longer held")))
+      yield* Effect.ignore(until("resumed and refused", Effect.sync(() => paused.output().includes("no longer held"))).pipe(Effect.timeout("5 seconds")))
       yield* Effect.sleep("1 second")
       yield* caughtUp(client, "projection:Counts")
       const counted = yield* client.sql.unsafe<{ count: unknown }>(`SELECT row->'count' AS count FROM rv_rows WHERE read_model = 'Counts' AND id = 'all'`)
       assert.strictEqual(Number(counted[0]?.count), messages.length)
+      assert.include(paused.output(), "no longer held", "the paused worker's late commit was refused")
     }).pipe(Effect.scoped))
 })

@@ -9,6 +9,7 @@
  */
 import { Cause, Clock, Effect, Exit, Fiber, type Scope } from "effect"
 import { hostname } from "node:os"
+import { isInfrastructureError } from "../Errors.ts"
 import { type Lease, LeaseLost, type Leases, type Owner } from "../Leases.ts"
 
 export interface Work {
@@ -93,8 +94,9 @@ export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Ef
         const delay = restartDelay(status.restarts)
         status.restarts++
         status.lastError = oneLine(exit.cause)
-        return Effect.logWarning(`${work.name} failed, restarting in ${delay} ms: ${status.lastError}`).pipe(
-          Effect.annotateLogs({ cause: Cause.pretty(exit.cause) }),
+        // An outage says all in its message; anything else (a defect) keeps its whole cause in the log.
+        const warning = Effect.logWarning(`${work.name} failed, restarting in ${delay} ms: ${status.lastError}`)
+        return (isInfrastructureError(error) ? warning : Effect.annotateLogs(warning, { cause: Cause.pretty(exit.cause) })).pipe(
           Effect.andThen(Effect.sleep(delay)),
           Effect.andThen(supervise(work, lease, status))
         )
