@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { inject } from "vitest"
-import { execFile, spawnSync } from "node:child_process"
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -26,6 +26,12 @@ const reventlessAsync = (...args: ReadonlyArray<string>) =>
   new Promise<{ readonly status: number; readonly stdout: string; readonly stderr: string }>((resolve) =>
     execFile(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 90_000 }, (error, stdout, stderr) =>
       resolve({ status: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr })))
+interface StatusJson {
+  readonly head: number
+  readonly deadLetters: number
+  readonly consumers: ReadonlyArray<{ readonly name: string; readonly owner: string | null; readonly behind: number }>
+  readonly work: ReadonlyArray<{ readonly name: string; readonly owner: string | null }>
+}
 const lines = (stdout: string) => stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
 
 const scenario = (text: string) => {
@@ -192,5 +198,53 @@ describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
       await server.stop()
     }
   }, 120_000)
-})
 
+  it("on PostgreSQL, `worker` processes share the consumers; `status` shows who runs each; a stopped worker hands its share over at once", async () => {
+    const url = await Effect.runPromise(Databases.create(inject("databaseUrl"), "cli_workers"))
+    const at = ["--platform", "postgres", "--database-url", url]
+    const started: Array<ChildProcess> = []
+    const startWorker = () =>
+      new Promise<ChildProcess>((resolve, reject) => {
+        const child = spawn(process.execPath, [cli, "worker", ...at], { stdio: ["ignore", "pipe", "pipe"] })
+        started.push(child)
+        let output = ""
+        child.stdout!.on("data", (chunk) => {
+          output += String(chunk)
+          if (output.includes(`"worker":${child.pid}`)) resolve(child)
+        })
+        child.stderr!.on("data", (chunk) => output += String(chunk))
+        child.on("exit", (code) => reject(new Error(`worker exited (${code}): ${output}`)))
+      })
+    /** `status --json` until `done` holds of it. */
+    const statusUntil = async (done: (status: StatusJson) => boolean) => {
+      for (let attempt = 0; attempt < 30; attempt++) {
+        const status = await reventlessAsync("status", "--json", ...at)
+        assert.strictEqual(status.status, 0, status.stderr)
+        const parsed = JSON.parse(status.stdout) as StatusJson
+        if (done(parsed)) return parsed
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+      throw new Error("status never showed it")
+    }
+    try {
+      const [first, second] = [await startWorker(), await startWorker()]
+      const pids = new Set([first.pid, second.pid].map((pid) => `:${pid}`))
+      const ownerPid = (owner: string | null) => owner === null ? "" : owner.slice(owner.lastIndexOf(":"))
+      const run = await reventlessAsync("run", join(scenarios, "shop.jsonl"), ...at)
+      assert.strictEqual(run.status, 0, run.stderr)
+      // Both workers own a share of the consumers; every consumer has caught up.
+      const shared = await statusUntil((status) =>
+        status.consumers.every((consumer) => pids.has(ownerPid(consumer.owner)) && consumer.behind === 0) &&
+        new Set(status.consumers.map((consumer) => ownerPid(consumer.owner))).size === 2)
+      assert.isAbove(shared.head, 0)
+      assert.strictEqual(shared.deadLetters, 0)
+      // SIGTERM: the first worker stops gracefully and the second owns everything soon after.
+      first.kill("SIGTERM")
+      await statusUntil((status) => [...status.consumers, ...status.work].every((piece) => ownerPid(piece.owner) === `:${second.pid}`))
+      const queried = await reventlessAsync("query", "Orders", ...at)
+      assert.strictEqual((lines(queried.stdout)[0]!.rows as ReadonlyArray<unknown>).length, 1)
+    } finally {
+      for (const child of started) child.kill("SIGKILL")
+    }
+  }, 120_000)
+})

@@ -128,7 +128,9 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
             // Unknown counts as busy: awaitIdle looks again after the next bit of progress.
             Effect.orElseSucceed(approximateCount(sqs, url), () => 1), { concurrency: "unbounded" }),
           (counts) => counts.reduce((sum, n) => sum + n, 0)
-        )
+        ),
+        // SQS hands a message group to whichever consumer asks next: no shard has an owner.
+        owners: Effect.succeed([])
       })
     })
   )

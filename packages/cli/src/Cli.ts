@@ -1,6 +1,7 @@
 /**
  * The `reventless` command for one or more apps: `demo` runs an app's story, `run
  * <scenario.jsonl>` a scenario file; `send`, `query`, `events` and `dlq` do one thing each;
+ * `status` shows who runs what and how far behind it is; `worker` runs the app until stopped;
  * `migrate` prepares a platform's storage. `--app` picks the app (the first by default),
  * `--platform` where it runs (the first platform by default), `--database-url` the database of
  * platforms that have one. A binary is `Cli.main({ apps, platforms })`.
@@ -27,7 +28,11 @@ export interface App<R> {
   readonly version: string
   /** The plugins it runs, for tools that work on the graph (provisioning). */
   readonly plugins: ReadonlyArray<Plugin.Plugin<R>>
-  readonly layer: (platform: Layer.Layer<Runtime.Platform, unknown>) => Layer.Layer<R | Runtime.Runtime | Runtime.Platform, unknown>
+  /** The app's runtime on `platform`; `runtime` carries the CLI's runtime options (`background: false` for operator commands). */
+  readonly layer: (
+    platform: Layer.Layer<Runtime.Platform, unknown>,
+    runtime?: { readonly background?: boolean | undefined }
+  ) => Layer.Layer<R | Runtime.Runtime | Runtime.Platform, unknown>
   readonly demo: Effect.Effect<void, unknown, R | Runtime.Runtime | Runtime.Platform>
 }
 
@@ -127,6 +132,55 @@ export const printReport = (report: Report): Effect.Effect<void> =>
     yield* Console.log(`dead letters: ${report.deadLetters.length}`)
   })
 
+const holder = (owner: Option.Option<Runtime.Holder>) => Option.match(owner, { onNone: () => null, onSome: ({ host, pid }) => `${host}:${pid}` })
+
+/**
+ * `Runtime.status` as plain JSON (options as values or null).
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const statusJson = (status: Runtime.Status) => ({
+  head: status.head,
+  deadLetters: status.deadLetters,
+  consumers: status.consumers.map((consumer) => ({
+    name: consumer.name,
+    owner: holder(consumer.owner),
+    checkpoint: consumer.checkpoint,
+    behind: consumer.behind,
+    lagSeconds: consumer.lagSeconds,
+    handled: Option.getOrNull(consumer.handled),
+    parked: consumer.parked,
+    lastError: Option.getOrNull(consumer.lastError)
+  })),
+  work: status.work.map((work) => ({ name: work.name, owner: holder(work.owner), lastError: Option.getOrNull(work.lastError) })),
+  commands: status.commands.map(({ host, partition, pid }) => ({ partition, owner: `${host}:${pid}` }))
+})
+
+const pad = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
+  return rows.map((row) => row.map((text, column) => text.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n")
+}
+
+/**
+ * `Runtime.status` as text tables: the consumers, the other work, the command shards by owner.
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const statusTable = (status: Runtime.Status): string => {
+  const json = statusJson(status)
+  const consumers = pad([
+    ["consumer", "owner", "checkpoint", "behind", "lag s", "handled", "parked", "last error"],
+    ...json.consumers.map((c) => [c.name, c.owner ?? "-", String(c.checkpoint), String(c.behind), c.lagSeconds.toFixed(1), c.handled === null ? "-" : String(c.handled), String(c.parked), c.lastError ?? ""])
+  ])
+  const work = pad([["work", "owner", "last error"], ...json.work.map((w) => [w.name, w.owner ?? "-", w.lastError ?? ""])])
+  const byOwner = new Map<string, number>()
+  for (const shard of json.commands) byOwner.set(shard.owner, (byOwner.get(shard.owner) ?? 0) + 1)
+  const shards = byOwner.size === 0 ? "command shards: none held (no worker consumes, or the transport assigns them, as SQS does)" : `command shards: ${[...byOwner].map(([owner, n]) => `${owner} ${n}`).join(", ")}`
+  return `head ${json.head}, dead letters ${json.deadLetters}\n\n${consumers}\n\n${work}\n\n${shards}`
+}
+
 /** What the one-shot commands and the scenario runner need from the app's layer. */
 type Services = Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore
 
@@ -135,14 +189,14 @@ interface Runnable {
   readonly id: string
   readonly name: string
   readonly demo: (platform: Layer.Layer<Runtime.Platform, unknown>) => Effect.Effect<void, unknown>
-  readonly run: <E>(platform: Layer.Layer<Runtime.Platform, unknown>, program: Effect.Effect<void, E, Services>) => Effect.Effect<void, unknown>
+  readonly run: <E>(platform: Layer.Layer<Runtime.Platform, unknown>, program: Effect.Effect<void, E, Services>, background?: boolean) => Effect.Effect<void, unknown>
 }
 
 const runnable = <R>(app: App<R>): Runnable => ({
   id: app.id,
   name: app.name,
   demo: (platform) => Effect.provide(app.demo, app.layer(platform)),
-  run: (platform, program) => Effect.provide(program, app.layer(platform))
+  run: (platform, program, background = true) => Effect.provide(program, app.layer(platform, { background }))
 })
 
 /**
@@ -222,6 +276,12 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
     })
   const runOn = <E>(flags: Shared, program: Effect.Effect<void, E, Services>) => Effect.suspend(() => byId.get(flags.app)!.run(platformOf(flags), program))
   /**
+   * An operator's command: a runtime that does no background work, so that it neither takes
+   * work from the deployment's workers nor meets what it operates on (a parked event) itself.
+   */
+  const operate = <E>(flags: Shared, program: Effect.Effect<void, E, Services>) =>
+    Effect.suspend(() => byId.get(flags.app)!.run(platformOf(flags), program, false))
+  /**
    * One step, given on the command line, run like a scenario line. The process is a worker while
    * it runs: it settles (consumers caught up, TODO lists swept) before a read and after a send, so
    * that separate invocations see each other's effects.
@@ -290,7 +350,7 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
       id: Argument.String("id").pipe(Argument.optional, Argument.withDescription("the letter, for replay and skip"))
     },
     (flags) =>
-      runOn(flags, Effect.gen(function*() {
+      operate(flags, Effect.gen(function*() {
         const runtime = yield* Runtime.Runtime
         if (flags.action === "list") {
           for (const letter of yield* runtime.deadLetters.list) yield* Console.log(letterLine(letter))
@@ -298,17 +358,38 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
         }
         if (Option.isNone(flags.id)) return yield* new Scenario.ScenarioError({ file: "arguments", detail: `dlq ${flags.action} needs the letter's id` })
         const letter = yield* (flags.action === "replay" ? runtime.deadLetters.replay(flags.id.value) : runtime.deadLetters.skip(flags.id.value))
-        yield* runtime.awaitIdle
         yield* Console.log(JSON.stringify({ [flags.action === "replay" ? "replayed" : "skipped"]: letter.id }))
       }))
-  ).pipe(Command.withDescription("lists the dead letters, or replays or skips one"))
+  ).pipe(Command.withDescription("lists the dead letters, or replays or skips one (the workers carry it out)"))
+  const status = Command.make(
+    "status",
+    {
+      ...shared,
+      watch: Flag.Boolean("watch").pipe(Flag.withDefault(false), Flag.withDescription("refresh every second until interrupted")),
+      json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("one JSON object per refresh, for scripts"))
+    },
+    (flags) =>
+      operate(flags, Effect.gen(function*() {
+        const runtime = yield* Runtime.Runtime
+        const once = Effect.flatMap(runtime.status, (current) =>
+          flags.json ? Console.log(JSON.stringify(statusJson(current))) : Console.log(`${flags.watch ? "\x1b[2J\x1b[H" : ""}${statusTable(current)}`))
+        if (!flags.watch) return yield* once
+        return yield* Effect.forever(Effect.andThen(once, Effect.sleep("1 second")))
+      }))
+  ).pipe(Command.withDescription("shows who runs each consumer and how far behind it is, and who holds each command shard"))
+  const worker = Command.make("worker", shared, (flags) =>
+    runOn(flags, Effect.andThen(Console.log(JSON.stringify({ worker: process.pid, app: flags.app, platform: flags.platform })), Effect.never))).pipe(
+      Command.withDescription(
+        "runs the app's commands, consumers, TODO sweeps, tasks and scheduler until stopped (SIGINT/SIGTERM hands its work over at once); several share one database"
+      )
+    )
   const migrate = Command.make("migrate", shared, (flags) => runOn(flags, Console.log(JSON.stringify({ migrated: flags.platform, app: flags.app })))).pipe(
     Command.withDescription("prepares the platform's storage (applies database migrations) and exits")
   )
 
   return Command.make("reventless").pipe(
     Command.withDescription(`${[...byId.values()].map((app) => app.name).join(", ")} on Reventless`),
-    Command.withSubcommands([demo, run, send, query, events, dlq, migrate, ...(options.commands ?? [])])
+    Command.withSubcommands([demo, run, send, query, events, dlq, status, worker, migrate, ...(options.commands ?? [])])
   )
 }
 

@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import { hostname } from "node:os"
 import { Context, Deferred, Effect, Layer, Queue, type Scope } from "effect"
 import { EventStore } from "./EventStore.ts"
 import { type InfrastructureError, untilItWorks } from "./Errors.ts"
@@ -46,6 +47,18 @@ export interface ConsumeOptions {
   readonly components?: ReadonlyArray<string> | undefined
   /** Called after each batch is done and acknowledged (a progress signal for `awaitIdle`). */
   readonly settled?: (() => void) | undefined
+}
+
+/**
+ * A part of the commands (a shard) and the process that handles it now.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PartitionOwner {
+  readonly partition: string
+  readonly host: string
+  readonly pid: number
 }
 
 /**
@@ -88,6 +101,11 @@ export class CommandTopic extends Context.Service<CommandTopic, {
   readonly consume: (options: ConsumeOptions) => Effect.Effect<void, never, Scope.Scope>
   /** Messages published and not yet handled. */
   readonly pending: Effect.Effect<number>
+  /**
+   * Which process holds which part of the commands now, for status: a shard and its holder.
+   * Empty where the transport hands commands out itself (SQS message groups).
+   */
+  readonly owners: Effect.Effect<ReadonlyArray<PartitionOwner>, InfrastructureError>
 }>()("@reventless/core/CommandTopic") {}
 
 /**
@@ -274,7 +292,8 @@ export const layerMemory: Layer.Layer<CommandTopic> = Layer.effect(
           for (const message of early.splice(0)) offer(message)
         }),
       publishNow,
-      pending: Effect.sync(() => pending)
+      pending: Effect.sync(() => pending),
+      owners: Effect.sync(() => shards.map((_, index) => ({ partition: `shard ${index}`, host: hostname(), pid: process.pid })))
     })
   })
 )

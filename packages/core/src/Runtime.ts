@@ -12,7 +12,7 @@ import * as Aggregate from "./Aggregate.ts"
 import * as Authorization from "./Authorization.ts"
 import { BlobStore } from "./BlobStore.ts"
 import { Checkpoints } from "./Checkpoints.ts"
-import { CommandTopic } from "./CommandTopic.ts"
+import * as CommandTopic from "./CommandTopic.ts"
 import { type DeadLetter, DeadLetterNotFound, DeadLetters, type Resolution } from "./DeadLetters.ts"
 import {
   CommandFailed,
@@ -30,7 +30,7 @@ import { EventStore } from "./EventStore.ts"
 import { EventTopic } from "./EventTopic.ts"
 import { ExtensionPointTopic } from "./ExtensionPointTopic.ts"
 import { Faults } from "./Faults.ts"
-import { Leases } from "./Leases.ts"
+import * as Leases from "./Leases.ts"
 import * as Activity from "./internal/activity.ts"
 import { makeProcessor, PermanentFailure } from "./internal/commands.ts"
 import * as Consumers from "./internal/consumers.ts"
@@ -86,6 +86,72 @@ export interface ConsumerHealth {
   readonly skipped: number
   /** The dead letter it waits on, if any. */
   readonly stalledOn: Option.Option<string>
+}
+
+/**
+ * A process that holds a lease, as status shows it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Holder {
+  readonly host: string
+  readonly pid: number
+  /** This very runtime. */
+  readonly here: boolean
+}
+
+/**
+ * One consumer of the log across every process: who runs it, how far it is, how far behind.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConsumerState {
+  readonly name: string
+  /** The process that runs it now; none between owners (a dead owner's lease not yet expired or taken). */
+  readonly owner: Option.Option<Holder>
+  /** Its durable checkpoint. */
+  readonly checkpoint: Event.Position
+  /** Positions between its checkpoint and the head; 0 when none of its sources' events is after it. */
+  readonly behind: number
+  /** Age of the oldest event of its sources that it has not handled yet (0 when caught up). */
+  readonly lagSeconds: number
+  /** Events it handled in this process since this process took it over; none when it runs elsewhere. */
+  readonly handled: Option.Option<number>
+  /** Its events parked as dead letters. */
+  readonly parked: number
+  /** Its last failure in this process (it was restarted), if any. */
+  readonly lastError: Option.Option<string>
+}
+
+/**
+ * The rest of the background work (TODO sweeps, task buckets, the scheduler, extension-point
+ * imports) and who runs it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WorkState {
+  readonly name: string
+  readonly owner: Option.Option<Holder>
+  readonly lastError: Option.Option<string>
+}
+
+/**
+ * Where every piece of work runs and how far the consumers are, read from the stores: the same
+ * answer from any process of a deployment.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Status {
+  readonly head: Event.Position
+  readonly consumers: ReadonlyArray<ConsumerState>
+  readonly work: ReadonlyArray<WorkState>
+  /** Command shards and the process that handles each (none where the transport assigns them, as SQS does). */
+  readonly commands: ReadonlyArray<CommandTopic.PartitionOwner>
+  readonly deadLetters: number
 }
 
 /**
@@ -167,6 +233,8 @@ export class Runtime extends Context.Service<Runtime, {
     readonly skip: (id: string) => Effect.Effect<DeadLetter, DeadLetterNotFound | InfrastructureError>
   }
   readonly health: Effect.Effect<{ readonly plugins: ReadonlyArray<PluginHealth>; readonly consumers: ReadonlyArray<ConsumerHealth> }>
+  /** Every consumer's and every other piece of work's owner and progress, across processes (`reventless status`). */
+  readonly status: Effect.Effect<Status, InfrastructureError>
   /**
    * Hands outside input to an inbound translation slice: decoded (a bad one is refused with a
    * typed error and nothing recorded), translated, each command authorized, the request recorded
@@ -202,6 +270,13 @@ export interface Options<R> {
   readonly cacheSize?: number | undefined
   /** How often due scheduled commands are looked for (default 1000 ms). */
   readonly schedulerPollMillis?: number | undefined
+  /**
+   * Whether this runtime does background work (default true): handles commands and takes its
+   * share of the consumers, TODO sweeps, task buckets and the scheduler. `false` makes a client
+   * (an operator's tool, a web front end) that sends, queries and administers while the
+   * deployment's workers do the work; it takes no leases, so it never shifts work around.
+   */
+  readonly background?: boolean | undefined
 }
 
 /**
@@ -212,7 +287,7 @@ export interface Options<R> {
  */
 export type Platform =
   | EventStore
-  | CommandTopic
+  | CommandTopic.CommandTopic
   | EventTopic
   | ExtensionPointTopic
   | Checkpoints
@@ -221,7 +296,7 @@ export type Platform =
   | BlobStore
   | DeadLetters
   | TodoStore
-  | Leases
+  | Leases.Leases
 
 const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("10 millis").pipe(Schedule.upTo({ times: 4 }))
 const defaultConflictSchedule: Schedule.Schedule<unknown, unknown> = Schedule.concat(
@@ -256,7 +331,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   if (sharedProblems.length > 0) return yield* new Plugin.PluginDefinitionError({ plugin: "(all)", problems: sharedProblems })
 
   const store = yield* EventStore
-  const commands = yield* CommandTopic
+  const commands = yield* CommandTopic.CommandTopic
   const topic = yield* EventTopic
   const checkpoints = yield* Checkpoints
   const rows = yield* ReadModelStore
@@ -266,7 +341,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   const todos = yield* TodoStore
   const extensionPointTopic = yield* ExtensionPointTopic
   const faults = yield* Faults
-  const leases = yield* Leases
+  const leases = yield* Leases.Leases
   const authorization = yield* Authorization.Authorization
   const clock = yield* Clock.Clock
   const services = yield* Effect.context<R>()
@@ -314,13 +389,16 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
           ? new PermanentFailure({ reason: error.reason })
           : new InfrastructureError({ service: "ExtensionPoint", operation: "command", detail: error.message, retryable: error.retryable }))
   })
-  yield* commands.consume({
-    handle: processor.handle,
-    handleNow: processor.handleNow,
-    concurrency: options.concurrency ?? 16,
-    settled: activity.bump,
-    components: [...registry.aggregates.keys(), ...registry.slices.keys(), ...registry.extensionPoints.keys()]
-  })
+  const background = options.background ?? true
+  if (background) {
+    yield* commands.consume({
+      handle: processor.handle,
+      handleNow: processor.handleNow,
+      concurrency: options.concurrency ?? 16,
+      settled: activity.bump,
+      components: [...registry.aggregates.keys(), ...registry.slices.keys(), ...registry.extensionPoints.keys()]
+    })
+  }
   const statuses: Array<Consumers.ConsumerStatus> = []
   const changeFeeds = new Map<string, PubSub.PubSub<RowWrite>>()
   const handlers: Array<Consumers.Handler> = []
@@ -368,7 +446,10 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       }
     }
   }
+  /** The sources of each consumer, by name. */
+  const sourcesOf = new Map<string, ReadonlySet<string>>()
   for (const handler of handlers) {
+    sourcesOf.set(handler.name, handler.sources)
     const status: Consumers.ConsumerStatus = { name: handler.name, position: 0, stalledOn: undefined, skipped: 0, handled: 0 }
     statuses.push(status)
     works.push({ name: handler.name, run: (lease) => Consumers.run(consumerDeps, handler, status, lease) })
@@ -384,7 +465,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     }
   }
   works.push({ name: "scheduler", run: () => Tasks.runScheduler(taskDeps, options.schedulerPollMillis ?? 1000, () => clock.currentTimeMillisUnsafe()) })
-  const ownership = yield* Ownership.start(leases, works)
+  const ownership = background ? yield* Ownership.start(leases, works) : Ownership.none
 
   const heartbeats = new Map<string, { beats: number; lastBeatAt: Option.Option<string> }>()
   for (const plugin of options.plugins) {
@@ -578,8 +659,47 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       }
     })
 
+  const holderOf = (holding: Leases.Holding | undefined): Option.Option<Holder> =>
+    holding === undefined || holding.expiresInMillis <= 0
+      ? Option.none()
+      : Option.some({ host: holding.host, pid: holding.pid, here: holding.owner === ownership.owner.id })
+
+  const status: Effect.Effect<Status, InfrastructureError> = Effect.gen(function*() {
+    const head = yield* store.head
+    const holdings = new Map((yield* leases.holdings).map((holding) => [holding.name, holding]))
+    const saved = yield* checkpoints.all
+    const letters = yield* deadLetters.list
+    const parked = new Map<string, number>()
+    for (const letter of letters) if (letter._tag === "Event") parked.set(letter.consumer, (parked.get(letter.consumer) ?? 0) + 1)
+    const nowMillis = clock.currentTimeMillisUnsafe()
+    const consumers = yield* Effect.forEach(statuses, (consumer) =>
+      Effect.gen(function*() {
+        const here = ownership.runs(consumer.name)
+        const checkpoint = here ? consumer.position : saved.get(consumer.name) ?? 0
+        const { events } = yield* store.readAll({ after: checkpoint, limit: 1, sources: sourcesOf.get(consumer.name)! })
+        const oldest = events[0]
+        return {
+          name: consumer.name,
+          owner: holderOf(holdings.get(consumer.name)),
+          checkpoint,
+          behind: oldest === undefined ? 0 : head - checkpoint,
+          lagSeconds: oldest === undefined ? 0 : Math.max(0, (nowMillis - Date.parse(oldest.recordedAt ?? oldest.meta.time)) / 1000),
+          handled: here ? Option.some(consumer.handled) : Option.none(),
+          parked: parked.get(consumer.name) ?? 0,
+          lastError: Option.fromUndefinedOr(ownership.statuses.get(consumer.name)?.lastError)
+        }
+      }), { concurrency: 8 })
+    const work = works.filter((piece) => !sourcesOf.has(piece.name)).map((piece) => ({
+      name: piece.name,
+      owner: holderOf(holdings.get(piece.name)),
+      lastError: Option.fromUndefinedOr(ownership.statuses.get(piece.name)?.lastError)
+    }))
+    return { head, consumers, work, commands: yield* commands.owners, deadLetters: letters.length }
+  })
+
   return Runtime.of({
     plugins: options.plugins,
+    status,
     send: (request) => Effect.flatMap(prepare(request), (message) => Effect.as(commands.publish([message]), message.msgId)),
     submit,
     submitWith,

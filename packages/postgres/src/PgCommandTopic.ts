@@ -11,6 +11,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { CommandTopic, Errors, Faults, type Message } from "@reventless/core"
 import { Effect, Layer, Queue, Schedule, Semaphore } from "effect"
+import { hostname } from "node:os"
 import * as Signal from "./internal/signal.ts"
 import { infra, json, num } from "./internal/sql.ts"
 
@@ -121,9 +122,9 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
           /** Renews this worker's leases, gives up its surplus, and takes free or expired shards up to its share. */
           const balance = infra("CommandTopic", "lease")(Effect.gen(function*() {
             yield* sql.unsafe(
-              `INSERT INTO rv_workers (owner, expires_at) VALUES ($1, now() + make_interval(secs => $2))
+              `INSERT INTO rv_workers (owner, expires_at, host, pid) VALUES ($1, now() + make_interval(secs => $2), $3, $4)
                ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at`,
-              [owner, leaseSeconds]
+              [owner, leaseSeconds, hostname(), process.pid]
             )
             const live = num((yield* sql.unsafe<{ n: unknown }>(`SELECT count(*) AS n FROM rv_workers WHERE expires_at > now()`))[0]!.n)
             const share = Math.ceil(shards / Math.max(1, live))
@@ -278,7 +279,13 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
         pending: Effect.orElseSucceed(
           infra("CommandTopic", "pending")(Effect.map(sql.unsafe<{ n: unknown }>(`SELECT count(*) AS n FROM rv_commands`), (rows) => num(rows[0]!.n) + localPending)),
           () => 1
-        )
+        ),
+        owners: infra("CommandTopic", "owners")(Effect.map(
+          sql.unsafe<{ shard: unknown; host: string | null; pid: unknown }>(
+            `SELECT l.shard, w.host, w.pid FROM rv_shard_leases l LEFT JOIN rv_workers w ON w.owner = l.owner WHERE l.expires_at > now() ORDER BY l.shard`
+          ),
+          (rows) => rows.map((row) => ({ partition: `shard ${num(row.shard)}`, host: row.host ?? "", pid: num(row.pid ?? 0) }))
+        ))
       })
     })
   )

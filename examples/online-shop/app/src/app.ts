@@ -15,6 +15,6 @@ export const app: Cli.App<EmailService.EmailService> = {
   name: "the online shop (aggregates)",
   version: "0.1.0",
   plugins: Shop.plugins,
-  layer: (platform) => Shop.layer({ platform }),
+  layer: (platform, runtime) => Shop.layer({ platform, runtime }),
   demo
 }

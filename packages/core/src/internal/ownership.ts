@@ -151,3 +151,10 @@ export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Ef
       runs: (name) => running.has(name)
     }
   })
+
+/** A runtime that does no background work: it runs nothing and takes no leases. */
+export const none: Ownership = {
+  owner: { id: "", host: "", pid: 0 },
+  statuses: new Map(),
+  runs: () => false
+}
