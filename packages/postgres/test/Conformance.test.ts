@@ -16,3 +16,8 @@ DcbConformance.suite(
   "postgres",
   DcbEventStore.fromEventStore(Plugin.dcbLog({ name: "Contract" })).pipe(Layer.provide(platform))
 )
+
+Conformance.scaleOutSuite(
+  "postgres",
+  Effect.map(freshDatabase("scaleout"), (url) => PostgresPlatform.layer({ url, maxConnections: 4, leases: { ttlSeconds: 2 }, commands: { leaseSeconds: 2 } }))
+)

@@ -23,7 +23,7 @@ import {
   SideEffect,
   Task
 } from "@reventless/core"
-import { Context, Effect, Layer, Option, Result, Schedule, Schema } from "effect"
+import { Context, Effect, Exit, Layer, Option, Result, Schedule, Schema, Scope } from "effect"
 
 const Increment = Schema.TaggedStruct("Increment", { by: Schema.Int })
 const Refuse = Schema.TaggedStruct("Refuse", {})
@@ -375,4 +375,74 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
         assert.strictEqual(yield* store.head, 0)
         assert.lengthOf(yield* runtime.deadLetters.list, 0)
       })))
+  })
+
+/**
+ * Registers the scale-out part of the suite (guarantee 9) for a platform whose stores live outside
+ * the process: `deployment` makes a fresh, empty deployment and returns the platform layer of one
+ * process on it; each build of that layer is another process (its own pool, its own consumers).
+ * Two runtimes share the work, each consumer runs in one of them, a read model counts every event
+ * once, and a runtime that stops hands its work to the other, which carries on from the
+ * checkpoints.
+ *
+ * @since 0.1.0
+ * @category suites
+ */
+export const scaleOutSuite = <E, E2>(name: string, deployment: Effect.Effect<Layer.Layer<Runtime.Platform, E>, E2>) =>
+  describe(`conformance (scale-out): ${name}`, { timeout: 60_000 }, () => {
+    /** One process of the deployment: a runtime on its own build of the platform. */
+    const processOn = (platform: Layer.Layer<Runtime.Platform, E>) =>
+      Effect.map(
+        Layer.build(Runtime.layer({ plugins: [plugin, subscriber], retrySchedule: fastRetry, concurrency: 4 }).pipe(
+          Layer.provideMerge(Layer.merge(platform, Layer.sync(Outbox, () => Outbox.of({ deliveries: [], failuresLeft: 0, alwaysFailFor: undefined })))),
+          Layer.provideMerge(Layer.succeed(Faults.Faults, Faults.none()))
+        )),
+        (context) => ({ runtime: Context.get(context, Runtime.Runtime), outbox: Context.get(context, Outbox) })
+      )
+    const until = (what: string, check: Effect.Effect<boolean, unknown>) =>
+      Effect.retry(Effect.flatMap(check, (done) => done ? Effect.void : Effect.fail(what)), Schedule.spaced("100 millis").pipe(Schedule.upTo({ times: 200 })))
+    const sendAll = (runtime: Runtime.Runtime["Service"], from: number, count: number) =>
+      Effect.forEach(Array.from({ length: count }, (_, i) => from + i), (i) =>
+        runtime.send({ component: "Counter", id: `s${i % 8}`, command: { _tag: "Increment", by: 1 }, meta: { msgId: `scale-${i}` } }), { concurrency: 8, discard: true })
+    const totals = (runtime: Runtime.Runtime["Service"]) =>
+      Effect.map(Effect.forEach(Array.from({ length: 8 }, (_, k) => `s${k}`), (id) => runtime.query("Totals", id)), (rows) =>
+        rows.reduce((sum, row) => sum + Option.match(row, { onNone: () => 0, onSome: (value) => (value as { events: number }).events }), 0))
+
+    it.live("9. two runtimes share the consumers, each runs in one of them, and a read model counts every event once", () =>
+      Effect.gen(function*() {
+        const platform = yield* deployment
+        const a = yield* processOn(platform)
+        const b = yield* processOn(platform)
+        // The first took everything; within a round or two it gives the second its share.
+        const ownedBy = (runtime: Runtime.Runtime["Service"]) =>
+          Effect.map(runtime.status, (status) => status.consumers.filter((consumer) => Option.isSome(consumer.owner) && consumer.owner.value.here).length)
+        yield* until("shared", Effect.map(Effect.all([ownedBy(a.runtime), ownedBy(b.runtime)]), ([x, y]) => x > 0 && y > 0))
+        yield* Effect.all([sendAll(a.runtime, 0, 100), sendAll(b.runtime, 100, 100)], { concurrency: 2 })
+        yield* Effect.all([a.runtime.awaitIdle, b.runtime.awaitIdle], { concurrency: 2 })
+        assert.strictEqual(yield* totals(a.runtime), 200)
+        const status = yield* a.runtime.status
+        const [ownedByA, ownedByB] = [yield* ownedBy(a.runtime), yield* ownedBy(b.runtime)]
+        assert.strictEqual(ownedByA + ownedByB, status.consumers.length, "every consumer runs in exactly one of them")
+        for (const consumer of status.consumers) assert.strictEqual(consumer.behind, 0, consumer.name)
+        // The side effect ran for every event at least once, across both processes.
+        const keys = new Set([...a.outbox.deliveries, ...b.outbox.deliveries].map((delivery) => delivery.key))
+        assert.strictEqual(keys.size, 200)
+      }).pipe(Effect.scoped))
+
+    it.live("9. a runtime that stops hands its work over: the other runs all of it from the checkpoints", () =>
+      Effect.gen(function*() {
+        const platform = yield* deployment
+        const b = yield* processOn(platform)
+        const first = yield* Scope.make()
+        const a = yield* Scope.provide(processOn(platform), first)
+        yield* Effect.all([sendAll(a.runtime, 0, 60), sendAll(b.runtime, 60, 60)], { concurrency: 2 })
+        yield* a.runtime.awaitIdle
+        yield* Scope.close(first, Exit.void)
+        const everything = Effect.map(b.runtime.status, (status) =>
+          [...status.consumers, ...status.work].every((piece) => Option.isSome(piece.owner) && piece.owner.value.here))
+        yield* until("handed over", everything)
+        yield* sendAll(b.runtime, 120, 60)
+        yield* b.runtime.awaitIdle
+        assert.strictEqual(yield* totals(b.runtime), 180)
+      }).pipe(Effect.scoped))
   })
