@@ -161,6 +161,21 @@ export class LeaseLost extends Schema.TaggedError<LeaseLost>()("LeaseLost", {
 }
 
 /**
+ * Another process rebuilds that read model now (it holds the rebuild's lease).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RebuildRunning extends Schema.TaggedError<RebuildRunning>()("RebuildRunning", {
+  readModel: Schema.String,
+  holder: Schema.String
+}) {
+  override get message(): string {
+    return `${this.readModel} is being rebuilt by ${this.holder}; wait for it, or stop that process and run the rebuild again (it resumes)`
+  }
+}
+
+/**
  * Whether a value is an `InfrastructureError`, by its tag (so a second copy of this package, or
  * an error that crossed a boundary as data, still counts).
  *

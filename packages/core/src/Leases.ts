@@ -35,6 +35,11 @@ export interface Owner {
   readonly id: string
   readonly host: string
   readonly pid: number
+  /**
+   * Whether it takes a share of the background work (a runtime), or holds leases only for a job
+   * of its own (a projection rebuild): only workers count when the work is shared out.
+   */
+  readonly worker: boolean
 }
 
 /**
@@ -69,7 +74,7 @@ export class Leases extends Context.Service<Leases, {
   readonly ttlMillis: number
   /**
    * Marks `owner` alive and renews every lease it holds (a lapsed one too, while nobody took it:
-   * its epoch still fences). Returns the leases it holds and how many owners are alive.
+   * its epoch still fences). Returns the leases it holds and how many workers are alive.
    */
   readonly renew: (owner: Owner) => Effect.Effect<{ readonly held: ReadonlyArray<Lease>; readonly owners: number }, InfrastructureError>
   /** Takes up to `limit` of `names` that are free or lapsed, each with a new epoch. */

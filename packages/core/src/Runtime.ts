@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import { Clock, Context, Effect, Layer, Option, PubSub, Result, Schedule, Schema, type Scope, Stream } from "effect"
+import { hostname } from "node:os"
 import * as Aggregate from "./Aggregate.ts"
 import * as Authorization from "./Authorization.ts"
 import { BlobStore } from "./BlobStore.ts"
@@ -21,6 +22,7 @@ import {
   InfrastructureError,
   InvalidCommand,
   InvalidJson,
+  RebuildRunning,
   type TranslationRefused,
   type Unauthorized,
   UnknownComponent
@@ -155,6 +157,26 @@ export interface Status {
 }
 
 /**
+ * How far a projection rebuild is, reported about once a second and when it ends.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RebuildProgress {
+  readonly readModel: string
+  readonly phase: "rebuilding" | "swapping" | "done"
+  /** Rebuilt through this position of the log. */
+  readonly position: Event.Position
+  /** The log's head when it last looked. */
+  readonly head: Event.Position
+  /** Where this run began (a resumed rebuild begins past 0). */
+  readonly from: Event.Position
+  readonly eventsPerSecond: number
+  /** Seconds to the head at the current rate; none before a rate is known. */
+  readonly etaSeconds: Option.Option<number>
+}
+
+/**
  * @since 0.1.0
  * @category errors
  */
@@ -235,6 +257,17 @@ export class Runtime extends Context.Service<Runtime, {
   readonly health: Effect.Effect<{ readonly plugins: ReadonlyArray<PluginHealth>; readonly consumers: ReadonlyArray<ConsumerHealth> }>
   /** Every consumer's and every other piece of work's owner and progress, across processes (`reventless status`). */
   readonly status: Effect.Effect<Status, InfrastructureError>
+  /**
+   * Rebuilds a read model from the start of the log with the projection code this process runs,
+   * into a key space of its own, while the current rows keep answering queries; then swaps the
+   * rebuilt rows in, in one step (the running projection is fenced off and carries on from
+   * there). A crash leaves the current rows untouched; running it again resumes. One rebuild of
+   * a read model at a time, across processes (`RebuildRunning`).
+   */
+  readonly rebuild: (
+    readModel: string,
+    options?: { readonly onProgress?: ((progress: RebuildProgress) => Effect.Effect<void>) | undefined }
+  ) => Effect.Effect<RebuildProgress, UnknownComponent | RebuildRunning | InfrastructureError | Leases.LeaseLost>
   /**
    * Hands outside input to an inbound translation slice: decoded (a bad one is refused with a
    * typed error and nothing recorded), translated, each command authorized, the request recorded
@@ -697,9 +730,62 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     return { head, consumers, work, commands: yield* commands.owners, deadLetters: letters.length }
   })
 
+  const rebuild = (name: string, rebuildOptions: { readonly onProgress?: ((progress: RebuildProgress) => Effect.Effect<void>) | undefined } = {}) =>
+    Effect.gen(function*() {
+      const entry = yield* Effect.fromResult(registry.readModel(name))
+      const model = entry.readModel
+      const live = `projection:${model.name}`
+      const into = { name: `rebuild:${model.name}`, key: `${model.name}~rebuild` }
+      // Its own owner, not a worker: it takes no share of the deployment's work.
+      const owner: Leases.Owner = { id: crypto.randomUUID(), host: hostname(), pid: process.pid, worker: false }
+      yield* Effect.addFinalizer(() => Effect.ignore(leases.leave(owner.id)))
+      yield* leases.renew(owner)
+      const [lease] = yield* leases.acquire(owner.id, [into.name], 1)
+      if (lease === undefined) {
+        const holding = (yield* leases.holdings).find((held) => held.name === into.name)
+        return yield* new RebuildRunning({ readModel: model.name, holder: holding === undefined ? "another process" : `${holding.host}:${holding.pid}` })
+      }
+      yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(Math.max(50, Math.floor(leases.ttlMillis / 4))), Effect.ignore(leases.renew(owner)))))
+      const handler = Consumers.projectionHandler(consumerDeps, rows, model, (projection) => Plugin.qualify(entry.plugin, projection.source), undefined, into)
+      const progress: Consumers.ConsumerStatus = { name: into.name, position: 0, stalledOn: undefined, skipped: 0, handled: 0 }
+      const from = Option.getOrElse(yield* checkpoints.load(into.name), () => 0)
+      let head = yield* store.head
+      let phase: RebuildProgress["phase"] = "rebuilding"
+      const startedAt = clock.currentTimeMillisUnsafe()
+      const report = (): RebuildProgress => {
+        const seconds = (clock.currentTimeMillisUnsafe() - startedAt) / 1000
+        const rate = seconds > 0 ? (progress.position - from) / seconds : 0
+        return {
+          readModel: model.name,
+          phase,
+          position: progress.position,
+          head,
+          from,
+          eventsPerSecond: rate,
+          etaSeconds: rate > 0 ? Option.some(Math.max(0, head - progress.position) / rate) : Option.none()
+        }
+      }
+      const onProgress = rebuildOptions.onProgress ?? (() => Effect.void)
+      yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep("1 second"), Effect.suspend(() => onProgress(report())))))
+      const headNow = Effect.map(store.head, (position) => head = position)
+      while (true) {
+        yield* Consumers.catchUp(consumerDeps, handler, progress, lease, headNow)
+        phase = "swapping"
+        // "behind": the running projection passed the rebuild meanwhile; catch up again.
+        if ((yield* rows.swap({ readModel: model.name, from: into.key, consumer: live, position: progress.position, lease })) === "swapped") break
+        phase = "rebuilding"
+      }
+      phase = "done"
+      activity.bump()
+      const done = report()
+      yield* onProgress(done)
+      return done
+    }).pipe(Effect.scoped)
+
   return Runtime.of({
     plugins: options.plugins,
     status,
+    rebuild,
     send: (request) => Effect.flatMap(prepare(request), (message) => Effect.as(commands.publish([message]), message.msgId)),
     submit,
     submitWith,

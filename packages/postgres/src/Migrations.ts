@@ -184,7 +184,8 @@ export const all: ReadonlyArray<Migration> = [
       `CREATE TABLE rv_leases (name text PRIMARY KEY, owner text NOT NULL, epoch bigint NOT NULL, expires_at timestamptz NOT NULL)`,
       `CREATE INDEX rv_leases_owner ON rv_leases (owner)`,
       // The runtimes taking leases, alive while they renew: work is shared among the live ones.
-      `CREATE TABLE rv_lease_owners (owner text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, started_at timestamptz NOT NULL DEFAULT now(), expires_at timestamptz NOT NULL)`,
+      // Only workers share the work out; a rebuild holds its own lease without taking a share.
+      `CREATE TABLE rv_lease_owners (owner text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, worker boolean NOT NULL, started_at timestamptz NOT NULL DEFAULT now(), expires_at timestamptz NOT NULL)`,
       // Where each command worker runs, for status.
       `ALTER TABLE rv_workers ADD COLUMN host text, ADD COLUMN pid integer`
     ]

@@ -8,7 +8,7 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { BlobStore, Checkpoints, DeadLetters, Errors, Faults, Leases, ReadModelStore, Scheduler, TodoStore } from "@reventless/core"
-import { Effect, Layer, Option } from "effect"
+import { Data, Effect, Layer, Option } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import * as Signal from "./internal/signal.ts"
 import { infra, json, num } from "./internal/sql.ts"
@@ -55,15 +55,15 @@ export const leases = (options: LeaseOptions = {}): Layer.Layer<Leases.Leases, n
         renew: (owner) =>
           infra("Leases", "renew")(sql.withTransaction(Effect.gen(function*() {
             yield* sql.unsafe(
-              `INSERT INTO rv_lease_owners (owner, host, pid, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+              `INSERT INTO rv_lease_owners (owner, host, pid, worker, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
                ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at`,
-              [owner.id, owner.host, owner.pid, ttlSeconds]
+              [owner.id, owner.host, owner.pid, owner.worker, ttlSeconds]
             )
             const held = yield* sql.unsafe<{ name: string; epoch: unknown }>(
               `UPDATE rv_leases SET expires_at = now() + make_interval(secs => $2) WHERE owner = $1 RETURNING name, epoch`,
               [owner.id, ttlSeconds]
             )
-            const live = yield* sql.unsafe<{ n: unknown }>(`SELECT count(*) AS n FROM rv_lease_owners WHERE expires_at > now()`)
+            const live = yield* sql.unsafe<{ n: unknown }>(`SELECT count(*) AS n FROM rv_lease_owners WHERE expires_at > now() AND worker`)
             return { held: leaseRows(held, owner.id), owners: num(live[0]!.n) }
           }))),
         acquire: (owner, names, limit) =>
@@ -106,6 +106,9 @@ export const leases = (options: LeaseOptions = {}): Layer.Layer<Leases.Leases, n
       })
     })
   )
+
+/** A swap that found it must not go on: the transaction rolls back. */
+class SwapRefused extends Data.TaggedError("SwapRefused")<{ readonly why: "lost" | "behind" }> {}
 
 /**
  * What a fenced write found before writing: whether the lease is still the writer's, and the
@@ -199,6 +202,27 @@ export const readModels: Layer.Layer<ReadModelStore.ReadModelStore, never, PgCli
           }
         ))
       },
+      swap: ({ consumer, from, lease, position, readModel }) =>
+        Effect.flatMap(
+          infra("ReadModelStore", "swap")(sql.withTransaction(Effect.gen(function*() {
+            // Locks in the order a projection's commit takes them (lease row, then checkpoint row):
+            // the holder's epoch grows first, so a commit of it in flight finishes before this goes on.
+            yield* sql.unsafe(`UPDATE rv_leases SET epoch = epoch + 1 WHERE name = $1`, [consumer])
+            const rebuilt = yield* fence(sql, lease)
+            if (!rebuilt.held) return yield* Effect.fail(new SwapRefused({ why: "lost" }))
+            const live = yield* sql.unsafe<{ position: unknown }>(`SELECT position FROM rv_checkpoints WHERE consumer = $1 FOR UPDATE`, [consumer])
+            if (live.length > 0 && num(live[0]!.position) > position) return yield* Effect.fail(new SwapRefused({ why: "behind" }))
+            yield* sql.unsafe(`DELETE FROM rv_rows WHERE read_model = $1`, [readModel])
+            yield* sql.unsafe(`UPDATE rv_rows SET read_model = $1 WHERE read_model = $2`, [readModel, from])
+            yield* sql.unsafe(
+              `INSERT INTO rv_checkpoints (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position`,
+              [consumer, position]
+            )
+            yield* sql.unsafe(`DELETE FROM rv_checkpoints WHERE consumer = $1`, [lease.name])
+            return "swapped" as const
+          })).pipe(Effect.catchTag("SwapRefused", (refused) => Effect.succeed(refused.why)))),
+          (result): Effect.Effect<"swapped" | "behind", Leases.LeaseLost> => result === "lost" ? Effect.fail(Leases.lost(lease)) : Effect.succeed(result)
+        ),
       commit: ({ checkpoint, readModel, writes }) =>
         fenced(sql, "ReadModelStore", checkpoint.lease, checkpoint.position, Effect.gen(function*() {
           // The last write of an id wins, as it would applied in order.

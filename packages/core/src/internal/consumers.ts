@@ -138,6 +138,32 @@ export const infrastructure = (error: InfrastructureError) => new HandlerFailure
  * its stores do (its supervisor restarts it) and with `LeaseLost` when another owner took it.
  */
 export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus, lease: Lease): Effect.Effect<never, InfrastructureError | LeaseLost> => {
+  const { page, start } = pages(deps, handler, status, lease)
+  return Effect.andThen(
+    start,
+    Effect.forever(Effect.flatMap(page, (moved) => moved ? Effect.void : deps.topic.awaitAfter(status.position)))
+  )
+}
+
+/**
+ * Runs a consumer from its durable checkpoint until it has passed `target`'s position, a page
+ * at a time (a projection rebuild); its position is in `status`.
+ */
+export const catchUp = (
+  deps: ConsumerDeps,
+  handler: Handler,
+  status: ConsumerStatus,
+  lease: Lease,
+  target: Effect.Effect<Event.Position, InfrastructureError>
+): Effect.Effect<void, InfrastructureError | LeaseLost> => {
+  const { page, start } = pages(deps, handler, status, lease)
+  const loop: Effect.Effect<void, InfrastructureError | LeaseLost> = Effect.flatMap(target, (until) =>
+    status.position >= until ? Effect.void : Effect.flatMap(page, (moved) => moved ? loop : Effect.void))
+  return Effect.andThen(start, loop)
+}
+
+/** A consumer's start (from its durable checkpoint) and its next page (false: nothing after its position). */
+const pages = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus, lease: Lease) => {
   /**
    * After a failed first attempt: retries on the transient schedule (the first failure counts as
    * the first attempt), and tells what became of the event.
@@ -206,7 +232,7 @@ export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus
     return Effect.void
   }
 
-  return Effect.gen(function*() {
+  const start = Effect.gen(function*() {
     // A restart (after a failure, or taking the lease over) starts from what is durable.
     handler.reset()
     const saved = yield* deps.checkpoints.load(handler.name)
@@ -216,24 +242,26 @@ export const run = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus
       status.position = yield* deps.store.head
       yield* deps.checkpoints.save(lease, status.position)
     } else status.position = 0
-    while (true) {
-      const { events, through } = yield* deps.store.readAll({ after: status.position, limit: deps.batchSize, sources: handler.sources })
-      if (through <= status.position) {
-        deps.activity.bump()
-        yield* deps.topic.awaitAfter(status.position)
-        continue
-      }
-      if (handler.prepare !== undefined && events.length > 0) yield* handler.prepare(events)
-      yield* handleBatch(events)
-      if (deps.faults.duplicateEvents && events.length > 0) {
-        handler.reset()
-        yield* handleBatch(events)
-      }
-      yield* handler.flush(through, lease)
-      status.position = through
-      deps.activity.bump()
-    }
   })
+
+  const page = Effect.gen(function*() {
+    const { events, through } = yield* deps.store.readAll({ after: status.position, limit: deps.batchSize, sources: handler.sources })
+    if (through <= status.position) {
+      deps.activity.bump()
+      return false
+    }
+    if (handler.prepare !== undefined && events.length > 0) yield* handler.prepare(events)
+    yield* handleBatch(events)
+    if (deps.faults.duplicateEvents && events.length > 0) {
+      handler.reset()
+      yield* handleBatch(events)
+    }
+    yield* handler.flush(through, lease)
+    status.position = through
+    deps.activity.bump()
+    return true
+  })
+  return { start, page }
 }
 
 /** The projections of one read model. Writes and checkpoint are one `commit`. */
@@ -242,9 +270,11 @@ export const projectionHandler = (
   store: ReadModelStore["Service"],
   readModel: ReadModel.Any,
   qualifiedSource: (projection: ReadModel.Projection<unknown>) => string,
-  changes: PubSub.PubSub<RowWrite> | undefined
+  changes: PubSub.PubSub<RowWrite> | undefined,
+  /** A rebuild's: its consumer name and the key space it writes (default: the read model's own). */
+  into: { readonly name: string; readonly key: string } = { name: `projection:${readModel.name}`, key: readModel.name }
 ): Handler => {
-  const name = `projection:${readModel.name}`
+  const { name } = into
   const bySource = new Map(readModel.projections.map((projection) => {
     const qualified = qualifiedSource(projection)
     return [qualified, { projection, decode: resultDecoderFor(deps.registry, projection.source, qualified) }] as const
@@ -293,7 +323,7 @@ export const projectionHandler = (
         for (const action of actions.success) if (action._tag !== "Ignore" && !overlay.has(action.id) && !fetched.has(action.id)) wanted.add(action.id)
       }
       if (wanted.size === 0) return Effect.void
-      return Effect.match(store.getMany(readModel.name, [...wanted]), {
+      return Effect.match(store.getMany(into.key, [...wanted]), {
         onFailure: () => {},
         onSuccess: (rows) => {
           for (const id of wanted) fetched.set(id, rows.has(id) ? Option.some(rows.get(id)) : Option.none())
@@ -341,7 +371,7 @@ export const projectionHandler = (
     if (missing.size === 0) return Effect.fromResult(apply(event, actions))
     return Effect.andThen(
       Effect.forEach(missing, (id) =>
-        Effect.map(Effect.mapError(store.get(readModel.name, id), infrastructure), (row) => void fetched.set(id, row)), { discard: true }),
+        Effect.map(Effect.mapError(store.get(into.key, id), infrastructure), (row) => void fetched.set(id, row)), { discard: true }),
       Effect.suspend(() => Effect.fromResult(apply(event, actions)))
     )
   }
@@ -380,7 +410,7 @@ export const projectionHandler = (
         fetched = new Map()
         projected = new Map()
         return Effect.tap(
-          store.commit({ readModel: readModel.name, writes, checkpoint: { lease, position } }),
+          store.commit({ readModel: into.key, writes, checkpoint: { lease, position } }),
           () => changes === undefined ? Effect.void : PubSub.publishAll(changes, writes)
         )
       })

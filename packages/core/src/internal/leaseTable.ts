@@ -21,6 +21,8 @@ export interface Table {
    * not its owner's any more, "backward" when it would move back, else "ok". Writes nothing.
    */
   readonly fence: (lease: Lease, position: number) => "ok" | "lost" | "backward"
+  /** Fences off the current holder of `name`: its epoch grows, owner and expiry stay. */
+  readonly bump: (name: string) => void
 }
 
 export class LeaseTable extends Context.Service<LeaseTable, Table>()("@reventless/core/internal/LeaseTable") {}
@@ -50,7 +52,7 @@ export const make = (now: () => number, ttlMillis = defaultTtlMillis): Table => 
         held.push({ name, owner: owner.id, epoch: lease.epoch })
       }
       let live = 0
-      for (const entry of owners.values()) if (entry.expiresAt > at) live++
+      for (const entry of owners.values()) if (entry.expiresAt > at && entry.owner.worker) live++
       return { held, owners: live }
     },
     acquire: (owner, names, limit) => {
@@ -79,6 +81,10 @@ export const make = (now: () => number, ttlMillis = defaultTtlMillis): Table => 
       owners.delete(owner)
     },
     holds,
+    bump: (name) => {
+      const lease = leases.get(name)
+      if (lease !== undefined) lease.epoch++
+    },
     holdings: () => {
       const at = now()
       return [...leases].map(([name, lease]) => {

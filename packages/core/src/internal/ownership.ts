@@ -7,7 +7,7 @@
  * stops the work it lost. A piece of work that fails is restarted with backoff, its failure kept
  * for status; one whose write was fenced off (`LeaseLost`) stops until a round hands it back.
  */
-import { Cause, Clock, Effect, Exit, Fiber, type Scope } from "effect"
+import { Cause, Clock, Effect, Exit, Fiber, type Scope, Semaphore } from "effect"
 import { hostname } from "node:os"
 import { isInfrastructureError } from "../Errors.ts"
 import { type Lease, LeaseLost, type Leases, type Owner } from "../Leases.ts"
@@ -58,7 +58,7 @@ export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Ef
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     const clock = yield* Clock.Clock
-    const owner: Owner = { id: crypto.randomUUID(), host: hostname(), pid: process.pid }
+    const owner: Owner = { id: crypto.randomUUID(), host: hostname(), pid: process.pid, worker: true }
     const byName = new Map(works.map((work) => [work.name, work]))
     const statuses = new Map(works.map((work): [string, WorkStatus] => [work.name, { name: work.name, epoch: undefined, restarts: 0, lastError: undefined }]))
     const running = new Map<string, { readonly epoch: number; readonly fiber: Fiber.Fiber<void> }>()
@@ -85,10 +85,14 @@ export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Ef
           status.lastError = error.message
           return Effect.andThen(
             Effect.logWarning(`${work.name}: ${error.message}; it stops here`),
-            Effect.sync(() => {
-              if (running.get(work.name)?.epoch === lease.epoch) running.delete(work.name)
-              status.epoch = undefined
-            })
+            Effect.andThen(
+              Effect.sync(() => {
+                if (running.get(work.name)?.epoch === lease.epoch) running.delete(work.name)
+                status.epoch = undefined
+              }),
+              // A round now: the lease may be this owner's again at a new epoch (a rebuild's swap).
+              Effect.asVoid(Effect.forkIn(safeRound, scope))
+            )
           )
         }
         const delay = restartDelay(status.restarts)
@@ -140,7 +144,8 @@ export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Ef
         if (clock.currentTimeMillisUnsafe() - lastRenewal > leases.ttlMillis) yield* stopAll
       })
 
-    const safeRound = Effect.catch(round, failedRound)
+    const rounds = Semaphore.makeUnsafe(1)
+    const safeRound: Effect.Effect<void> = rounds.withPermit(Effect.catch(round, failedRound))
     yield* Effect.addFinalizer(() => Effect.andThen(stopAll, Effect.ignore(leases.leave(owner.id))))
     yield* safeRound
     yield* Effect.forkIn(Effect.forever(Effect.andThen(Effect.sleep(Math.max(50, Math.floor(leases.ttlMillis / 4))), safeRound)), scope)
@@ -154,7 +159,7 @@ export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Ef
 
 /** A runtime that does no background work: it runs nothing and takes no leases. */
 export const none: Ownership = {
-  owner: { id: "", host: "", pid: 0 },
+  owner: { id: "", host: "", pid: 0, worker: false },
   statuses: new Map(),
   runs: () => false
 }
