@@ -243,6 +243,12 @@ describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
       await statusUntil((status) => [...status.consumers, ...status.work].every((piece) => ownerPid(piece.owner) === `:${second.pid}`))
       const queried = await reventlessAsync("query", "Orders", ...at)
       assert.strictEqual((lines(queried.stdout)[0]!.rows as ReadonlyArray<unknown>).length, 1)
+      // A rebuild while the worker runs: progress as JSON lines (no terminal), the same rows after.
+      const rebuilt = await reventlessAsync("projections", "rebuild", "Orders", ...at)
+      assert.strictEqual(rebuilt.status, 0, rebuilt.stderr)
+      assert.deepStrictEqual(lines(rebuilt.stdout).at(-1), { rebuilt: "Orders", position: shared.head, from: 0 })
+      const after = await reventlessAsync("query", "Orders", ...at)
+      assert.deepStrictEqual(lines(after.stdout)[0]!.rows, lines(queried.stdout)[0]!.rows)
     } finally {
       for (const child of started) child.kill("SIGKILL")
     }

@@ -181,6 +181,31 @@ export const statusTable = (status: Runtime.Status): string => {
   return `head ${json.head}, dead letters ${json.deadLetters}\n\n${consumers}\n\n${work}\n\n${shards}`
 }
 
+/**
+ * A rebuild's progress as one JSON object (the ETA as seconds or null).
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const progressJson = (progress: Runtime.RebuildProgress) => ({
+  readModel: progress.readModel,
+  phase: progress.phase,
+  position: progress.position,
+  head: progress.head,
+  eventsPerSecond: Math.round(progress.eventsPerSecond),
+  etaSeconds: Option.match(progress.etaSeconds, { onNone: () => null, onSome: (seconds) => Math.ceil(seconds) })
+})
+
+/** A rebuild's progress on a terminal: one line, redrawn. */
+const progressBar = (progress: Runtime.RebuildProgress): Effect.Effect<void> =>
+  Effect.sync(() => {
+    const share = progress.head === 0 ? 1 : Math.min(1, progress.position / progress.head)
+    const width = 30
+    const bar = "#".repeat(Math.round(share * width)).padEnd(width, "-")
+    const eta = Option.match(progress.etaSeconds, { onNone: () => "", onSome: (seconds) => `, ETA ${Math.ceil(seconds)} s` })
+    process.stderr.write(`\r${progress.readModel} [${bar}] ${progress.position.toLocaleString("en")} / ${progress.head.toLocaleString("en")} events, ${Math.round(progress.eventsPerSecond).toLocaleString("en")} events/s${eta} (${progress.phase})\x1b[K`)
+  })
+
 /** What the one-shot commands and the scenario runner need from the app's layer. */
 type Services = Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore
 
@@ -377,6 +402,24 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
         return yield* Effect.forever(Effect.andThen(once, Effect.sleep("1 second")))
       }))
   ).pipe(Command.withDescription("shows who runs each consumer and how far behind it is, and who holds each command shard"))
+  const rebuild = Command.make(
+    "rebuild",
+    { ...shared, readModel: Argument.String("read-model").pipe(Argument.withDescription("the read model to rebuild, e.g. Orders")) },
+    (flags) =>
+      operate(flags, Effect.gen(function*() {
+        const runtime = yield* Runtime.Runtime
+        const tty = process.stderr.isTTY === true
+        const done = yield* runtime.rebuild(flags.readModel, { onProgress: (progress) => tty ? progressBar(progress) : Console.log(JSON.stringify(progressJson(progress))) })
+        if (tty) yield* Effect.sync(() => process.stderr.write("\n"))
+        yield* Console.log(JSON.stringify({ rebuilt: done.readModel, position: done.position, from: done.from }))
+      }))
+  ).pipe(Command.withDescription(
+    "rebuilds a read model from the start of the log with this version's projection, the current rows answering meanwhile, then swaps the new rows in; resumes after a crash"
+  ))
+  const projections = Command.make("projections").pipe(
+    Command.withDescription("work on read models: rebuild"),
+    Command.withSubcommands([rebuild])
+  )
   const worker = Command.make("worker", shared, (flags) =>
     runOn(flags, Effect.andThen(Console.log(JSON.stringify({ worker: process.pid, app: flags.app, platform: flags.platform })), Effect.never))).pipe(
       Command.withDescription(
@@ -389,7 +432,7 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
 
   return Command.make("reventless").pipe(
     Command.withDescription(`${[...byId.values()].map((app) => app.name).join(", ")} on Reventless`),
-    Command.withSubcommands([demo, run, send, query, events, dlq, status, worker, migrate, ...(options.commands ?? [])])
+    Command.withSubcommands([demo, run, send, query, events, dlq, status, projections, worker, migrate, ...(options.commands ?? [])])
   )
 }
 
