@@ -79,8 +79,13 @@ export class Leases extends Context.Service<Leases, {
   readonly renew: (owner: Owner) => Effect.Effect<{ readonly held: ReadonlyArray<Lease>; readonly owners: number }, InfrastructureError>
   /** Takes up to `limit` of `names` that are free or lapsed, each with a new epoch. */
   readonly acquire: (owner: string, names: ReadonlyArray<string>, limit: number) => Effect.Effect<ReadonlyArray<Lease>, InfrastructureError>
-  /** Lets the leases go now (another owner may take them at once); their epochs stay, so a later holder's is larger. */
+  /** Lets the leases go now (another owner may take them at once, and this one's renewals no longer extend them); their epochs stay, so a later holder's is larger. */
   readonly release: (owner: string, names: ReadonlyArray<string>) => Effect.Effect<void, InfrastructureError>
+  /**
+   * Takes the lease on `name` now, from whoever holds it (a new epoch fences the holder off): a
+   * rebuild's last stretch stops the running projection this way. Creates the lease if none exists.
+   */
+  readonly seize: (owner: string, name: string) => Effect.Effect<Lease, InfrastructureError>
   /** A graceful stop: releases everything `owner` holds and forgets the owner. */
   readonly leave: (owner: string) => Effect.Effect<void, InfrastructureError>
   /** Fails with `LeaseLost` unless `lease` is still its owner's at that epoch. */
@@ -105,6 +110,7 @@ export const layerMemory: Layer.Layer<Leases, never, LeaseTable> = Layer.effect(
       acquire: (owner, names, limit) => Effect.sync(() => table.acquire(owner, names, limit)),
       release: (owner, names) => Effect.sync(() => table.release(owner, names)),
       leave: (owner) => Effect.sync(() => table.leave(owner)),
+      seize: (owner, name) => Effect.sync(() => table.seize(owner, name)),
       check: (lease) => Effect.suspend(() => table.holds(lease) ? Effect.void : Effect.fail(Fence.lost(lease))),
       holdings: Effect.sync(() => table.holdings())
     }))

@@ -9,7 +9,7 @@
 import { Context, Effect, Layer, Option } from "effect"
 import type { Position } from "./Event.ts"
 import type { InfrastructureError, LeaseLost } from "./Errors.ts"
-import { fenced, lost } from "./internal/fence.ts"
+import { backward, fenced, lost } from "./internal/fence.ts"
 import { LeaseTable } from "./internal/leaseTable.ts"
 import type { Lease } from "./Leases.ts"
 
@@ -70,20 +70,19 @@ export class ReadModelStore extends Context.Service<ReadModelStore, {
     readonly checkpoint: { readonly lease: Lease; readonly position: Position }
   }) => Effect.Effect<void, InfrastructureError | LeaseLost>
   /**
-   * Ends a rebuild: in one step, the rows of `from` (the rebuild's key space) become the rows of
-   * `readModel` and the old ones go, the projection's checkpoint (`consumer`) moves to `position`
-   * and the rebuild's checkpoint (`lease.name`) goes, and the projection's current holder is
-   * fenced off (its lease's epoch grows: its next write fails with `LeaseLost`, and it starts
-   * again from `position`, over the new rows). Only under the rebuild's `lease`; "behind" (and
-   * nothing done) when the projection's checkpoint is already past `position`.
+   * Ends a rebuild, in one step: the rows of `from` (the rebuild's key space) become the rows of
+   * `readModel` and the old ones go, the projection's checkpoint (`live.name`) moves to `position`,
+   * the rebuild's checkpoint (`rebuild.name`) goes, and the projection's lease, which the rebuild
+   * seized, is released for a worker to take (it starts from `position`, over the new rows). Only
+   * while the rebuild holds both leases (else `LeaseLost`), and never backward.
    */
   readonly swap: (request: {
     readonly readModel: string
     readonly from: string
-    readonly consumer: string
     readonly position: Position
-    readonly lease: Lease
-  }) => Effect.Effect<"swapped" | "behind", InfrastructureError | LeaseLost>
+    readonly rebuild: Lease
+    readonly live: Lease
+  }) => Effect.Effect<void, InfrastructureError | LeaseLost>
 }>()("@reventless/core/ReadModelStore") {}
 
 /**
@@ -154,16 +153,16 @@ export const layerMemory: Layer.Layer<ReadModelStore, never, LeaseTable> = Layer
           }
           return { items, next: Option.none() }
         }),
-      swap: ({ consumer, from, lease, position, readModel }) =>
-        Effect.suspend(() => {
-          if (!leases.holds(lease)) return Effect.fail(lost(lease))
-          if ((leases.positions.get(consumer) ?? 0) > position) return Effect.succeed("behind" as const)
+      swap: ({ from, live, position, readModel, rebuild }) =>
+        Effect.suspend((): Effect.Effect<void, InfrastructureError | LeaseLost> => {
+          for (const lease of [rebuild, live]) if (!leases.holds(lease)) return Effect.fail(lost(lease))
+          if ((leases.positions.get(live.name) ?? 0) > position) return Effect.fail(backward(live.name, position))
           tables.set(readModel, table(from))
           tables.delete(from)
-          leases.positions.set(consumer, position)
-          leases.positions.delete(lease.name)
-          leases.bump(consumer)
-          return Effect.succeed("swapped" as const)
+          leases.positions.set(live.name, position)
+          leases.positions.delete(rebuild.name)
+          leases.release(live.owner, [live.name])
+          return Effect.void
         }),
       commit: ({ checkpoint, readModel, writes }) =>
         fenced(leases, checkpoint.lease, checkpoint.position, () => {

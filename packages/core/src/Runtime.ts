@@ -164,6 +164,7 @@ export interface Status {
  */
 export interface RebuildProgress {
   readonly readModel: string
+  /** rebuilding: the long stretch; swapping: the running projection stopped for the last stretch and the swap. */
   readonly phase: "rebuilding" | "swapping" | "done"
   /** Rebuilt through this position of the log. */
   readonly position: Event.Position
@@ -768,12 +769,18 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       const onProgress = rebuildOptions.onProgress ?? (() => Effect.void)
       yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep("1 second"), Effect.suspend(() => onProgress(report())))))
       const headNow = Effect.map(store.head, (position) => head = position)
-      while (true) {
-        yield* Consumers.catchUp(consumerDeps, handler, progress, lease, headNow)
-        phase = "swapping"
-        // "behind": the running projection passed the rebuild meanwhile; catch up again.
-        if ((yield* rows.swap({ readModel: model.name, from: into.key, consumer: live, position: progress.position, lease })) === "swapped") break
-        phase = "rebuilding"
+      // The long stretch, while the running projection keeps the current rows up to date.
+      yield* Consumers.catchUp(consumerDeps, handler, progress, lease, headNow)
+      // The last stretch: the running projection is stopped (its lease seized: a new epoch fences
+      // off a commit it still tries), so the rebuild reaches the head and swaps with nothing
+      // moving under it; the swap releases the lease, and a worker carries on from there.
+      phase = "swapping"
+      const seized = yield* leases.seize(owner.id, live)
+      yield* Consumers.catchUp(consumerDeps, handler, progress, lease, headNow)
+      yield* rows.swap({ readModel: model.name, from: into.key, position: progress.position, rebuild: lease, live: seized })
+      // Letters the old projection parked are moot: the rebuilt rows are past them.
+      for (const letter of yield* deadLetters.list) {
+        if (letter._tag === "Event" && letter.consumer === live) yield* Effect.ignore(deadLetters.resolve(letter.id, "Skip"))
       }
       phase = "done"
       activity.bump()

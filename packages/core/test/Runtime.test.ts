@@ -471,8 +471,8 @@ describe("Runtime on the memory platform", () => {
   it.effect("a ReadModelStream can be watched: every row change, in order", () =>
     Effect.gen(function*() {
       const runtime = yield* Runtime.Runtime
-      const watching = yield* Effect.forkChild(runtime.watch("Balances").pipe(Stream.take(3), Stream.runCollect))
-      yield* Effect.yieldNow
+      // Started at once: the watcher subscribes before the first command is sent.
+      const watching = yield* Effect.forkChild(runtime.watch("Balances").pipe(Stream.take(3), Stream.runCollect), { startImmediately: true })
       yield* Runtime.execute(Account, "w", Deposit.make({ amount: 60 }))
       yield* Runtime.execute(Account, "w", Deposit.make({ amount: 60 }))
       yield* Runtime.execute(Account, "v", Deposit.make({ amount: 1 }))

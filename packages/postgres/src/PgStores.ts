@@ -8,7 +8,7 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { BlobStore, Checkpoints, DeadLetters, Errors, Faults, Leases, ReadModelStore, Scheduler, TodoStore } from "@reventless/core"
-import { Data, Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import * as Signal from "./internal/signal.ts"
 import { infra, json, num } from "./internal/sql.ts"
@@ -59,11 +59,17 @@ export const leases = (options: LeaseOptions = {}): Layer.Layer<Leases.Leases, n
                ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at`,
               [owner.id, owner.host, owner.pid, owner.worker, ttlSeconds]
             )
+            // Rows are locked in name order, as acquire locks them, and one locked by a transaction
+            // in flight (a rebuild's swap) is skipped this round rather than waited for.
             const held = yield* sql.unsafe<{ name: string; epoch: unknown }>(
-              `UPDATE rv_leases SET expires_at = now() + make_interval(secs => $2) WHERE owner = $1 RETURNING name, epoch`,
+              `WITH mine AS (SELECT name FROM rv_leases WHERE owner = $1 ORDER BY name COLLATE "C" FOR UPDATE SKIP LOCKED),
+                    renewed AS (UPDATE rv_leases l SET expires_at = now() + make_interval(secs => $2) FROM mine WHERE l.name = mine.name)
+               SELECT name, epoch FROM rv_leases WHERE owner = $1`,
               [owner.id, ttlSeconds]
             )
             const live = yield* sql.unsafe<{ n: unknown }>(`SELECT count(*) AS n FROM rv_lease_owners WHERE expires_at > now() AND worker`)
+            // Owners gone for an hour are forgotten.
+            yield* sql.unsafe(`DELETE FROM rv_lease_owners WHERE expires_at < now() - interval '1 hour'`)
             return { held: leaseRows(held, owner.id), owners: num(live[0]!.n) }
           }))),
         acquire: (owner, names, limit) =>
@@ -84,13 +90,22 @@ export const leases = (options: LeaseOptions = {}): Layer.Layer<Leases.Leases, n
             ),
             (rows) => leaseRows(rows, owner)
           )),
-        release: (owner, names) =>
-          infra("Leases", "release")(Effect.asVoid(sql.unsafe(`UPDATE rv_leases SET expires_at = now() WHERE owner = $1 AND name = ANY($2::text[])`, [owner, names]))),
+        release: (owner, names) => infra("Leases", "release")(releaseWhere(sql, owner, names)),
         leave: (owner) =>
           infra("Leases", "leave")(sql.withTransaction(Effect.gen(function*() {
-            yield* sql.unsafe(`UPDATE rv_leases SET expires_at = now() WHERE owner = $1`, [owner])
+            yield* releaseWhere(sql, owner, undefined)
             yield* sql.unsafe(`DELETE FROM rv_lease_owners WHERE owner = $1`, [owner])
           }))),
+        seize: (owner, name) =>
+          infra("Leases", "seize")(Effect.map(
+            sql.unsafe<{ epoch: unknown }>(
+              `INSERT INTO rv_leases (name, owner, epoch, expires_at) VALUES ($2, $1, 1, now() + make_interval(secs => $3))
+               ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, epoch = rv_leases.epoch + 1, expires_at = excluded.expires_at
+               RETURNING epoch`,
+              [owner, name, ttlSeconds]
+            ),
+            (rows): Leases.Lease => ({ name, owner, epoch: num(rows[0]!.epoch) })
+          )),
         check: (lease) =>
           Effect.flatMap(
             infra("Leases", "check")(sql.unsafe(`SELECT 1 FROM rv_leases WHERE name = $1 AND owner = $2 AND epoch = $3`, [lease.name, lease.owner, lease.epoch])),
@@ -107,8 +122,16 @@ export const leases = (options: LeaseOptions = {}): Layer.Layer<Leases.Leases, n
     })
   )
 
-/** A swap that found it must not go on: the transaction rolls back. */
-class SwapRefused extends Data.TaggedError("SwapRefused")<{ readonly why: "lost" | "behind" }> {}
+/**
+ * Ends `owner`'s leases (all of them, or `names`): the owner is cleared so that its renewals no
+ * longer extend them, the epoch stays. Rows are locked in name order, as acquire locks them.
+ */
+const releaseWhere = (sql: PgClient.PgClient, owner: string, names: ReadonlyArray<string> | undefined) =>
+  Effect.asVoid(sql.unsafe(
+    `WITH mine AS (SELECT name FROM rv_leases WHERE owner = $1 AND ($2::text[] IS NULL OR name = ANY($2::text[])) ORDER BY name COLLATE "C" FOR UPDATE)
+     UPDATE rv_leases l SET owner = '', expires_at = now() FROM mine WHERE l.name = mine.name`,
+    [owner, names === undefined ? null : [...names]]
+  ))
 
 /**
  * What a fenced write found before writing: whether the lease is still the writer's, and the
@@ -202,26 +225,28 @@ export const readModels: Layer.Layer<ReadModelStore.ReadModelStore, never, PgCli
           }
         ))
       },
-      swap: ({ consumer, from, lease, position, readModel }) =>
+      swap: ({ from, live, position, readModel, rebuild }) =>
         Effect.flatMap(
           infra("ReadModelStore", "swap")(sql.withTransaction(Effect.gen(function*() {
-            // Locks in the order a projection's commit takes them (lease row, then checkpoint row):
-            // the holder's epoch grows first, so a commit of it in flight finishes before this goes on.
-            yield* sql.unsafe(`UPDATE rv_leases SET epoch = epoch + 1 WHERE name = $1`, [consumer])
-            const rebuilt = yield* fence(sql, lease)
-            if (!rebuilt.held) return yield* Effect.fail(new SwapRefused({ why: "lost" }))
-            const live = yield* sql.unsafe<{ position: unknown }>(`SELECT position FROM rv_checkpoints WHERE consumer = $1 FOR UPDATE`, [consumer])
-            if (live.length > 0 && num(live[0]!.position) > position) return yield* Effect.fail(new SwapRefused({ why: "behind" }))
+            const rebuilt = yield* fence(sql, rebuild)
+            if (!rebuilt.held) return "lost rebuild" as const
+            const running = yield* fence(sql, live)
+            if (!running.held) return "lost live" as const
+            if (running.position !== undefined && running.position > position) return "backward" as const
             yield* sql.unsafe(`DELETE FROM rv_rows WHERE read_model = $1`, [readModel])
             yield* sql.unsafe(`UPDATE rv_rows SET read_model = $1 WHERE read_model = $2`, [readModel, from])
             yield* sql.unsafe(
               `INSERT INTO rv_checkpoints (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position`,
-              [consumer, position]
+              [live.name, position]
             )
-            yield* sql.unsafe(`DELETE FROM rv_checkpoints WHERE consumer = $1`, [lease.name])
+            yield* sql.unsafe(`DELETE FROM rv_checkpoints WHERE consumer = $1`, [rebuild.name])
+            yield* releaseWhere(sql, live.owner, [live.name])
             return "swapped" as const
-          })).pipe(Effect.catchTag("SwapRefused", (refused) => Effect.succeed(refused.why)))),
-          (result): Effect.Effect<"swapped" | "behind", Leases.LeaseLost> => result === "lost" ? Effect.fail(Leases.lost(lease)) : Effect.succeed(result)
+          }))),
+          (result): Effect.Effect<void, Errors.InfrastructureError | Leases.LeaseLost> =>
+            result === "swapped"
+              ? Effect.void
+              : Effect.fail(result === "backward" ? Checkpoints.backward(live.name, position) : Leases.lost(result === "lost live" ? live : rebuild))
         ),
       commit: ({ checkpoint, readModel, writes }) =>
         fenced(sql, "ReadModelStore", checkpoint.lease, checkpoint.position, Effect.gen(function*() {

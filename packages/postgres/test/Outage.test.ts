@@ -1,8 +1,9 @@
 /**
  * The database goes away under load and comes back: every consumer (a projection that lags behind,
  * an event mapping, a side effect, a TODO list's collector and sweep) outlives the outage, and
- * afterwards all have caught up: the read model equals a fold of the log, every event was mapped,
- * called out for and flagged once, and nothing was parked.
+ * afterwards all have caught up: the read model equals a fold of the log, every event was mapped
+ * once (versions contiguous), called out for at least once (every key reached the outside),
+ * flagged once, and nothing was parked.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Aggregate, AutomationSlice, EventMapping, Plugin, ReadModel, Runtime, SideEffect, Task } from "@reventless/core"

@@ -170,11 +170,14 @@ describe("scale-out: fencing", { timeout: 120_000 }, () => {
       assert.isAbove(yield* checkpoint, before, "the other worker carried on")
       // Resumed, the paused worker finishes the page it held and tries to commit it: refused.
       paused.process.kill("SIGCONT")
-      yield* Effect.ignore(until("resumed and refused", Effect.sync(() => paused.output().includes("no longer held"))).pipe(Effect.timeout("5 seconds")))
+      // It notices either way: its late commit is refused (LeaseLost), or its next round finds the
+      // lease moved on first and stops the projection; the count below shows nothing stale landed.
+      const noticed = () => paused.output().includes("no longer held") || paused.output().includes("its lease moved on")
+      yield* Effect.ignore(until("resumed and stopped", Effect.sync(noticed)).pipe(Effect.timeout("5 seconds")))
       yield* Effect.sleep("1 second")
       yield* caughtUp(client, "projection:Counts")
       const counted = yield* client.sql.unsafe<{ count: unknown }>(`SELECT row->'count' AS count FROM rv_rows WHERE read_model = 'Counts' AND id = 'all'`)
       assert.strictEqual(Number(counted[0]?.count), messages.length)
-      assert.include(paused.output(), "no longer held", "the paused worker's late commit was refused")
+      assert.isTrue(noticed(), `the paused worker stopped its projection: ${paused.output()}`)
     }).pipe(Effect.scoped))
 })

@@ -235,6 +235,8 @@ const pages = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus, lea
   const start = Effect.gen(function*() {
     // A restart (after a failure, or taking the lease over) starts from what is durable.
     handler.reset()
+    status.stalledOn = undefined
+    status.handled = 0
     const saved = yield* deps.checkpoints.load(handler.name)
     if (Option.isSome(saved)) status.position = saved.value
     else if (handler.startFrom === "now") {
@@ -287,6 +289,8 @@ export const projectionHandler = (
   let fetched = new Map<string, Option.Option<unknown>>()
   /** The actions `prepare` already computed, by event position. */
   let projected = new Map<Event.Position, ReadonlyArray<ReadModel.Action<unknown>>>()
+  /** A watched read model's row changes of the page, one per event and row, in order (the overlay keeps only the last). */
+  let changed: Array<RowWrite> = []
 
   /** The row as the page has left it so far (undefined: none), or undefined when it is not in hand. */
   const inHand = (id: string): Result.Result<unknown, HandlerFailure> | undefined => {
@@ -360,7 +364,10 @@ export const projectionHandler = (
       }
       staged.push([id, { row, encoded: encoded.success }])
     }
-    for (const [id, value] of staged) overlay.set(id, value)
+    for (const [id, value] of staged) {
+      overlay.set(id, value)
+      if (changes !== undefined) changed.push(value === undefined ? { _tag: "Delete", id } : { _tag: "Put", id, row: value.encoded })
+    }
     return Result.void
   }
 
@@ -399,6 +406,7 @@ export const projectionHandler = (
       overlay = new Map()
       fetched = new Map()
       projected = new Map()
+      changed = []
     },
     flush: (position, lease) =>
       Effect.suspend(() => {
@@ -406,12 +414,14 @@ export const projectionHandler = (
         for (const [id, value] of overlay) {
           writes.push(value === undefined ? { _tag: "Delete", id } : { _tag: "Put", id, row: value.encoded })
         }
+        const published = changed
         overlay = new Map()
         fetched = new Map()
         projected = new Map()
+        changed = []
         return Effect.tap(
           store.commit({ readModel: into.key, writes, checkpoint: { lease, position } }),
-          () => changes === undefined ? Effect.void : PubSub.publishAll(changes, writes)
+          () => changes === undefined ? Effect.void : PubSub.publishAll(changes, published)
         )
       })
   }

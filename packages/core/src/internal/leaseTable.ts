@@ -12,6 +12,7 @@ export interface Table {
   readonly acquire: (owner: string, names: ReadonlyArray<string>, limit: number) => ReadonlyArray<Lease>
   readonly release: (owner: string, names: ReadonlyArray<string>) => void
   readonly leave: (owner: string) => void
+  readonly seize: (owner: string, name: string) => Lease
   readonly holds: (lease: Lease) => boolean
   readonly holdings: () => ReadonlyArray<Holding>
   /** Checkpoints by consumer. */
@@ -21,8 +22,6 @@ export interface Table {
    * not its owner's any more, "backward" when it would move back, else "ok". Writes nothing.
    */
   readonly fence: (lease: Lease, position: number) => "ok" | "lost" | "backward"
-  /** Fences off the current holder of `name`: its epoch grows, owner and expiry stay. */
-  readonly bump: (name: string) => void
 }
 
 export class LeaseTable extends Context.Service<LeaseTable, Table>()("@reventless/core/internal/LeaseTable") {}
@@ -72,19 +71,20 @@ export const make = (now: () => number, ttlMillis = defaultTtlMillis): Table => 
       const at = now()
       for (const name of names) {
         const lease = leases.get(name)
-        if (lease !== undefined && lease.owner === owner) lease.expiresAt = at
+        if (lease !== undefined && lease.owner === owner) Object.assign(lease, { owner: "", expiresAt: at })
       }
     },
     leave: (owner) => {
       const at = now()
-      for (const lease of leases.values()) if (lease.owner === owner) lease.expiresAt = at
+      for (const lease of leases.values()) if (lease.owner === owner) Object.assign(lease, { owner: "", expiresAt: at })
       owners.delete(owner)
     },
-    holds,
-    bump: (name) => {
-      const lease = leases.get(name)
-      if (lease !== undefined) lease.epoch++
+    seize: (owner, name) => {
+      const epoch = (leases.get(name)?.epoch ?? 0) + 1
+      leases.set(name, { owner, epoch, expiresAt: now() + ttlMillis })
+      return { name, owner, epoch }
     },
+    holds,
     holdings: () => {
       const at = now()
       return [...leases].map(([name, lease]) => {

@@ -114,25 +114,50 @@ export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Ef
         return Effect.map(Effect.forkIn(supervise(work, lease, status), scope), (fiber) => void running.set(lease.name, { epoch: lease.epoch, fiber }))
       })
 
+    /** Free work seen in the last round, and what this owner released in it. */
+    let freeBefore = new Set<string>()
+    let releasedBefore = new Set<string>()
+    /** A renewal that does not answer within half the time to live counts as failed. */
+    const renew = Effect.timeoutOrElse(leases.renew(owner), {
+      duration: Math.max(25, Math.floor(leases.ttlMillis / 2)),
+      orElse: () => Effect.fail({ message: `no answer within ${Math.floor(leases.ttlMillis / 2)} ms` })
+    })
+
     const round = Effect.gen(function*() {
-      const { held, owners } = yield* leases.renew(owner)
-      lastRenewal = clock.currentTimeMillisUnsafe()
+      const sentAt = clock.currentTimeMillisUnsafe()
+      const { held, owners } = yield* renew
+      lastRenewal = sentAt
       if (outage) yield* Effect.logInfo("leases renewed again")
       outage = false
       const mine = new Map(held.filter((lease) => byName.has(lease.name)).map((lease) => [lease.name, lease]))
       const share = Math.ceil(works.length / Math.max(1, owners))
+      const released = new Set<string>()
       if (mine.size > share) {
         const surplus = shuffled([...mine.keys()]).slice(0, mine.size - share)
         for (const name of surplus) {
           yield* stop(name)
           mine.delete(name)
+          released.add(name)
         }
         yield* leases.release(owner.id, surplus)
       } else if (mine.size < share) {
         const wanted = shuffled(works.map((work) => work.name).filter((name) => !mine.has(name)))
         for (const lease of yield* leases.acquire(owner.id, wanted, share - mine.size)) mine.set(lease.name, lease)
       }
-      for (const [name, current] of running) if (mine.get(name)?.epoch !== current.epoch) yield* stop(name)
+      // Work nobody took for a whole round (the others do not run it: another plugin graph, a
+      // rolling upgrade) is taken whatever the share, but not what this owner just gave up.
+      const taken = new Set((yield* leases.holdings).filter((holding) => holding.owner !== "" && holding.expiresInMillis > 0).map((holding) => holding.name))
+      const free = works.map((work) => work.name).filter((name) => !mine.has(name) && !taken.has(name))
+      const orphans = free.filter((name) => freeBefore.has(name) && !releasedBefore.has(name))
+      if (orphans.length > 0) for (const lease of yield* leases.acquire(owner.id, orphans, orphans.length)) mine.set(lease.name, lease)
+      freeBefore = new Set(free)
+      releasedBefore = released
+      for (const [name, current] of running) {
+        if (mine.get(name)?.epoch !== current.epoch) {
+          yield* Effect.logInfo(`${name}: its lease moved on; it stops here`)
+          yield* stop(name)
+        }
+      }
       for (const [name, lease] of mine) if (!running.has(name)) yield* begin(lease)
     })
 
@@ -141,7 +166,8 @@ export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Ef
       Effect.gen(function*() {
         if (!outage) yield* Effect.logWarning(`renewing leases failed, trying again: ${error.message}`)
         outage = true
-        if (clock.currentTimeMillisUnsafe() - lastRenewal > leases.ttlMillis) yield* stopAll
+        // A margin before the time to live: others may take the leases the moment they lapse.
+        if (clock.currentTimeMillisUnsafe() - lastRenewal > leases.ttlMillis * 0.75) yield* stopAll
       })
 
     const rounds = Semaphore.makeUnsafe(1)
