@@ -142,7 +142,8 @@ export interface WorkState {
 
 /**
  * Where every piece of work runs and how far the consumers are, read from the stores: the same
- * answer from any process of a deployment.
+ * answer from any process of a deployment, but for `handled` and `lastError`, which only the
+ * process that runs a consumer knows.
  *
  * @since 0.1.0
  * @category models
