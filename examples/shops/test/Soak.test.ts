@@ -184,6 +184,11 @@ const runSoak = (soak: Soak) =>
       streams.set(key, [...streams.get(key) ?? [], event.version])
     }
     for (const [stream, versions] of streams) assert.deepStrictEqual(versions, versions.map((_, i) => i + 1), stream)
+    // No command, sent or derived, took effect twice: the events of each msgId are one commit
+    // (consecutive positions), never two.
+    const byMsgId = new Map<string, Array<number>>()
+    for (const event of events) byMsgId.set(event.meta.msgId, [...byMsgId.get(event.meta.msgId) ?? [], event.position])
+    for (const [msgId, positions] of byMsgId) assert.deepStrictEqual(positions, positions.map((_, i) => positions[0]! + i), `${msgId} took effect twice`)
     // Every read model of both plugins is the fold of the log.
     for (const plugin of soak.plugins) {
       for (const model of plugin.readModels) {

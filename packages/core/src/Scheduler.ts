@@ -34,8 +34,11 @@ export class Scheduler extends Context.Service<Scheduler, {
   readonly cancel: (key: string) => Effect.Effect<void, InfrastructureError>
   /** Entries due at `now` (epoch milliseconds), earliest first. */
   readonly due: (now: number, limit: number) => Effect.Effect<ReadonlyArray<ScheduledCommand>, InfrastructureError>
-  /** Forgets delivered entries. */
-  readonly delivered: (keys: ReadonlyArray<string>) => Effect.Effect<void, InfrastructureError>
+  /**
+   * Forgets delivered entries, each only as it was read: one replaced meanwhile under its key (a
+   * new time or command, perhaps by a poller that took over from this one) stays.
+   */
+  readonly delivered: (entries: ReadonlyArray<ScheduledCommand>) => Effect.Effect<void, InfrastructureError>
   readonly list: Effect.Effect<ReadonlyArray<ScheduledCommand>, InfrastructureError>
 }>()("@reventless/core/Scheduler") {}
 
@@ -50,7 +53,13 @@ export const layerMemory: Layer.Layer<Scheduler> = Layer.sync(Scheduler, () => {
     schedule: (entry) => Effect.sync(() => void entries.set(entry.key, entry)),
     cancel: (key) => Effect.sync(() => void entries.delete(key)),
     due: (now, limit) => Effect.sync(() => sorted().filter((entry) => entry.dueAt <= now).slice(0, limit)),
-    delivered: (keys) => Effect.sync(() => keys.forEach((key) => entries.delete(key))),
+    delivered: (delivered) =>
+      Effect.sync(() => {
+        for (const entry of delivered) {
+          const current = entries.get(entry.key)
+          if (current !== undefined && current.dueAt === entry.dueAt && current.message.msgId === entry.message.msgId) entries.delete(entry.key)
+        }
+      }),
     list: Effect.sync(sorted)
   })
 })

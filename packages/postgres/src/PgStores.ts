@@ -286,7 +286,12 @@ export const scheduler: Layer.Layer<Scheduler.Scheduler, never, PgClient.PgClien
           sql.unsafe<{ entry: Scheduler.ScheduledCommand }>(`SELECT entry FROM rv_schedule WHERE due_at <= $1 ORDER BY due_at, key COLLATE "C" LIMIT $2`, [Math.floor(now), limit]),
           entries
         )),
-      delivered: (keys) => infra("Scheduler", "delivered")(Effect.asVoid(sql.unsafe(`DELETE FROM rv_schedule WHERE key = ANY($1::text[])`, [[...keys]]))),
+      delivered: (entries) =>
+        infra("Scheduler", "delivered")(Effect.asVoid(sql.unsafe(
+          `DELETE FROM rv_schedule s USING unnest($1::text[], $2::bigint[], $3::text[]) AS d(key, due_at, msg_id)
+           WHERE s.key = d.key AND s.due_at = d.due_at AND s.entry->'message'->>'msgId' = d.msg_id`,
+          [entries.map((entry) => entry.key), entries.map((entry) => Math.round(entry.dueAt)), entries.map((entry) => entry.message.msgId)]
+        ))),
       list: infra("Scheduler", "list")(Effect.map(sql.unsafe<{ entry: Scheduler.ScheduledCommand }>(`SELECT entry FROM rv_schedule ORDER BY due_at, key COLLATE "C"`), entries))
     })
   })

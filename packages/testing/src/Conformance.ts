@@ -20,6 +20,7 @@ import {
   Plugin,
   ReadModel,
   Runtime,
+  Scheduler,
   SideEffect,
   Task
 } from "@reventless/core"
@@ -140,7 +141,7 @@ const increment = (id: string, by: number, msgId?: string) =>
  */
 export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E>) =>
   describe(`conformance: ${name}`, () => {
-    const run = <A, E>(effect: Effect.Effect<A, E, Runtime.Runtime | Outbox | EventStore.EventStore>, faults: Partial<Faults.FaultSwitches> = {}) => {
+    const run = <A, E>(effect: Effect.Effect<A, E, Runtime.Runtime | Outbox | EventStore.EventStore | Scheduler.Scheduler>, faults: Partial<Faults.FaultSwitches> = {}) => {
       const switches = { ...Faults.none(), ...faults }
       const outbox = Layer.sync(Outbox, () => Outbox.of({ deliveries: [], failuresLeft: 0, alwaysFailFor: undefined }))
       const layer = Runtime.layer({ plugins: [plugin, subscriber], retrySchedule: fastRetry, concurrency: 4 }).pipe(
@@ -356,6 +357,26 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
         assert.isTrue(Option.isNone(yield* store.outcome("c4")), "nothing is stored for a stale rejection")
         const a = yield* store.readTagged({ log: "A.DcbEventLog", query: [{ tags: ["seat:1"] }], after: 0, limit: 10 })
         assert.deepStrictEqual(a.events.map((event) => [event.source, event.tags]), [["A.DcbEventLog", ["seat:1"]]])
+      })))
+
+    it.live("9. a scheduler poller that delivered late forgets an entry only as it read it: one rescheduled meanwhile stays", () =>
+      run(Effect.gen(function*() {
+        const scheduler = yield* Scheduler.Scheduler
+        const message = (msgId: string): Message.CommandMessage => ({
+          component: "Conformance.Counter",
+          id: "later",
+          msgId,
+          meta: Message.makeMeta({ msgId }, new Date(0).toISOString()),
+          command: { _tag: "Increment", by: 1 }
+        })
+        // Far in the future, so the runtime's own poller leaves them alone.
+        const far = Date.now() + 3_600_000
+        yield* scheduler.schedule({ key: "kept", dueAt: far, message: message("first") })
+        yield* scheduler.schedule({ key: "gone", dueAt: far, message: message("once") })
+        const [read] = (yield* scheduler.list).filter((entry) => entry.key === "kept")
+        yield* scheduler.schedule({ key: "kept", dueAt: far + 1_000, message: message("second") })
+        yield* scheduler.delivered([read!, ...(yield* scheduler.list).filter((entry) => entry.key === "gone")])
+        assert.deepStrictEqual((yield* scheduler.list).map((entry) => [entry.key, entry.message.msgId]), [["kept", "second"]])
       })))
 
     it.live("8. bad input gets a typed error naming what was wrong, and writes nothing", () =>

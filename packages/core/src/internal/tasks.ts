@@ -124,7 +124,7 @@ export const runScheduler = (deps: TaskDeps, pollMillis: number, nowMillis: () =
         Effect.flatMap(Effect.suspend(() => deps.scheduler.due(nowMillis(), 100)), (due) =>
           due.length === 0
             ? Effect.void
-            : Effect.andThen(deps.commands.publish(due.map((entry) => entry.message)), deps.scheduler.delivered(due.map((entry) => entry.key)))),
+            : Effect.andThen(deps.commands.publish(due.map((entry) => entry.message)), deps.scheduler.delivered(due))),
         (error) => Effect.logWarning(`delivering due commands failed, trying again: ${error.message}`)
       )
     )
