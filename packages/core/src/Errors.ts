@@ -110,6 +110,23 @@ export class CommandFailed extends Schema.TaggedError<CommandFailed>()("CommandF
 }
 
 /**
+ * The msgId was used already, for another command (another component, instance or user): the
+ * command is refused and nothing about the other one is revealed. Send it with a fresh msgId.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MsgIdInUse extends Schema.TaggedError<MsgIdInUse>()("MsgIdInUse", {
+  msgId: Schema.String,
+  component: Schema.String,
+  id: Schema.String
+}) {
+  override get message(): string {
+    return `msgId "${this.msgId}" was already used for another command; send the command for ${this.component} "${this.id}" with a fresh msgId`
+  }
+}
+
+/**
  * The authorization hook refused a command or a query.
  *
  * @since 0.1.0

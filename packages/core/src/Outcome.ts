@@ -31,7 +31,9 @@ export const Rejected = Schema.TaggedStruct("Rejected", {
   msgId: Schema.String,
   component: Schema.String,
   id: Schema.String,
-  error: Schema.Unknown
+  error: Schema.Unknown,
+  /** Who sent the command: a repeated msgId gets this outcome only from the same user. */
+  user: Schema.optionalKey(Schema.String)
 })
 
 /**
@@ -44,7 +46,9 @@ export const Failed = Schema.TaggedStruct("Failed", {
   msgId: Schema.String,
   component: Schema.String,
   id: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** Who sent the command: a repeated msgId gets this outcome only from the same user. */
+  user: Schema.optionalKey(Schema.String)
 })
 
 /**

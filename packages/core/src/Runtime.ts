@@ -22,6 +22,7 @@ import {
   InfrastructureError,
   InvalidCommand,
   InvalidJson,
+  MsgIdInUse,
   RebuildRunning,
   type TranslationRefused,
   type Unauthorized,
@@ -182,7 +183,7 @@ export interface RebuildProgress {
  * @since 0.1.0
  * @category errors
  */
-export type SendError = InvalidJson | UnknownComponent | InvalidCommand | Unauthorized | InfrastructureError
+export type SendError = InvalidJson | UnknownComponent | InvalidCommand | Unauthorized | MsgIdInUse | InfrastructureError
 
 /**
  * A command the sender holds as its component's typed value, with the codecs that encoded it into
@@ -585,12 +586,25 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     { command, message }: Validated,
     unseen: boolean,
     onOutcome: (outcome: Outcome.Outcome) => Effect.Effect<A, E>
-  ): Effect.Effect<A, E | InfrastructureError> => {
+  ): Effect.Effect<A, E | MsgIdInUse | InfrastructureError> => {
+    const answer = (outcome: Outcome.Outcome): Effect.Effect<A, E | MsgIdInUse> => belongsTo(outcome, message) ? onOutcome(outcome) : Effect.fail(inUse(message))
     const rest = commands.publishNow?.(message, command)
-    if (rest === undefined) return Effect.flatMap(store.awaitOutcome(message.msgId, { send: commands.publish([message], { awaited: true }), unseen }), onOutcome)
+    if (rest === undefined) return Effect.flatMap(store.awaitOutcome(message.msgId, { send: commands.publish([message], { awaited: true }), unseen }), answer)
     const outcome = rest === Effect.void ? store.sync?.outcome(message.msgId) : undefined
-    return outcome !== undefined ? onOutcome(outcome) : Effect.flatMap(Effect.andThen(rest, store.awaitOutcome(message.msgId)), onOutcome)
+    return outcome !== undefined ? answer(outcome) : Effect.flatMap(Effect.andThen(rest, store.awaitOutcome(message.msgId)), answer)
   }
+
+  /**
+   * Whether a stored outcome is this message's: the same component, instance and (where the
+   * outcome knows it) user. A msgId is a sender's idempotency key, not a way to read someone else's
+   * outcome (issue: a repeated msgId from another user answered with the first user's events).
+   */
+  const belongsTo = (outcome: Outcome.Outcome, message: Message.CommandMessage): boolean => {
+    if (outcome.component !== message.component || outcome.id !== message.id) return false
+    const user = outcome._tag === "Accepted" ? outcome.events[0]?.meta.user : outcome.user
+    return user === undefined || user === message.meta.user
+  }
+  const inUse = (message: Message.CommandMessage) => new MsgIdInUse({ msgId: message.msgId, component: message.component, id: message.id })
 
   const submitWith = <A, E>(
     request: SendRequest,
@@ -794,7 +808,14 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     plugins: options.plugins,
     status,
     rebuild,
-    send: (request) => Effect.flatMap(prepare(request), (message) => Effect.as(commands.publish([message]), message.msgId)),
+    send: (request) =>
+      Effect.flatMap(prepare(request), (message) => {
+        const publish = Effect.as(commands.publish([message]), message.msgId)
+        // A msgId the sender chose may be taken: refuse it rather than drop the command silently.
+        return request.meta?.msgId === undefined
+          ? publish
+          : Effect.flatMap(store.outcome(message.msgId), (previous): Effect.Effect<string, InfrastructureError | MsgIdInUse> => Option.isSome(previous) && !belongsTo(previous.value, message) ? Effect.fail(inUse(message)) : publish)
+      }),
     submit,
     submitWith,
     execute,

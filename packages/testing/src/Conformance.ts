@@ -379,6 +379,32 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
         assert.deepStrictEqual((yield* scheduler.list).map((entry) => [entry.key, entry.message.msgId]), [["kept", "second"]])
       })))
 
+    it.live("1. a msgId is its sender's: another user or target reusing it is refused (MsgIdInUse) and sees nothing of the first command", () =>
+      run(Effect.gen(function*() {
+        const runtime = yield* Runtime.Runtime
+        const as = (user: string, id: string, by: number) =>
+          ({ component: "Counter", id, command: { _tag: "Increment", by }, meta: { msgId: "shared-msg", user } })
+        const first = yield* runtime.execute(as("alice", "alice-ledger", 7))
+        // bob, on his own counter, and on alice's, with her msgId: refused, typed, revealing nothing.
+        for (const request of [as("bob", "bob-ledger", 1), as("bob", "alice-ledger", 1)]) {
+          const refused = yield* Effect.flip(runtime.execute(request))
+          assert.strictEqual(refused._tag, "MsgIdInUse")
+          // It names only what bob asked for: nothing of alice's command, its events or its user.
+          assert.deepStrictEqual(refused._tag === "MsgIdInUse" ? [refused.component, refused.id] : [], ["Conformance.Counter", request.id])
+          assert.notInclude(JSON.stringify(refused) + refused.message, "Incremented")
+          assert.notInclude(JSON.stringify(refused) + refused.message, "\"alice\"")
+          const sent = yield* Effect.flip(runtime.send(request))
+          assert.strictEqual(sent._tag, "MsgIdInUse")
+        }
+        const refusedRejection = yield* Effect.flip(runtime.execute({ component: "Counter", id: "alice-ledger", command: { _tag: "Refuse" }, meta: { msgId: "refused-msg", user: "alice" } }))
+        assert.strictEqual(refusedRejection._tag, "CommandRejected")
+        assert.strictEqual((yield* Effect.flip(runtime.execute({ component: "Counter", id: "alice-ledger", command: { _tag: "Refuse" }, meta: { msgId: "refused-msg", user: "bob" } })))._tag, "MsgIdInUse")
+        // alice repeating herself still gets her first outcome; bob's counter was never touched.
+        assert.deepStrictEqual(yield* runtime.execute(as("alice", "alice-ledger", 7)), first)
+        assert.deepStrictEqual(yield* runtime.readStream("Counter", "bob-ledger"), [])
+        assert.strictEqual((yield* runtime.readStream("Counter", "alice-ledger")).length, 1)
+      })))
+
     it.live("8. bad input gets a typed error naming what was wrong, and writes nothing", () =>
       run(Effect.gen(function*() {
         const runtime = yield* Runtime.Runtime

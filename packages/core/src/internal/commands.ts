@@ -144,7 +144,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
     if (Result.isFailure(decision)) {
       const error = entry.codecs.encodeRejection(decision.failure)
       if (Result.isFailure(error)) return Result.fail(schemaFailure(`${entry.qualified} rejected with an invalid error`, error.failure))
-      const outcome = { _tag: "Rejected", msgId: message.msgId, component: entry.qualified, id: message.id, error: error.success } as const
+      const outcome = { _tag: "Rejected", msgId: message.msgId, component: entry.qualified, id: message.id, error: error.success, user: message.meta.user } as const
       return Result.succeed({ message, entry, warm, events: [], request: { _tag: "Reject", expectedVersion: warm.version, outcome } })
     }
     const encoded = encodeAll(entry, decision.success)
@@ -236,7 +236,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
             retryable: true
           })
       ),
-      store.fail({ _tag: "Failed", msgId: message.msgId, component: message.component, id: message.id, reason })
+      store.fail({ _tag: "Failed", msgId: message.msgId, component: message.component, id: message.id, reason, user: message.meta.user })
     )
 
   const isRetryable = (error: Conflict | PermanentFailure | InfrastructureError) =>

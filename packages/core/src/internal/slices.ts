@@ -50,7 +50,7 @@ export const sliceCommand = (
       if (isInfrastructureError(decision.failure)) return yield* decision.failure
       const error = codecs.encodeRejection(decision.failure)
       if (Result.isFailure(error)) return yield* invalid(`${entry.qualified} rejected with an invalid error`, error.failure)
-      const [result] = yield* store.commit([{ _tag: "RejectTagged", log, condition, outcome: { _tag: "Rejected", ...outcome, error: error.success } }])
+      const [result] = yield* store.commit([{ _tag: "RejectTagged", log, condition, outcome: { _tag: "Rejected", ...outcome, error: error.success, user: message.meta.user } }])
       if (result!._tag === "Conflict") return yield* Effect.fail(result!.conflict as DcbConflict)
       return
     }
