@@ -123,8 +123,10 @@ export const layerMemory: Layer.Layer<DeadLetters> = Layer.effect(DeadLetters, E
   const faults = yield* Faults
   const letters = new Map<string, DeadLetter>()
   // A decision outlives its resolve call: the parking consumer may ask for it only after an
-  // operator (woken by the parking) already decided. Parking the same id again starts afresh.
+  // operator (woken by the parking) already decided. Parking the same id again starts afresh
+  // after a replay; a skip stands (the letter is not listed again, its consumer moves past it).
   const decisions = new Map<string, Deferred.Deferred<Resolution>>()
+  const resolved = new Map<string, Resolution>()
   const decision = (id: string) => {
     let deferred = decisions.get(id)
     if (deferred === undefined) {
@@ -140,6 +142,8 @@ export const layerMemory: Layer.Layer<DeadLetters> = Layer.effect(DeadLetters, E
           faults.failParks--
           return Effect.fail(new InfrastructureError({ service: "DeadLetters", operation: "park", detail: "injected fault", retryable: true }))
         }
+        if (resolved.get(letter.id) === "Skip") return Effect.void
+        resolved.delete(letter.id)
         decisions.delete(letter.id)
         letters.set(letter.id, letter)
         return Effect.void
@@ -150,6 +154,7 @@ export const layerMemory: Layer.Layer<DeadLetters> = Layer.effect(DeadLetters, E
         const letter = letters.get(id)
         if (letter === undefined) return Effect.fail(new DeadLetterNotFound({ id }))
         letters.delete(id)
+        resolved.set(id, resolution)
         Deferred.doneUnsafe(decision(id), Effect.succeed(resolution))
         return Effect.succeed(letter)
       }),

@@ -364,9 +364,12 @@ export const deadLetters: Layer.Layer<DeadLetters.DeadLetters, never, PgClient.P
     return DeadLetters.DeadLetters.of({
       park: (letter) =>
         Effect.suspend(() => faults.failParks > 0 ? injected : infra("DeadLetters", "park")(sql.withTransaction(Effect.gen(function*() {
-          yield* sql.unsafe(`DELETE FROM rv_resolutions WHERE id = $1`, [letter.id])
+          // Parked again after a replay: a new decision is wanted. After a skip: the skip stands
+          // (the consumer that meets the event again moves past it; the letter stays resolved).
+          yield* sql.unsafe(`DELETE FROM rv_resolutions WHERE id = $1 AND resolution <> 'Skip'`, [letter.id])
           yield* sql.unsafe(
-            `INSERT INTO rv_dead_letters (id, letter) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET letter = excluded.letter`,
+            `INSERT INTO rv_dead_letters (id, letter) SELECT $1, $2::jsonb WHERE NOT EXISTS (SELECT 1 FROM rv_resolutions WHERE id = $1)
+             ON CONFLICT (id) DO UPDATE SET letter = excluded.letter`,
             [letter.id, json(letter)]
           )
         })))),

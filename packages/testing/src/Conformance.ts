@@ -11,6 +11,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
   Aggregate,
+  DeadLetters,
   EventMapping,
   EventStore,
   Extension,
@@ -141,7 +142,7 @@ const increment = (id: string, by: number, msgId?: string) =>
  */
 export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E>) =>
   describe(`conformance: ${name}`, () => {
-    const run = <A, E>(effect: Effect.Effect<A, E, Runtime.Runtime | Outbox | EventStore.EventStore | Scheduler.Scheduler>, faults: Partial<Faults.FaultSwitches> = {}) => {
+    const run = <A, E>(effect: Effect.Effect<A, E, Runtime.Runtime | Outbox | EventStore.EventStore | Scheduler.Scheduler | DeadLetters.DeadLetters>, faults: Partial<Faults.FaultSwitches> = {}) => {
       const switches = { ...Faults.none(), ...faults }
       const outbox = Layer.sync(Outbox, () => Outbox.of({ deliveries: [], failuresLeft: 0, alwaysFailFor: undefined }))
       const layer = Runtime.layer({ plugins: [plugin, subscriber], retrySchedule: fastRetry, concurrency: 4 }).pipe(
@@ -403,6 +404,30 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
         assert.deepStrictEqual(yield* runtime.execute(as("alice", "alice-ledger", 7)), first)
         assert.deepStrictEqual(yield* runtime.readStream("Counter", "bob-ledger"), [])
         assert.strictEqual((yield* runtime.readStream("Counter", "alice-ledger")).length, 1)
+      })))
+
+    it.live("6. an operator's skip survives the letter being parked again; a replay asks for a new decision when it fails again", () =>
+      run(Effect.gen(function*() {
+        const letters = yield* DeadLetters.DeadLetters
+        const letter = (id: string): DeadLetters.DeadLetter => ({
+          _tag: "Command",
+          id,
+          message: { component: "Conformance.Counter", id: "c", msgId: id, meta: Message.makeMeta({ msgId: id }, new Date(0).toISOString()), command: {} },
+          reason: "test",
+          attempts: 1,
+          parkedAt: new Date(0).toISOString()
+        })
+        yield* letters.park(letter("skipped"))
+        yield* letters.resolve("skipped", "Skip")
+        yield* letters.park(letter("skipped"))
+        assert.strictEqual(yield* letters.awaitResolution("skipped"), "Skip")
+        yield* letters.park(letter("replayed"))
+        yield* letters.resolve("replayed", "Replay")
+        yield* letters.park(letter("replayed"))
+        assert.deepStrictEqual((yield* letters.list).map((parked) => parked.id), ["replayed"])
+        assert.isTrue(Option.isNone(yield* Effect.timeoutOption(letters.awaitResolution("replayed"), "300 millis")), "parked again after a replay, it waits for a new decision")
+        yield* letters.resolve("replayed", "Skip")
+        assert.strictEqual(yield* letters.awaitResolution("replayed"), "Skip")
       })))
 
     it.live("8. bad input gets a typed error naming what was wrong, and writes nothing", () =>
