@@ -155,9 +155,38 @@ export const parse = (text: string, file: string): Result.Result<ReadonlyArray<S
  */
 export const load = (file: string): Effect.Effect<ReadonlyArray<Step>, ScenarioError> =>
   Effect.flatMap(
-    Effect.tryPromise({ try: () => readFile(file, "utf8"), catch: (error) => new ScenarioError({ file, detail: `cannot read: ${(error as Error).message}` }) }),
-    (text) => Effect.fromResult(parse(text, file))
+    Effect.tryPromise({ try: () => readFile(file), catch: (error) => new ScenarioError({ file, detail: `cannot read: ${(error as Error).message}` }) }),
+    (bytes) =>
+      Effect.fromResult(Result.flatMap(utf8(bytes, file), (text) =>
+        Result.flatMap(parse(text, file), (steps) =>
+          steps.length === 0 ? Result.fail(new ScenarioError({ file, detail: "no steps: the file is empty or blank; write one JSON object per line" })) : Result.succeed(steps))))
   )
+
+/**
+ * The file's text, refused when it is not UTF-8 (naming the line and the byte), instead of
+ * reading the bad bytes as U+FFFD and running something the author never wrote.
+ */
+const utf8 = (bytes: Uint8Array, file: string): Result.Result<string, ScenarioError> => {
+  try {
+    return Result.succeed(new TextDecoder("utf-8", { fatal: true }).decode(bytes))
+  } catch {
+    const decoder = new TextDecoder("utf-8", { fatal: true })
+    let line = 1
+    let lineStart = 0
+    for (let i = 0; i < bytes.length; i++) {
+      try {
+        decoder.decode(bytes.subarray(i, i + 1), { stream: true })
+      } catch {
+        return Result.fail(new ScenarioError({ file, line, detail: `not UTF-8: byte ${i - lineStart + 1} of the line (0x${bytes[i]!.toString(16).padStart(2, "0")})` }))
+      }
+      if (bytes[i] === 0x0a) {
+        line++
+        lineStart = i + 1
+      }
+    }
+    return Result.fail(new ScenarioError({ file, line, detail: "not UTF-8: it ends inside a character" }))
+  }
+}
 
 /**
  * A step's result, as printed.

@@ -8,6 +8,27 @@ import { Scenario } from "../src/index.ts"
 
 const parse = (text: string) => Scenario.parse(text, "s.jsonl")
 
+describe("Scenario.load", () => {
+  const file = (bytes: Uint8Array | string) => {
+    const path = join(mkdtempSync(join(tmpdir(), "reventless-scenario-")), "s.jsonl")
+    writeFileSync(path, bytes)
+    return path
+  }
+  const problem = (bytes: Uint8Array | string) => Effect.map(Effect.flip(Scenario.load(file(bytes))), (error) => error.message.slice(error.message.indexOf("s.jsonl")))
+
+  it.effect("refuses an empty or blank file, saying so", () =>
+    Effect.gen(function*() {
+      assert.include(yield* problem(""), "no steps")
+      assert.include(yield* problem("\n  \n"), "no steps")
+    }))
+
+  it.effect("refuses bytes that are not UTF-8, naming the line and the byte, instead of reading them as U+FFFD", () =>
+    Effect.gen(function*() {
+      const bad = new Uint8Array([...new TextEncoder().encode("{\"settle\":true}\n{\"query\":\"X"), 0xff, ...new TextEncoder().encode("\"}\n")])
+      assert.strictEqual(yield* problem(bad), "s.jsonl:2: not UTF-8: byte 12 of the line (0xff)")
+    }))
+})
+
 describe("Scenario.parse", () => {
   it("reads every kind of line and skips blank ones", () => {
     const steps = parse([
