@@ -88,8 +88,6 @@ export class Leases extends Context.Service<Leases, {
   readonly seize: (owner: string, name: string) => Effect.Effect<Lease, InfrastructureError>
   /** A graceful stop: releases everything `owner` holds and forgets the owner. */
   readonly leave: (owner: string) => Effect.Effect<void, InfrastructureError>
-  /** Fails with `LeaseLost` unless `lease` is still its owner's at that epoch. */
-  readonly check: (lease: Lease) => Effect.Effect<void, LeaseLost | InfrastructureError>
   /** Every lease and its holder, by name. */
   readonly holdings: Effect.Effect<ReadonlyArray<Holding>, InfrastructureError>
 }>()("@reventless/core/Leases") {}
@@ -111,7 +109,6 @@ export const layerMemory: Layer.Layer<Leases, never, LeaseTable> = Layer.effect(
       release: (owner, names) => Effect.sync(() => table.release(owner, names)),
       leave: (owner) => Effect.sync(() => table.leave(owner)),
       seize: (owner, name) => Effect.sync(() => table.seize(owner, name)),
-      check: (lease) => Effect.suspend(() => table.holds(lease) ? Effect.void : Effect.fail(Fence.lost(lease))),
       holdings: Effect.sync(() => table.holdings())
     }))
 )

@@ -761,7 +761,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
         const holding = (yield* leases.holdings).find((held) => held.name === into.name)
         return yield* new RebuildRunning({ readModel: model.name, holder: holding === undefined ? "another process" : `${holding.host}:${holding.pid}` })
       }
-      yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(Math.max(50, Math.floor(leases.ttlMillis / 4))), Effect.ignore(leases.renew(owner)))))
+      yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(Ownership.renewEvery(leases)), Effect.ignore(leases.renew(owner)))))
       const handler = Consumers.projectionHandler(consumerDeps, rows, model, (projection) => Plugin.qualify(entry.plugin, projection.source), undefined, into)
       const progress: Consumers.ConsumerStatus = { name: into.name, position: 0, stalledOn: undefined, skipped: 0, handled: 0 }
       const from = Option.getOrElse(yield* checkpoints.load(into.name), () => 0)
@@ -795,7 +795,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       yield* rows.swap({ readModel: model.name, from: into.key, position: progress.position, rebuild: lease, live: seized })
       // Letters the old projection parked are moot: the rebuilt rows are past them.
       for (const letter of yield* deadLetters.list) {
-        if (letter._tag === "Event" && letter.consumer === live) yield* Effect.ignore(deadLetters.resolve(letter.id, "Skip"))
+        if (letter._tag === "Event" && letter.consumer === live) yield* Effect.ignore(resolve(letter.id, "Skip"))
       }
       phase = "done"
       activity.bump()

@@ -106,11 +106,6 @@ export const leases = (options: LeaseOptions = {}): Layer.Layer<Leases.Leases, n
             ),
             (rows): Leases.Lease => ({ name, owner, epoch: num(rows[0]!.epoch) })
           )),
-        check: (lease) =>
-          Effect.flatMap(
-            infra("Leases", "check")(sql.unsafe(`SELECT 1 FROM rv_leases WHERE name = $1 AND owner = $2 AND epoch = $3`, [lease.name, lease.owner, lease.epoch])),
-            (rows) => rows.length > 0 ? Effect.void : Effect.fail(Leases.lost(lease))
-          ),
         holdings: infra("Leases", "holdings")(Effect.map(
           sql.unsafe<{ name: string; owner: string; epoch: unknown; host: string | null; pid: unknown; ms: unknown }>(
             `SELECT l.name, l.owner, l.epoch, o.host, o.pid, (extract(epoch FROM l.expires_at - now()) * 1000)::bigint AS ms
@@ -147,6 +142,13 @@ const fence = (sql: PgClient.PgClient, lease: Leases.Lease) =>
     (rows) => ({ held: rows[0]!.held === true, position: rows[0]!.position === null ? undefined : num(rows[0]!.position) })
   )
 
+/** Sets a consumer's checkpoint (its lease and direction checked by the caller, in the same transaction). */
+const moveCheckpoint = (sql: PgClient.PgClient, consumer: string, position: number) =>
+  sql.unsafe(
+    `INSERT INTO rv_checkpoints (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position`,
+    [consumer, position]
+  )
+
 /**
  * Runs `write` and moves the checkpoint of `lease.name` to `position` in one transaction, only
  * while the lease is the writer's (the lease row is share-locked, so a takeover waits for this
@@ -159,10 +161,7 @@ const fenced = <R>(sql: PgClient.PgClient, service: string, lease: Leases.Lease,
       if (!found.held) return "lost" as const
       if (found.position !== undefined && found.position > position) return "backward" as const
       yield* write
-      yield* sql.unsafe(
-        `INSERT INTO rv_checkpoints (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position`,
-        [lease.name, position]
-      )
+      yield* moveCheckpoint(sql, lease.name, position)
       return "moved" as const
     }))),
     (result): Effect.Effect<void, Errors.InfrastructureError | Leases.LeaseLost> =>
@@ -235,10 +234,7 @@ export const readModels: Layer.Layer<ReadModelStore.ReadModelStore, never, PgCli
             if (running.position !== undefined && running.position > position) return "backward" as const
             yield* sql.unsafe(`DELETE FROM rv_rows WHERE read_model = $1`, [readModel])
             yield* sql.unsafe(`UPDATE rv_rows SET read_model = $1 WHERE read_model = $2`, [readModel, from])
-            yield* sql.unsafe(
-              `INSERT INTO rv_checkpoints (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position`,
-              [live.name, position]
-            )
+            yield* moveCheckpoint(sql, live.name, position)
             yield* sql.unsafe(`DELETE FROM rv_checkpoints WHERE consumer = $1`, [rebuild.name])
             yield* releaseWhere(sql, live.owner, [live.name])
             return "swapped" as const

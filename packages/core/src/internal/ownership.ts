@@ -20,8 +20,6 @@ export interface Work {
 
 export interface WorkStatus {
   readonly name: string
-  /** The epoch of the lease this process runs the work under; undefined when it does not run it. */
-  epoch: number | undefined
   /** How often the work failed and was restarted in this process. */
   restarts: number
   /** The last failure, one line. */
@@ -34,6 +32,9 @@ export interface Ownership {
   /** Whether this process runs the work now. */
   readonly runs: (name: string) => boolean
 }
+
+/** How often an owner renews its leases: a quarter of their time to live. */
+export const renewEvery = (leases: Leases["Service"]): number => Math.max(50, Math.floor(leases.ttlMillis / 4))
 
 /** Backoff between restarts of failing work: 200 ms doubling to 5 s. */
 const restartDelay = (restarts: number) => Math.min(5_000, 200 * 2 ** Math.min(restarts, 5))
@@ -60,7 +61,7 @@ export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Ef
     const clock = yield* Clock.Clock
     const owner: Owner = { id: crypto.randomUUID(), host: hostname(), pid: process.pid, worker: true }
     const byName = new Map(works.map((work) => [work.name, work]))
-    const statuses = new Map(works.map((work): [string, WorkStatus] => [work.name, { name: work.name, epoch: undefined, restarts: 0, lastError: undefined }]))
+    const statuses = new Map(works.map((work): [string, WorkStatus] => [work.name, { name: work.name, restarts: 0, lastError: undefined }]))
     const running = new Map<string, { readonly epoch: number; readonly fiber: Fiber.Fiber<void> }>()
     let lastRenewal = clock.currentTimeMillisUnsafe()
     let outage = false
@@ -70,7 +71,6 @@ export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Ef
         const current = running.get(name)
         if (current === undefined) return Effect.void
         running.delete(name)
-        statuses.get(name)!.epoch = undefined
         return Fiber.interrupt(current.fiber)
       })
     const stopAll = Effect.suspend(() => Effect.forEach([...running.keys()], stop, { discard: true }))
@@ -88,9 +88,9 @@ export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Ef
             Effect.andThen(
               Effect.sync(() => {
                 if (running.get(work.name)?.epoch === lease.epoch) running.delete(work.name)
-                status.epoch = undefined
               }),
-              // A round now: the lease may be this owner's again at a new epoch (a rebuild's swap).
+              // A round now, not a quarter of the lease later: the lease is free again soon (a
+              // rebuild's swap releases the projection it seized) and should run without a gap.
               Effect.asVoid(Effect.forkIn(safeRound, scope))
             )
           )
@@ -110,7 +110,6 @@ export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Ef
       Effect.suspend(() => {
         const work = byName.get(lease.name)!
         const status = statuses.get(lease.name)!
-        status.epoch = lease.epoch
         return Effect.map(Effect.forkIn(supervise(work, lease, status), scope), (fiber) => void running.set(lease.name, { epoch: lease.epoch, fiber }))
       })
 
@@ -174,7 +173,7 @@ export const start = (leases: Leases["Service"], works: ReadonlyArray<Work>): Ef
     const safeRound: Effect.Effect<void> = rounds.withPermit(Effect.catch(round, failedRound))
     yield* Effect.addFinalizer(() => Effect.andThen(stopAll, Effect.ignore(leases.leave(owner.id))))
     yield* safeRound
-    yield* Effect.forkIn(Effect.forever(Effect.andThen(Effect.sleep(Math.max(50, Math.floor(leases.ttlMillis / 4))), safeRound)), scope)
+    yield* Effect.forkIn(Effect.forever(Effect.andThen(Effect.sleep(renewEvery(leases)), safeRound)), scope)
 
     return {
       owner,
