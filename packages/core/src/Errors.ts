@@ -1,6 +1,6 @@
 /**
  * The errors a running platform reports to its callers. Bad input (guarantee 8) gets one of
- * `InvalidJson`, `UnknownComponent`, `InvalidCommand`: each names what was wrong and where, and
+ * `InvalidJson`, `UnknownComponent`, `InvalidCommand`, `InvalidInput`: each names what was wrong and where, and
  * nothing is written. A business rejection is an outcome (`CommandRejected`), never retried; an
  * infrastructure failure that outlived its retries is `CommandFailed` and sits in the dead letters.
  *
@@ -54,6 +54,27 @@ export class InvalidCommand extends Schema.TaggedError<InvalidCommand>()("Invali
 }) {
   override get message(): string {
     return `invalid command for ${this.component} "${this.id}" at ${this.path}: ${this.detail}`
+  }
+}
+
+/**
+ * A value the stores could not keep, or could keep only at a cost to everyone else: a NUL
+ * character or a lone UTF-16 surrogate in a string, an id or msgId past its length limit, a
+ * payload past its size limit, JSON nested past its depth limit (see `Limits`). Refused at the
+ * edge, before anything is sent or written. `path` points at the value (`id`, `meta.user`,
+ * `command.lines[2].sku`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {
+  where: Schema.String,
+  path: Schema.String,
+  problem: Schema.Literals(["NulCharacter", "LoneSurrogate", "TooLong", "TooLarge", "TooDeep"]),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.where} at ${this.path}: ${this.detail}`
   }
 }
 
@@ -221,7 +242,7 @@ export const untilItWorks = <A>(what: string, effect: Effect.Effect<A, Infrastru
  * @since 0.1.0
  * @category errors
  */
-export type InputError = InvalidJson | UnknownComponent | InvalidCommand
+export type InputError = InvalidJson | UnknownComponent | InvalidCommand | InvalidInput
 
 /**
  * Formats a schema issue into the first path and a short reason.

@@ -20,7 +20,9 @@ import {
   CommandRejected,
   describeSchemaError,
   InfrastructureError,
+  type InputError,
   InvalidCommand,
+  type InvalidInput,
   InvalidJson,
   MsgIdInUse,
   RebuildRunning,
@@ -34,6 +36,7 @@ import { EventTopic } from "./EventTopic.ts"
 import { ExtensionPointTopic } from "./ExtensionPointTopic.ts"
 import { Faults } from "./Faults.ts"
 import * as Leases from "./Leases.ts"
+import * as Limits from "./Limits.ts"
 import * as Activity from "./internal/activity.ts"
 import { makeProcessor, PermanentFailure } from "./internal/commands.ts"
 import * as Consumers from "./internal/consumers.ts"
@@ -183,7 +186,7 @@ export interface RebuildProgress {
  * @since 0.1.0
  * @category errors
  */
-export type SendError = InvalidJson | UnknownComponent | InvalidCommand | Unauthorized | MsgIdInUse | InfrastructureError
+export type SendError = InvalidJson | UnknownComponent | InvalidCommand | InvalidInput | Unauthorized | MsgIdInUse | InfrastructureError
 
 /**
  * A command the sender holds as its component's typed value, with the codecs that encoded it into
@@ -213,6 +216,14 @@ interface Validated {
  */
 export class Runtime extends Context.Service<Runtime, {
   readonly plugins: ReadonlyArray<Plugin.Plugin<unknown>>
+  /** The input limits this runtime refuses past (`Limits`). */
+  readonly limits: Limits.Limits
+  /**
+   * Validates a request as `send` would (the component, the id, the payload against its schema
+   * and the limits, a slice's partition key), without authorizing or sending it: how a client
+   * checks a whole batch before it sends any of it.
+   */
+  readonly check: (request: SendRequest) => Effect.Effect<void, InputError>
   /** Validates, authorizes and publishes a command; returns its message id. Writes nothing on bad input. */
   readonly send: (request: SendRequest) => Effect.Effect<string, SendError>
   /** Sends and waits for the outcome, whatever it is (accepted, rejected, or failed and parked). */
@@ -232,11 +243,11 @@ export class Runtime extends Context.Service<Runtime, {
   readonly execute: (request: SendRequest) => Effect.Effect<typeof Outcome.Accepted.Type, SendError | CommandRejected | CommandFailed>
   /** Like `execute`, with the payload given as JSON text. */
   readonly executeJson: (component: string, id: string, json: string, meta?: Message.MetaInput) => Effect.Effect<typeof Outcome.Accepted.Type, SendError | CommandRejected | CommandFailed>
-  readonly query: (readModel: string, id: string, options?: { readonly user?: string | undefined }) => Effect.Effect<Option.Option<unknown>, UnknownComponent | Unauthorized | InfrastructureError>
-  readonly list: (readModel: string, options?: ListOptions & { readonly user?: string | undefined }) => Effect.Effect<Page<unknown>, UnknownComponent | Unauthorized | InfrastructureError>
-  readonly readStream: (component: string, id: string) => Effect.Effect<ReadonlyArray<Event.Envelope>, UnknownComponent | InfrastructureError>
+  readonly query: (readModel: string, id: string, options?: { readonly user?: string | undefined }) => Effect.Effect<Option.Option<unknown>, UnknownComponent | InvalidInput | Unauthorized | InfrastructureError>
+  readonly list: (readModel: string, options?: ListOptions & { readonly user?: string | undefined }) => Effect.Effect<Page<unknown>, UnknownComponent | InvalidInput | Unauthorized | InfrastructureError>
+  readonly readStream: (component: string, id: string) => Effect.Effect<ReadonlyArray<Event.Envelope>, UnknownComponent | InvalidInput | InfrastructureError>
   /** The current state of an aggregate instance, encoded, with its version. */
-  readonly state: (component: string, id: string) => Effect.Effect<{ readonly version: number; readonly state: unknown }, UnknownComponent | InfrastructureError>
+  readonly state: (component: string, id: string) => Effect.Effect<{ readonly version: number; readonly state: unknown }, UnknownComponent | InvalidInput | InfrastructureError>
   /** Row changes of a `ReadModelStream`, from now on. */
   readonly watch: (readModel: string) => Stream.Stream<RowWrite, UnknownComponent>
   /**
@@ -281,7 +292,7 @@ export class Runtime extends Context.Service<Runtime, {
     slice: string,
     input: unknown,
     options?: { readonly requestId?: string | undefined; readonly user?: string | undefined }
-  ) => Effect.Effect<Inbound.Receipt, UnknownComponent | InvalidCommand | TranslationRefused | Unauthorized | InfrastructureError>
+  ) => Effect.Effect<Inbound.Receipt, UnknownComponent | InvalidCommand | InvalidInput | TranslationRefused | Unauthorized | InfrastructureError>
 }>()("@reventless/core/Runtime") {}
 
 /**
@@ -313,6 +324,8 @@ export interface Options<R> {
    * deployment's workers do the work; it takes no leases, so it never shifts work around.
    */
   readonly background?: boolean | undefined
+  /** Input limits, past which a command, a request or a query is refused (`Limits.defaults` for what is not set). */
+  readonly limits?: Partial<Limits.Limits> | undefined
 }
 
 /**
@@ -385,6 +398,14 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   const now = () => Message.isoTime(clock.currentTimeMillisUnsafe())
 
   const registry = Registry.make(options.plugins)
+  const limits: Limits.Limits = { ...Limits.defaults, ...options.limits }
+  /** An id a query asks for, refused as a command's would be. */
+  const checkedId = (where: string, id: string) => {
+    const refused = Limits.checkId(limits, where, "id", id)
+    return refused === undefined ? Effect.void : Effect.fail(refused)
+  }
+  const checkedOptional = (where: string, path: string, value: string | undefined) =>
+    value === undefined ? undefined : Limits.checkId(limits, where, path, value)
   const activity = Activity.make()
   const retrySchedule = options.retrySchedule ?? defaultRetry
 
@@ -417,6 +438,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     retrySchedule,
     conflictSchedule: options.conflictSchedule ?? defaultConflictSchedule,
     cacheSize: options.cacheSize ?? 100_000,
+    limits,
     now,
     sliceCommand: Slices.sliceCommand(store, queries),
     extensionPointCommand: (entry, message) =>
@@ -530,7 +552,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     typed !== undefined && typed.codecs === codecs ? Result.succeed(typed.command) : codecs.decodeCommand(request.command)
 
   /** A slice command is routed by its partition key; an id, when given, must be that key. */
-  const validateSlice = (entry: Registry.SliceEntry, request: SendRequest, typed: TypedCommand | undefined): Result.Result<Validated, SendError> => {
+  const validateSlice = (entry: Registry.SliceEntry, request: SendRequest, typed: TypedCommand | undefined): Result.Result<Validated, InputError> => {
     const command = commandOf(entry.codecs, request, typed)
     if (Result.isFailure(command)) return Result.fail(invalid(entry.qualified, request.id, command.failure))
     const id = entry.slice.partitionOf(command.success)
@@ -545,7 +567,9 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   }
 
   /** Validates a request into the message to publish, with its command decoded. */
-  const validate = (request: SendRequest, typed?: TypedCommand): Result.Result<Validated, SendError> => {
+  const validate = (request: SendRequest, typed?: TypedCommand): Result.Result<Validated, InputError> => {
+    const refused = Limits.checkCommand(limits, request)
+    if (refused !== undefined) return Result.fail(refused)
     const found = registry.aggregate(request.component)
     if (Result.isFailure(found)) {
       const slice = registry.slice(request.component)
@@ -806,6 +830,11 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
 
   return Runtime.of({
     plugins: options.plugins,
+    limits,
+    check: (request) => {
+      const validated = validate(request)
+      return Result.isFailure(validated) ? Effect.fail(validated.failure) : Effect.void
+    },
     status,
     rebuild,
     send: (request) =>
@@ -827,11 +856,20 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
         }),
         (command) => execute({ component, id, command, meta })
       ),
-    query: (name, id, queryOptions) => Effect.flatMap(readModelFor(name, queryOptions?.user, id), (entry) => rows.get(entry.readModel.name, id)),
-    list: (name, listOptions = {}) => Effect.flatMap(readModelFor(name, listOptions.user), (entry) => rows.list(entry.readModel.name, listOptions)),
-    readStream: (component, id) => Effect.flatMap(Effect.fromResult(registry.aggregate(component)), (entry) => store.readStream(entry.qualified, id)),
+    query: (name, id, queryOptions) =>
+      Effect.andThen(checkedId(`query of ${name}`, id), Effect.flatMap(readModelFor(name, queryOptions?.user, id), (entry) => rows.get(entry.readModel.name, id))),
+    list: (name, listOptions = {}) => {
+      const where = `list of ${name}`
+      const refused = Limits.checkPayload(limits, where, "where", listOptions.where ?? {}) ??
+        checkedOptional(where, "after", listOptions.after) ??
+        checkedOptional(where, "user", listOptions.user)
+      if (refused !== undefined) return Effect.fail(refused)
+      return Effect.flatMap(readModelFor(name, listOptions.user), (entry) => rows.list(entry.readModel.name, listOptions))
+    },
+    readStream: (component, id) =>
+      Effect.andThen(checkedId(`stream of ${component}`, id), Effect.flatMap(Effect.fromResult(registry.aggregate(component)), (entry) => store.readStream(entry.qualified, id))),
     state: (component, id) =>
-      Effect.flatMap(Effect.fromResult(registry.aggregate(component)), (entry) =>
+      Effect.andThen(checkedId(`state of ${component}`, id), Effect.flatMap(Effect.fromResult(registry.aggregate(component)), (entry) =>
         Effect.flatMap(store.readStream(entry.qualified, id), (events) => {
           let state = entry.aggregate.initialState
           for (const event of events) {
@@ -839,7 +877,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
             if (Result.isSuccess(decoded)) state = entry.aggregate.evolve(state, decoded.success)
           }
           return Effect.succeed({ version: events.length, state: Result.getOrElse(entry.codecs.encodeState(state), () => state) })
-        })),
+        }))),
     watch: (name) =>
       Stream.unwrap(Effect.map(Effect.fromResult(registry.readModel(name)), (entry) => {
         const feed = changeFeeds.get(entry.readModel.name)
@@ -852,9 +890,15 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       replay: (id) => resolve(id, "Replay"),
       skip: (id) => resolve(id, "Skip")
     },
-    receive: (name, input, receiveOptions = {}) =>
-      Effect.flatMap(Effect.fromResult(registry.inboundSlice(name)), (entry) =>
-        Inbound.receive({ store, commands, now, authorize: authorized }, entry, input, receiveOptions)),
+    receive: (name, input, receiveOptions = {}) => {
+      const where = `request to ${name}`
+      const refused = Limits.checkPayload(limits, where, "input", input) ??
+        checkedOptional(where, "requestId", receiveOptions.requestId) ??
+        checkedOptional(where, "user", receiveOptions.user)
+      if (refused !== undefined) return Effect.fail(refused)
+      return Effect.flatMap(Effect.fromResult(registry.inboundSlice(name)), (entry) =>
+        Inbound.receive({ store, commands, now, authorize: authorized }, entry, input, receiveOptions))
+    },
     health: Effect.sync(() => ({
       plugins: options.plugins.map((plugin) => ({ plugin: plugin.name, heartbeatInterval: plugin.heartbeatInterval, ...heartbeats.get(plugin.name)! })),
       consumers: statuses.map((status) => ({

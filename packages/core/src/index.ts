@@ -110,6 +110,11 @@ export * as Leases from "./Leases.ts"
 /**
  * @since 0.1.0
  */
+export * as Limits from "./Limits.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Message from "./Message.ts"
 
 /**

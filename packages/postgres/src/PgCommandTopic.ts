@@ -66,19 +66,6 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
 
       const publish = (messages: ReadonlyArray<Message.CommandMessage>, options?: CommandTopic.PublishOptions) =>
         Effect.suspend(() => {
-          // PostgreSQL's jsonb cannot hold the NUL character: such a command could be neither
-          // stored nor parked, so it is refused here, before anything is written.
-          const unstorable = messages.find((message) => json(message.command).includes("\\u0000"))
-          if (unstorable !== undefined) {
-            return Effect.fail(
-              new Errors.InfrastructureError({
-                service: "CommandTopic",
-                operation: "publish",
-                detail: `the command for ${unstorable.component} "${unstorable.id}" contains the NUL character (\\u0000), which PostgreSQL cannot store`,
-                retryable: false
-              })
-            )
-          }
           const copies = faults.duplicateCommands ? messages.flatMap((message) => [message, message]) : messages
           const worker = options?.awaited === true ? local : undefined
           const stored: Array<Message.CommandMessage> = []

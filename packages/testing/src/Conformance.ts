@@ -11,6 +11,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
   Aggregate,
+  CommandTopic,
   DeadLetters,
   EventMapping,
   EventStore,
@@ -142,7 +143,7 @@ const increment = (id: string, by: number, msgId?: string) =>
  */
 export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E>) =>
   describe(`conformance: ${name}`, () => {
-    const run = <A, E>(effect: Effect.Effect<A, E, Runtime.Runtime | Outbox | EventStore.EventStore | Scheduler.Scheduler | DeadLetters.DeadLetters>, faults: Partial<Faults.FaultSwitches> = {}) => {
+    const run = <A, E>(effect: Effect.Effect<A, E, Runtime.Runtime | Outbox | EventStore.EventStore | Scheduler.Scheduler | DeadLetters.DeadLetters | CommandTopic.CommandTopic>, faults: Partial<Faults.FaultSwitches> = {}) => {
       const switches = { ...Faults.none(), ...faults }
       const outbox = Layer.sync(Outbox, () => Outbox.of({ deliveries: [], failuresLeft: 0, alwaysFailFor: undefined }))
       const layer = Runtime.layer({ plugins: [plugin, subscriber], retrySchedule: fastRetry, concurrency: 4 }).pipe(
@@ -447,6 +448,96 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
         assert.strictEqual(yield* store.head, 0)
         assert.lengthOf(yield* runtime.deadLetters.list, 0)
       })))
+
+    it.live("8. hostile input (NUL, lone surrogates, ids and payloads past their limits, deep nesting) is refused at the edge naming the field, and writes nothing", () =>
+      run(Effect.gen(function*() {
+        const runtime = yield* Runtime.Runtime
+        const store = yield* EventStore.EventStore
+        const limits = runtime.limits
+        const command = (id: string, extra: Record<string, unknown> = {}, meta: Message.MetaInput = {}) =>
+          runtime.execute({ component: "Counter", id, command: { _tag: "Increment", by: 1, ...extra }, meta })
+        const deep = JSON.parse("[".repeat(100_000) + "]".repeat(100_000)) as unknown
+        const corpus: ReadonlyArray<readonly [string, Effect.Effect<unknown, { readonly _tag: string }>, string, string]> = [
+          ["NUL in an id", command("a\u0000b"), "NulCharacter", "id"],
+          ["lone surrogate in an id", command("\uD800x"), "LoneSurrogate", "id"],
+          ["an id past its length", command("i".repeat(1_000_000)), "TooLong", "id"],
+          ["NUL in a msgId", command("ok", {}, { msgId: "m\u0000" }), "NulCharacter", "meta.msgId"],
+          ["a msgId past its length", command("ok", {}, { msgId: "m".repeat(limits.maxIdLength + 1) }), "TooLong", "meta.msgId"],
+          ["NUL in a user", command("ok", {}, { user: "bob\u0000" }), "NulCharacter", "meta.user"],
+          ["lone surrogate in a correlation id", command("ok", {}, { correlationId: "\uDC00" }), "LoneSurrogate", "meta.correlationId"],
+          ["NUL in a payload string", command("ok", { note: "x\u0000" }), "NulCharacter", "command.note"],
+          ["NUL in a payload key", command("ok", { ["k\u0000"]: 1 }), "NulCharacter", `command["k\\u0000"]`],
+          ["a payload past its size", command("ok", { pad: "x".repeat(limits.maxPayloadBytes) }), "TooLarge", "command"],
+          ["a payload nested 100,000 deep", command("ok", { deep }), "TooDeep", "command.deep" + "[0]".repeat(limits.maxDepth - 1)],
+          ["NUL in a queried id", runtime.query("Totals", "a\u0000"), "NulCharacter", "id"],
+          ["a stream id past its length", runtime.readStream("Counter", "s".repeat(limits.maxIdLength + 1)), "TooLong", "id"],
+          ["lone surrogate in a state id", runtime.state("Counter", "\uDBFF"), "LoneSurrogate", "id"],
+          ["NUL in a list filter", runtime.list("Totals", { where: { total: "\u0000" } }), "NulCharacter", "where.total"],
+          ["a send with NUL in its id", runtime.send({ component: "Counter", id: "\u0000", command: { _tag: "Increment", by: 1 } }), "NulCharacter", "id"],
+          ["a check with NUL in its id", runtime.check({ component: "Counter", id: "\u0000", command: { _tag: "Increment", by: 1 } }), "NulCharacter", "id"]
+        ]
+        for (const [what, attempt, problem, path] of corpus) {
+          const refused = yield* Effect.flip(attempt)
+          assert.strictEqual(refused._tag, "InvalidInput", what)
+          const input = refused as unknown as { readonly problem: string; readonly path: string; readonly message: string }
+          assert.deepStrictEqual([input.problem, input.path], [problem, path], what)
+          assert.isBelow(input.message.length, 400, `${what}: the message does not echo the input`)
+        }
+        assert.strictEqual(yield* store.head, 0, "nothing was appended")
+        assert.lengthOf(yield* runtime.deadLetters.list, 0, "nothing was parked")
+        yield* runtime.awaitIdle
+        // Input at the limits is accepted alike on every platform.
+        yield* command("i".repeat(limits.maxIdLength), { note: "\uD83D\uDE00" }, { msgId: "m".repeat(limits.maxIdLength) })
+        assert.lengthOf(yield* runtime.readStream("Counter", "i".repeat(limits.maxIdLength)), 1)
+      })))
+
+    it.live("6. a command the stores cannot keep, put past the edge, does not block its neighbours: the 20 behind it on its shard settle, and it is parked (or refused)", () =>
+      run(Effect.gen(function*() {
+        const runtime = yield* Runtime.Runtime
+        const topic = yield* CommandTopic.CommandTopic
+        const store = yield* EventStore.EventStore
+        const message = (id: string, meta: Message.MetaInput = {}): Message.CommandMessage => {
+          const made = Message.makeMeta(meta, new Date().toISOString())
+          return { component: "Conformance.Counter", id, msgId: made.msgId, meta: made, command: { _tag: "Increment", by: 1 } }
+        }
+        // One shard of any platform's (a power of two up to 64), and ids that fall in it.
+        const shardOf = (id: string) => CommandTopic.hashKey({ component: "Conformance.Counter", id }) % 64
+        const near = (prefix: string, shard: number) => {
+          for (let n = 0; ; n++) if (shardOf(`${prefix}${n}`) === shard) return `${prefix}${n}`
+        }
+        const shard = shardOf("poison")
+        const randomText = (length: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(length))).toString("base64url").slice(0, length)
+        const poisons = [
+          message("poison", { msgId: randomText(8_000) }),
+          message(near("nul-user-", shard), { user: "eve\u0000" }),
+          message(near("nul-id-\u0000", shard))
+        ]
+        const good = Array.from({ length: 20 }, (_, i) => message(near(`good-${i}-`, shard)))
+        const refusedAtPublish = new Set<string>()
+        for (const poison of poisons) {
+          const published = yield* Effect.exit(topic.publish([poison]))
+          if (Exit.isFailure(published)) {
+            const error = Option.getOrUndefined(Exit.findErrorOption(published))
+            assert.strictEqual(error?._tag, "InfrastructureError")
+            assert.isFalse(error!.retryable, "a refusal that retrying cannot fix says so")
+            refusedAtPublish.add(poison.msgId)
+          }
+        }
+        for (const next of good) yield* topic.publish([next])
+        const idle = yield* Effect.timeoutOption(runtime.awaitIdle, "30 seconds")
+        assert.isTrue(Option.isSome(idle), "the queue went idle: nothing wedged")
+        for (const next of good) {
+          const outcome = yield* store.outcome(next.msgId)
+          assert.strictEqual(Option.getOrUndefined(outcome)?._tag, "Accepted", `${next.id} settled`)
+        }
+        const letters = yield* runtime.deadLetters.list
+        for (const poison of poisons) {
+          if (refusedAtPublish.has(poison.msgId)) continue
+          const outcome = yield* store.outcome(poison.msgId)
+          const parked = letters.find((letter) => letter._tag === "Command" && (letter.id === poison.msgId || letter.message.msgId.startsWith(poison.msgId.slice(0, 200))))
+          assert.isTrue(Option.getOrUndefined(outcome)?._tag === "Accepted" || parked !== undefined, `poison ${poison.id.slice(0, 20)} is accounted for: accepted, or parked`)
+        }
+      })), 60_000)
   })
 
 /**

@@ -2,8 +2,9 @@
  * The consuming side every SQS-backed service shares: long-poll a queue, decode each body, hand
  * what decoded to a handler while keeping it invisible to other consumers, delete it once
  * handled. A body that does not decode is left alone: after `maxReceiveCount` receives SQS moves
- * it to the queue's dead-letter queue. A handler failure keeps the batch, invisible, and tries it
- * again; a consumer that dies leaves it to reappear after the visibility timeout.
+ * it to the queue's dead-letter queue. A handler failure that may pass keeps the batch, invisible,
+ * and tries it again; one that cannot lets it go there too; a consumer that dies leaves it to
+ * reappear after the visibility timeout.
  *
  * Stopping never cuts a long poll short: SQS (and fauxqs) may hand messages to a receive whose
  * connection is already gone, and those stay invisible for the whole visibility timeout. A
@@ -134,13 +135,25 @@ const receiveOnce = <A>(options: ReceiveOptions<A>, stopping: () => boolean): Ef
         const unreadable = (answer.Messages ?? []).length - handled.length
         if (unreadable > 0) yield* Effect.logError(`${unreadable} unreadable message(s) in ${options.url}: left for its dead-letter queue`)
         if (values.length > 0) {
-          // A failed handling keeps its batch here, invisible, and tries again: received again and
-          // again instead, it would reach the dead-letter queue after maxReceiveCount receives.
-          yield* Effect.raceFirst(
-            Errors.untilItWorks(`handling a batch from ${options.url}`, options.handle(values)),
+          // A handling that failed and may pass (the stores are down) keeps its batch here,
+          // invisible, and tries again: received again and again instead, it would reach the
+          // dead-letter queue after maxReceiveCount receives. One that cannot pass (a message the
+          // stores refuse even as a storable copy) lets its batch go: it comes back after the
+          // visibility timeout, the rest of it as no-ops, and SQS moves the poison to the
+          // dead-letter queue once it was received maxReceiveCount times.
+          const outcome = yield* Effect.raceFirst(
+            Effect.result(Effect.retry(
+              Effect.tapError(options.handle(values), (error) =>
+                error.retryable ? Effect.logWarning(`handling a batch from ${options.url} failed, trying again: ${error.message}`) : Effect.void),
+              { while: (error) => error.retryable, schedule: Schedule.spaced("1 second") }
+            )),
             Effect.andThen(keepInvisible(options.sqs, options.url, handled, options.visibilityTimeoutSeconds), Effect.never)
           )
-          yield* deleteAll(options.sqs, options.url, handled)
+          if (outcome._tag === "Failure") {
+            yield* Effect.logError(`a batch from ${options.url} cannot be handled, left for its dead-letter queue: ${outcome.failure.message}`)
+          } else {
+            yield* deleteAll(options.sqs, options.url, handled)
+          }
         }
         options.polled?.()
       })

@@ -9,6 +9,7 @@
 import { Cause, type Context, Effect, Exit, Option, Result, Schedule, Schema } from "effect"
 import * as Aggregate from "../Aggregate.ts"
 import { DeadLetters } from "../DeadLetters.ts"
+import * as Limits from "../Limits.ts"
 import { describeSchemaError, InfrastructureError, isInfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
 import type { DcbConflict } from "../DcbQuery.ts"
@@ -48,6 +49,8 @@ export interface ProcessorOptions {
   readonly retrySchedule: Schedule.Schedule<unknown, unknown>
   readonly conflictSchedule: Schedule.Schedule<unknown, unknown>
   readonly cacheSize: number
+  /** What a storable copy of an unstorable command is cut to. */
+  readonly limits: Limits.Limits
   readonly now: () => string
   /** Handles a command of a state-change slice (internal/slices.ts); a DcbConflict is retried here. */
   readonly sliceCommand: (entry: SliceEntry, message: CommandMessage) => Effect.Effect<void, DcbConflict | PermanentFailure | InfrastructureError>
@@ -220,24 +223,36 @@ export const makeProcessor = (options: ProcessorOptions) => {
   }
 
   /**
-   * Parks a command that failed for good. When even that fails (the stores are unreachable), the
-   * command is neither settled nor parked: the failure goes up, so the platform keeps its message
-   * for a later delivery instead of acknowledging it.
+   * Parks a command that failed for good. A command the stores cannot keep as it is (it came past
+   * the edge's checks: a NUL in its id, a msgId past an index's size) is parked as a storable
+   * copy (`Limits.storableMessage`), the reason saying so, so that it never blocks the commands
+   * behind it. When even that fails (the stores are unreachable), the command is neither settled
+   * nor parked: the failure goes up, so the platform keeps its message for a later delivery
+   * instead of acknowledging it.
    */
-  const park = (message: CommandMessage, reason: string, attempts: number): Effect.Effect<void, InfrastructureError> =>
-    Effect.andThen(
-      Effect.mapError(
-        deadLetters.park({ _tag: "Command", id: message.msgId, message, reason, attempts, parkedAt: options.now() }),
-        (error) =>
-          new InfrastructureError({
-            service: "CommandProcessor",
-            operation: "park",
-            detail: `could not park command ${message.msgId} (${reason}): ${error.message}`,
-            retryable: true
-          })
-      ),
-      store.fail({ _tag: "Failed", msgId: message.msgId, component: message.component, id: message.id, reason, user: message.meta.user })
+  const park = (message: CommandMessage, reason: string, attempts: number): Effect.Effect<void, InfrastructureError> => {
+    const parkAs = (parked: CommandMessage, why: string) =>
+      Effect.andThen(
+        deadLetters.park({ _tag: "Command", id: parked.msgId, message: parked, reason: why, attempts, parkedAt: options.now() }),
+        store.fail({ _tag: "Failed", msgId: parked.msgId, component: parked.component, id: parked.id, reason: why, user: parked.meta.user })
+      )
+    return parkAs(message, reason).pipe(
+      Effect.catch((error) =>
+        error.retryable
+          ? Effect.fail(error)
+          : Effect.andThen(
+            Effect.logError(`command ${JSON.stringify(message.msgId.slice(0, 64))} cannot be stored as sent (${error.detail}); parking a storable copy`),
+            parkAs(Limits.storableMessage(options.limits, message), `${reason}; parked as a storable copy, the command as sent could not be stored: ${error.detail}`)
+          )),
+      Effect.mapError((error) =>
+        new InfrastructureError({
+          service: "CommandProcessor",
+          operation: "park",
+          detail: `could not park command ${message.msgId.slice(0, 64)} (${reason}): ${error.message}`,
+          retryable: error.retryable
+        }))
     )
+  }
 
   const isRetryable = (error: Conflict | PermanentFailure | InfrastructureError) =>
     error._tag === "InfrastructureError" && error.retryable

@@ -1,0 +1,212 @@
+/**
+ * What every platform's stores and transports can keep, checked where input enters (guarantee 8):
+ * a command's id, msgId, metadata and payload, an inbound request, the ids of a query. PostgreSQL
+ * cannot store a NUL character nor a lone UTF-16 surrogate, its indexes refuse keys past a few
+ * kilobytes, SQS refuses messages past 256 KiB, and a parser or a schema decoder overflows its
+ * stack on JSON nested deep enough. A value past any of these is refused with `InvalidInput`
+ * naming the field, before anything is sent or written, on every platform alike: what memory
+ * accepts, PostgreSQL and AWS accept too.
+ *
+ * @since 0.1.0
+ */
+import { createHash } from "node:crypto"
+import { InvalidInput } from "./Errors.ts"
+import type { CommandMessage } from "./Message.ts"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Limits {
+  /** Characters of an id, a msgId, a user and every other metadata string (default 256). */
+  readonly maxIdLength: number
+  /** UTF-8 bytes of a payload's JSON (default 131,072: 128 KiB, half of SQS's message limit). */
+  readonly maxPayloadBytes: number
+  /** Levels of nested arrays and objects in a payload (default 64). */
+  readonly maxDepth: number
+}
+
+/**
+ * The limits in force unless `Runtime.layer`'s `limits` option sets others. Raising them past
+ * what a platform can keep moves the refusal from the edge to the store (the command is parked).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const defaults: Limits = { maxIdLength: 256, maxPayloadBytes: 128 * 1024, maxDepth: 64 }
+
+/** NUL, or either half of a surrogate pair: the characters worth a closer look. */
+const suspect = /[\u0000\uD800-\uDFFF]/
+
+const describeChar = (code: number) => `U+${code.toString(16).toUpperCase().padStart(4, "0")}`
+
+/** The first character a store cannot keep, as a problem; `undefined` when there is none. */
+const unstorable = (text: string): { readonly problem: "NulCharacter" | "LoneSurrogate"; readonly detail: string } | undefined => {
+  if (!suspect.test(text)) return undefined
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code === 0) return { problem: "NulCharacter", detail: `contains the NUL character (U+0000) at index ${i}, which PostgreSQL cannot store; remove it` }
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++
+        continue
+      }
+    }
+    if (code >= 0xd800 && code <= 0xdfff) {
+      return { problem: "LoneSurrogate", detail: `contains a lone UTF-16 surrogate (${describeChar(code)}) at index ${i}, which is not Unicode text; send well-formed UTF-16` }
+    }
+  }
+  return undefined
+}
+
+/**
+ * Checks a string the stores keep as a key or a metadata field: storable, and at most
+ * `maxIdLength` characters.
+ *
+ * @since 0.1.0
+ * @category checks
+ */
+export const checkId = (limits: Limits, where: string, path: string, value: string): InvalidInput | undefined => {
+  if (value.length > limits.maxIdLength) {
+    return new InvalidInput({ where, path, problem: "TooLong", detail: `is ${value.length} characters long; the limit is ${limits.maxIdLength}` })
+  }
+  const bad = unstorable(value)
+  return bad === undefined ? undefined : new InvalidInput({ where, path, ...bad })
+}
+
+/** One value met on the walk, with the way back to the root for the path of a problem. */
+interface Frame {
+  readonly value: unknown
+  readonly depth: number
+  readonly parent: Frame | undefined
+  readonly key: string | number | undefined
+}
+
+const step = (key: string | number): string =>
+  typeof key === "number" ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`
+
+const pathOf = (root: string, frame: Frame, key?: string): string => {
+  const parts: Array<string> = key === undefined ? [] : [step(key)]
+  for (let at: Frame | undefined = frame; at?.key !== undefined; at = at.parent) parts.push(step(at.key))
+  return root + parts.reverse().join("")
+}
+
+/**
+ * Checks a JSON payload (a command, an inbound request): every string and key storable, nested
+ * at most `maxDepth` deep, its JSON at most `maxPayloadBytes`. One walk without recursion, so a
+ * payload nested a million deep is refused, not a stack overflow; its size is counted exactly
+ * only when a cheap upper bound passes the limit.
+ *
+ * @since 0.1.0
+ * @category checks
+ */
+export const checkPayload = (limits: Limits, where: string, root: string, payload: unknown): InvalidInput | undefined => {
+  const stack: Array<Frame> = [{ value: payload, depth: 0, parent: undefined, key: undefined }]
+  /** An upper bound of the JSON's UTF-8 bytes: 3 per UTF-16 unit of text, generous framing. */
+  let bound = 0
+  while (stack.length > 0) {
+    const frame = stack.pop()!
+    const value = frame.value
+    if (typeof value === "string") {
+      bound += value.length * 3 + 2
+      const bad = unstorable(value)
+      if (bad !== undefined) return new InvalidInput({ where, path: pathOf(root, frame), ...bad })
+      continue
+    }
+    if (typeof value !== "object" || value === null) {
+      bound += 24
+      continue
+    }
+    const depth = frame.depth + 1
+    if (depth > limits.maxDepth) {
+      return new InvalidInput({ where, path: pathOf(root, frame), problem: "TooDeep", detail: `nests deeper than ${limits.maxDepth} levels of arrays and objects` })
+    }
+    bound += 2
+    if (Array.isArray(value)) {
+      bound += value.length
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth, parent: frame, key: i })
+      continue
+    }
+    for (const key of Object.keys(value)) {
+      bound += key.length * 3 + 4
+      const bad = unstorable(key)
+      if (bad !== undefined) return new InvalidInput({ where, path: pathOf(root, frame, key), ...bad, detail: `its key ${bad.detail}` })
+      stack.push({ value: (value as Record<string, unknown>)[key], depth, parent: frame, key })
+    }
+  }
+  if (bound <= limits.maxPayloadBytes) return undefined
+  let bytes: number
+  try {
+    bytes = Buffer.byteLength(JSON.stringify(payload) ?? "")
+  } catch {
+    // Not JSON at all (a BigInt, say): the component's schema says what is wrong with it.
+    return undefined
+  }
+  return bytes <= limits.maxPayloadBytes
+    ? undefined
+    : new InvalidInput({ where, path: root, problem: "TooLarge", detail: `is ${bytes} bytes of JSON; the limit is ${limits.maxPayloadBytes}` })
+}
+
+/**
+ * Checks a command before it is sent: its id, the metadata the caller set, its payload.
+ *
+ * @since 0.1.0
+ * @category checks
+ */
+export const checkCommand = (
+  limits: Limits,
+  request: { readonly component: string; readonly id: string; readonly command: unknown; readonly meta?: object | undefined }
+): InvalidInput | undefined => {
+  const where = `command for ${request.component} ${JSON.stringify(request.id.slice(0, 64))}`
+  const id = checkId(limits, where, "id", request.id)
+  if (id !== undefined) return id
+  if (request.meta !== undefined) {
+    for (const [key, value] of Object.entries(request.meta)) {
+      if (typeof value !== "string") continue
+      const bad = checkId(limits, where, `meta.${key}`, value)
+      if (bad !== undefined) return bad
+    }
+  }
+  return checkPayload(limits, where, "command", request.command)
+}
+
+/**
+ * A string every store can keep and index: NUL and lone surrogates written out as `\u0000` text,
+ * cut to `max` characters. A changed string ends in a digest of the original, so two different
+ * originals stay two different keys.
+ */
+const storableText = (text: string, max: number): string => {
+  let escaped = unstorable(text) === undefined
+    ? text
+    : text.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`)
+  if (escaped === text && text.length <= max) return text
+  const digest = `~${createHash("sha256").update(text).digest("base64url").slice(0, 22)}`
+  escaped = escaped.slice(0, Math.max(0, max - digest.length))
+  return `${escaped}${digest}`
+}
+
+/**
+ * A copy of a command that any store can keep, whatever it held: for parking one that could not
+ * be stored as sent (it came past the edge: a derived command, a message put on the queue by
+ * hand, limits set past a platform's). Every string of its address and metadata is made storable
+ * (`storableText`); a payload past the limits is kept as its JSON text, escaped and cut.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const storableMessage = (limits: Limits, message: CommandMessage): CommandMessage => {
+  const text = (value: string) => storableText(value, limits.maxIdLength)
+  const meta = Object.fromEntries(Object.entries(message.meta).map(([key, value]) => [key, typeof value === "string" ? text(value) : value])) as CommandMessage["meta"]
+  let command: unknown = message.command
+  if (checkPayload(limits, "park", "command", command) !== undefined) {
+    let json: string
+    try {
+      json = JSON.stringify(command) ?? String(command)
+    } catch (error) {
+      json = `(not serializable: ${String(error)})`
+    }
+    command = { unstorable: storableText(json, Math.floor(limits.maxPayloadBytes / 4)) }
+  }
+  return { component: text(message.component), id: text(message.id), msgId: text(message.msgId), meta, command }
+}
