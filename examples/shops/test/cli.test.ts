@@ -11,7 +11,8 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Databases } from "@reventless/postgres"
+import { CommandTopic } from "@reventless/core"
+import { Databases, PostgresPlatform } from "@reventless/postgres"
 import { Effect } from "effect"
 import { startFauxqs } from "fauxqs"
 
@@ -156,6 +157,32 @@ describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
     assert.notStrictEqual(bad.status, 0)
     assert.include(bad.stderr + bad.stdout, "the command is not JSON")
   })
+
+  it.live("on PostgreSQL, a one-shot send exits by its outcome (0 done, 1 refused, 2 rejected), and a run leaves no command behind in the queue", () =>
+    Effect.gen(function*() {
+      const url = yield* Effect.orDie(Databases.create(inject("databaseUrl"), "cli_outcomes"))
+      const at = ["--platform", "postgres", "--database-url", url]
+      const register = JSON.stringify({ _tag: "Register", name: "Gus", email: "gus@example.com" })
+      const queued = Effect.scoped(Effect.flatMap(Effect.service(CommandTopic.CommandTopic), (topic) => topic.pending).pipe(Effect.provide(PostgresPlatform.layer({ url }))))
+      assert.strictEqual(reventless("send", "Ordering.Customer", "gus", register, ...at).status, 0)
+      const again = reventless("send", "Ordering.Customer", "gus", register, ...at)
+      assert.strictEqual(again.status, 2, again.stderr)
+      assert.strictEqual((lines(again.stdout)[0]!.rejected as { _tag: string })._tag, "CustomerAlreadyRegistered")
+      assert.include(again.stderr, "rejected (exit 2)")
+      assert.notInclude(again.stderr, "    at ", "no stack trace")
+      const long = reventless("send", "Ordering.Customer", "g".repeat(300), register, ...at)
+      assert.strictEqual(long.status, 1, long.stderr)
+      assert.include(long.stderr, "id is 300 characters long; the limit is 256")
+      assert.notInclude(long.stderr, "    at ", "no stack trace")
+      // A run whose last line is a send ends while its command's batch is settling: the command,
+      // settled already, used to be stored in the queue again on the way out.
+      const file = scenario(`${JSON.stringify({ send: "Ordering.Customer", id: "gus", command: JSON.parse(register) })}\n`)
+      for (let round = 0; round < 3; round++) {
+        const run = reventless("run", file, ...at)
+        assert.strictEqual(run.status, 0, run.stderr)
+        assert.strictEqual(yield* queued, 0, `round ${round}: a settled command was left in rv_commands`)
+      }
+    }))
 
   it("on PostgreSQL without a URL, an embedded server keeps the data in .reventless/ between runs", () => {
     const dir = mkdtempSync(join(tmpdir(), "reventless-cli-"))

@@ -11,8 +11,8 @@
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { type BlobStore, type DeadLetters, type EventStore, type Plugin, Runtime } from "@reventless/core"
 import { resolve } from "node:path"
-import { Console, Effect, type Layer, Option } from "effect"
-import { Argument, Command, Flag } from "effect/cli"
+import { Console, Effect, type Layer, Option, Runtime as EffectRuntime, Schema } from "effect"
+import { Argument, CliError, Command, Flag } from "effect/cli"
 import * as Scenario from "./Scenario.ts"
 
 /**
@@ -206,6 +206,49 @@ const progressBar = (progress: Runtime.RebuildProgress): Effect.Effect<void> =>
     process.stderr.write(`\r${progress.readModel} [${bar}] ${progress.position.toLocaleString("en")} / ${progress.head.toLocaleString("en")} events, ${Math.round(progress.eventsPerSecond).toLocaleString("en")} events/s${eta} (${progress.phase})\x1b[K`)
   })
 
+/**
+ * The exit codes of the one-shot commands (`send`, `query`, `events`), so that a script can tell
+ * what became of its request: 0 it was done; 1 it was refused before anything was written (bad
+ * input, an unknown component, unauthorized, a msgId in use; also any usage error); 2 a business
+ * rule rejected the command; 3 the command failed and was parked as a dead letter; 4 the
+ * infrastructure is unavailable (try again).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const exitCodes = { refused: 1, rejected: 2, failed: 3, unavailable: 4 } as const
+
+/**
+ * A one-shot command whose result (printed already) was not a success: it exits with its code.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StepFailed extends Schema.TaggedError<StepFailed>()("StepFailed", {
+  line: Schema.Int,
+  outcome: Schema.Literals(["refused", "rejected", "failed", "unavailable"]),
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.outcome}: ${this.reason}`
+  }
+  override get [CliError.userMessage](): string {
+    return `${this.outcome} (exit ${exitCodes[this.outcome]}): ${this.reason}`
+  }
+  override get [EffectRuntime.errorExitCode](): number {
+    return exitCodes[this.outcome]
+  }
+}
+
+/** What a printed result that is not a success means for the exit code. */
+const stepFailure = (output: Scenario.Output): StepFailed | undefined => {
+  if (output.ok) return undefined
+  const error = output.error as { readonly _tag?: string; readonly message?: string } | undefined
+  if (output.rejected !== undefined) return new StepFailed({ line: output.line, outcome: "rejected", reason: "a business rule rejected the command" })
+  const outcome = error?._tag === "CommandFailed" ? "failed" : error?._tag === "InfrastructureError" ? "unavailable" : "refused"
+  return new StepFailed({ line: output.line, outcome, reason: (error?.message ?? "see the result").split("\n", 1)[0]! })
+}
+
 /** What the one-shot commands and the scenario runner need from the app's layer. */
 type Services = Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore
 
@@ -317,8 +360,11 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
       Effect.gen(function*() {
         const steps = yield* Effect.fromResult(Scenario.parse(JSON.stringify(line), "arguments"))
         yield* Runtime.settle
-        yield* Scenario.runSteps(steps, "arguments", process.cwd(), print(flags.format))
+        let failed: StepFailed | undefined
+        yield* Scenario.runSteps(steps, "arguments", process.cwd(), (output, step) =>
+          Effect.andThen(print(flags.format)(output, step), Effect.sync(() => void (failed ??= stepFailure(output)))))
         yield* Runtime.settle
+        if (failed !== undefined) return yield* failed
       })
     )
 

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Aggregate, BlobStore, Errors, EventStore, Runtime, StateChangeSlice } from "@reventless/core"
+import { BlobStore, Errors, EventStore, Limits, Runtime } from "@reventless/core"
 import { Effect, Option, Result, Schema } from "effect"
 import * as CliError from "effect/cli/CliError"
 import { readFile } from "node:fs/promises"
@@ -306,55 +306,82 @@ const slicesOf = (plugins: Runtime.Runtime["Service"]["plugins"]) =>
   byName(plugins.flatMap((plugin) => plugin.stateChangeSlices.map((slice) => [plugin.name, slice] as const)))
 
 /**
- * Checks what a line refers to against the app's plugins: components, read models and tasks
- * exist, and commands decode. Run before any line, so a bad file writes nothing.
+ * Checks every line against the app's runtime as it would run, before any line runs, so that a
+ * bad file writes nothing: components, read models and tasks exist, commands decode and pass the
+ * runtime's input limits (`Runtime.check`: ids, msgIds, users, payload size and depth, NUL and
+ * lone surrogates), slice commands route where the line says, and the ids of queries and reads
+ * are storable.
  *
  * @since 0.1.0
  * @category parsing
  */
-export const check = (steps: ReadonlyArray<Step>, plugins: Runtime.Runtime["Service"]["plugins"], file: string): Result.Result<void, ScenarioError> => {
-  const aggregate = byName(plugins.flatMap((plugin) => plugin.aggregates.map((a) => [plugin.name, a] as const)))
-  const readModel = byName(plugins.flatMap((plugin) => plugin.readModels.map((r) => [plugin.name, r] as const)))
-  const stateChangeSlice = slicesOf(plugins)
-  const fail = (line: number, detail: string) => Result.fail(new ScenarioError({ file, line, detail }))
-  for (const step of steps) {
-    switch (step.kind) {
-      case "send": {
-        const target = aggregate(step.step.send)
-        const slice = target === undefined ? stateChangeSlice(step.step.send) : undefined
-        if (target === undefined && slice === undefined) return fail(step.line, `send: no aggregate or state-change slice "${step.step.send}"`)
-        if (target !== undefined && step.step.id === undefined) return fail(step.line, `send: an aggregate command needs an "id"`)
-        const command = target !== undefined
-          ? Aggregate.codecs(target).decodeCommand(step.step.command)
-          : StateChangeSlice.codecs(slice!).decodeCommand(step.step.command)
-        if (Result.isFailure(command)) return fail(step.line, `send: invalid ${step.step.send} command ${describe(command.failure)}`)
-        if (slice !== undefined) {
-          const key = slice.partitionOf(command.success)
-          if (key === undefined) return fail(step.line, `send: the ${step.step.send} command has no partition key (${slice.partition.join(", ")})`)
-          if (step.step.id !== undefined && step.step.id !== key) return fail(step.line, `send: the ${step.step.send} command is routed to "${key}", not "${step.step.id}"`)
-        }
-        break
-      }
-      case "receive": {
-        const inbound = byName(plugins.flatMap((plugin) => plugin.inboundTranslationSlices.map((s) => [plugin.name, s] as const)))(step.step.receive)
-        if (inbound === undefined) return fail(step.line, `receive: no inbound translation slice "${step.step.receive}"`)
-        const input = Schema.decodeUnknownResult(inbound.input)(step.step.input)
-        if (Result.isFailure(input)) return fail(step.line, `receive: invalid ${step.step.receive} input ${describe(input.failure)}`)
-        break
-      }
-      case "events":
-        if (aggregate(step.step.events) === undefined) return fail(step.line, `events: no aggregate "${step.step.events}"`)
-        break
-      case "query":
-        if (readModel(step.step.query) === undefined) return fail(step.line, `query: no read model "${step.step.query}"`)
-        break
-      case "upload":
-        if (bucketOf(plugins, step.step.upload) === undefined) return fail(step.line, `upload: no task "${step.step.upload}" with a bucket`)
-        break
-      case "settle":
+export const check = (steps: ReadonlyArray<Step>, file: string): Effect.Effect<void, ScenarioError, Runtime.Runtime> =>
+  Effect.gen(function*() {
+    const runtime = yield* Runtime.Runtime
+    const plugins = runtime.plugins
+    const aggregate = byName(plugins.flatMap((plugin) => plugin.aggregates.map((a) => [plugin.name, a] as const)))
+    const readModel = byName(plugins.flatMap((plugin) => plugin.readModels.map((r) => [plugin.name, r] as const)))
+    const inbound = byName(plugins.flatMap((plugin) => plugin.inboundTranslationSlices.map((s) => [plugin.name, s] as const)))
+    const fail = (line: number, detail: string) => Effect.fail(new ScenarioError({ file, line, detail }))
+    /** A storable id, or the problem with it. */
+    const idProblem = (where: string, path: string, id: string | undefined) => {
+      const refused = id === undefined ? undefined : Limits.checkId(runtime.limits, where, path, id)
+      return refused === undefined ? undefined : `${path} ${refused.detail}`
     }
+    for (const step of steps) {
+      switch (step.kind) {
+        case "send": {
+          const { command, id, msgId, send, user } = step.step
+          if (aggregate(send) !== undefined && id === undefined) return yield* fail(step.line, `send: an aggregate command needs an "id"`)
+          const checked = yield* Effect.result(runtime.check({ component: send, id: id ?? "", command, meta: { msgId, user } }))
+          if (Result.isFailure(checked)) return yield* fail(step.line, `send: ${sendProblem(send, checked.failure)}`)
+          break
+        }
+        case "receive": {
+          const slice = inbound(step.step.receive)
+          if (slice === undefined) return yield* fail(step.line, `receive: no inbound translation slice ${JSON.stringify(step.step.receive)}`)
+          const refused = Limits.checkPayload(runtime.limits, "receive", "input", step.step.input)
+          if (refused !== undefined) return yield* fail(step.line, `receive: ${refused.path} ${refused.detail}`)
+          const bad = idProblem("receive", "requestId", step.step.requestId)
+          if (bad !== undefined) return yield* fail(step.line, `receive: ${bad}`)
+          const input = Schema.decodeUnknownResult(slice.input)(step.step.input)
+          if (Result.isFailure(input)) return yield* fail(step.line, `receive: invalid ${step.step.receive} input ${describe(input.failure)}`)
+          break
+        }
+        case "events": {
+          if (aggregate(step.step.events) === undefined) return yield* fail(step.line, `events: no aggregate ${JSON.stringify(step.step.events)}`)
+          const bad = idProblem("events", "id", step.step.id)
+          if (bad !== undefined) return yield* fail(step.line, `events: ${bad}`)
+          break
+        }
+        case "query": {
+          if (readModel(step.step.query) === undefined) return yield* fail(step.line, `query: no read model ${JSON.stringify(step.step.query)}`)
+          const bad = idProblem("query", "id", step.step.id)
+          if (bad !== undefined) return yield* fail(step.line, `query: ${bad}`)
+          const refused = step.step.where === undefined ? undefined : Limits.checkPayload(runtime.limits, "query", "where", step.step.where)
+          if (refused !== undefined) return yield* fail(step.line, `query: ${refused.path} ${refused.detail}`)
+          break
+        }
+        case "upload":
+          if (bucketOf(plugins, step.step.upload) === undefined) return yield* fail(step.line, `upload: no task ${JSON.stringify(step.step.upload)} with a bucket`)
+          break
+        case "settle":
+      }
+    }
+  })
+
+/** What `Runtime.check` found wrong with a send line, in the line's own terms. */
+const sendProblem = (send: string, error: Errors.InputError): string => {
+  switch (error._tag) {
+    case "UnknownComponent":
+      return `no aggregate or state-change slice ${JSON.stringify(send)}`
+    case "InvalidCommand":
+      return `invalid ${send} command at ${error.path}: ${error.detail}`
+    case "InvalidInput":
+      return `${error.path} ${error.detail}`
+    case "InvalidJson":
+      return error.message
   }
-  return Result.succeed(undefined)
 }
 
 /**
@@ -371,8 +398,7 @@ export const runSteps = (
   emit: (output: Output, step: Step) => Effect.Effect<void>
 ): Effect.Effect<void, ScenarioError, Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore> =>
   Effect.gen(function*() {
-    const runtime = yield* Runtime.Runtime
-    yield* Effect.fromResult(check(steps, runtime.plugins, source))
+    yield* check(steps, source)
     yield* Effect.forEach(steps, (step) => Effect.flatMap(runStep(step, baseDir), (output) => emit(output, step)), { discard: true })
   })
 

@@ -74,16 +74,34 @@ describe("Scenario.check", () => {
   })
   const Pings = ReadModel.make({ name: "Pings", row: Schema.Int, projections: [ReadModel.projection(Pinger, ({ id }) => ReadModel.set(id, 1))] })
   const plugins = [Plugin.make({ name: "P", heartbeatInterval: 5, aggregates: [Pinger], readModels: [Pings] })]
+  const runtime = Runtime.layer({ plugins }).pipe(Layer.provide(MemoryPlatform.layer))
   const problem = (text: string) => {
     const steps = parse(text)
     if (Result.isFailure(steps)) return steps.failure.message
-    const checked = Scenario.check(steps.success, plugins, "s.jsonl")
-    return Result.isFailure(checked) ? checked.failure.message : "ok"
+    return Effect.runSync(Scenario.check(steps.success, "s.jsonl").pipe(
+      Effect.as("ok"),
+      Effect.catch((error) => Effect.succeed(error.message)),
+      Effect.provide(runtime),
+      Effect.scoped
+    ))
   }
 
   it("accepts lines that name what the app has, by qualified or short name", () => {
     assert.strictEqual(problem("{\"send\":\"P.Pinger\",\"id\":\"a\",\"command\":{\"_tag\":\"Ping\",\"times\":1}}\n{\"events\":\"Pinger\",\"id\":\"a\"}\n{\"query\":\"P.Pings\"}"), "ok")
   })
+  it("refuses what the runtime would refuse, so that a hostile file writes nothing: deep nesting, NUL, lone surrogates, sizes", () => {
+    const deep = "[".repeat(100_000) + "]".repeat(100_000)
+    assert.include(problem(`{"settle":true}\n{"send":"Pinger","id":"a","command":{"_tag":"Ping","times":1,"x":${deep}}}`), "s.jsonl:2: send: command.x[0]")
+    assert.include(problem(`{"settle":true}\n{"send":"Pinger","id":"a","command":{"_tag":"Ping","times":1,"x":${deep}}}`), "nests deeper than 64 levels")
+    assert.strictEqual(problem(`{"send":"Pin\\u0000ger","id":"a","command":{"_tag":"Ping","times":1}}`), "s.jsonl:1: send: no aggregate or state-change slice \"Pin\\u0000ger\"")
+    assert.include(problem(`{"send":"Pinger","id":"a\\u0000","command":{"_tag":"Ping","times":1}}`), "s.jsonl:1: send: id contains the NUL character")
+    assert.include(problem(`{"send":"Pinger","id":"a","msgId":"\\ud800","command":{"_tag":"Ping","times":1}}`), "s.jsonl:1: send: meta.msgId contains a lone UTF-16 surrogate")
+    assert.include(problem(`{"send":"Pinger","id":"${"a".repeat(300)}","command":{"_tag":"Ping","times":1}}`), "s.jsonl:1: send: id is 300 characters long; the limit is 256")
+    assert.include(problem(`{"events":"Pinger","id":"a\\u0000"}`), "s.jsonl:1: events: id contains the NUL character")
+    assert.include(problem(`{"query":"Pings","id":"\\udc00"}`), "s.jsonl:1: query: id contains a lone UTF-16 surrogate")
+    assert.include(problem(`{"query":"Pings","where":{"k":"\\u0000"}}`), "s.jsonl:1: query: where.k contains the NUL character")
+  })
+
   it("names the first line that refers to something missing or sends an invalid command", () => {
     assert.strictEqual(problem("{\"settle\":true}\n{\"send\":\"P.Nope\",\"id\":\"a\",\"command\":{}}"), "s.jsonl:2: send: no aggregate or state-change slice \"P.Nope\"")
     assert.strictEqual(
@@ -154,7 +172,7 @@ describe("Scenario.run with state-change slices", () => {
       assert.include(yield* refused(["{\"settle\":true}", "{\"receive\":\"BoxOffice\",\"input\":{\"row\":3}}"]), "bad.jsonl:2: receive: invalid BoxOffice input at [\"seat\"]")
       assert.include(
         yield* refused(["{\"send\":\"ReserveNow\",\"id\":\"Z9\",\"command\":{\"_tag\":\"Reserve\",\"seatId\":\"A1\"}}"]),
-        "bad.jsonl:1: send: the ReserveNow command is routed to \"A1\", not \"Z9\""
+        "bad.jsonl:1: send: invalid ReserveNow command at id: the command's partition key is \"A1\"; leave the id empty or pass that"
       )
     }).pipe(Effect.provide(Runtime.layer({ plugins: [plugin] }).pipe(Layer.provideMerge(MemoryPlatform.layer)))))
 })

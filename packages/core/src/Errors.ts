@@ -245,6 +245,25 @@ export const untilItWorks = <A>(what: string, effect: Effect.Effect<A, Infrastru
 export type InputError = InvalidJson | UnknownComponent | InvalidCommand | InvalidInput
 
 /**
+ * A thrown value as one line (`TypeError: x is undefined`): what a dead letter's reason and an
+ * outcome say. The stack, with its file paths, goes to the log only.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const describeDefect = (defect: unknown): string => {
+  const parts: Array<string> = []
+  // An error that wraps another (a library's adapter around the user's throw) names both.
+  for (let at: unknown = defect, depth = 0; at !== undefined && depth < 4; depth++) {
+    const text = at instanceof Error ? `${at.name}: ${at.message}` : typeof at === "string" ? at : String(at)
+    parts.push(text.split("\n", 1)[0]!)
+    at = at instanceof Error ? at.cause : undefined
+  }
+  const line = parts.join("; caused by ")
+  return line.length > 500 ? `${line.slice(0, 500)}…` : line
+}
+
+/**
  * Formats a schema issue into the first path and a short reason.
  *
  * @since 0.1.0

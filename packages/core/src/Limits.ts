@@ -93,59 +93,91 @@ const pathOf = (root: string, frame: Frame, key?: string): string => {
 }
 
 /**
+ * Whether a payload passes, without allocating: recursion is bounded by `maxDepth`, so it cannot
+ * overflow. `bytes.bound` collects an upper bound of its JSON's UTF-8 bytes (3 per UTF-16 unit of
+ * text, generous framing); a string or key counts as bad on a NUL or any surrogate, which the
+ * careful walk then looks at closely (a surrogate pair is text).
+ */
+const passes = (value: unknown, depth: number, limits: Limits, bytes: { bound: number }): boolean => {
+  if (typeof value === "string") {
+    bytes.bound += value.length * 3 + 2
+    return !suspect.test(value)
+  }
+  if (typeof value !== "object" || value === null) {
+    bytes.bound += 24
+    return true
+  }
+  if (depth >= limits.maxDepth) return false
+  bytes.bound += 2
+  if (Array.isArray(value)) {
+    bytes.bound += value.length
+    for (let i = 0; i < value.length; i++) if (!passes(value[i], depth + 1, limits, bytes)) return false
+    return true
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue
+    bytes.bound += key.length * 3 + 4
+    if (suspect.test(key) || !passes((value as Record<string, unknown>)[key], depth + 1, limits, bytes)) return false
+  }
+  return true
+}
+
+/**
  * Checks a JSON payload (a command, an inbound request): every string and key storable, nested
- * at most `maxDepth` deep, its JSON at most `maxPayloadBytes`. One walk without recursion, so a
- * payload nested a million deep is refused, not a stack overflow; its size is counted exactly
- * only when a cheap upper bound passes the limit.
+ * at most `maxDepth` deep, its JSON at most `maxPayloadBytes`. The common case is one walk that
+ * allocates nothing; a payload that may be refused is walked again without recursion (a payload
+ * nested a million deep is refused, not a stack overflow) for the path of its problem; its size
+ * is counted exactly only when the cheap upper bound passes the limit.
  *
  * @since 0.1.0
  * @category checks
  */
 export const checkPayload = (limits: Limits, where: string, root: string, payload: unknown): InvalidInput | undefined => {
+  const bytes = { bound: 0 }
+  if (!passes(payload, 0, limits, bytes)) {
+    const found = locate(limits, where, root, payload)
+    if (found !== undefined) return found
+  }
+  if (bytes.bound <= limits.maxPayloadBytes) return undefined
+  let size: number
+  try {
+    size = Buffer.byteLength(JSON.stringify(payload) ?? "")
+  } catch {
+    // Not JSON at all (a BigInt, say): the component's schema says what is wrong with it.
+    return undefined
+  }
+  return size <= limits.maxPayloadBytes
+    ? undefined
+    : new InvalidInput({ where, path: root, problem: "TooLarge", detail: `is ${size} bytes of JSON; the limit is ${limits.maxPayloadBytes}` })
+}
+
+/** The careful walk: the first problem of a payload `passes` doubted, with its path. */
+const locate = (limits: Limits, where: string, root: string, payload: unknown): InvalidInput | undefined => {
   const stack: Array<Frame> = [{ value: payload, depth: 0, parent: undefined, key: undefined }]
-  /** An upper bound of the JSON's UTF-8 bytes: 3 per UTF-16 unit of text, generous framing. */
-  let bound = 0
   while (stack.length > 0) {
     const frame = stack.pop()!
     const value = frame.value
     if (typeof value === "string") {
-      bound += value.length * 3 + 2
       const bad = unstorable(value)
       if (bad !== undefined) return new InvalidInput({ where, path: pathOf(root, frame), ...bad })
       continue
     }
-    if (typeof value !== "object" || value === null) {
-      bound += 24
-      continue
-    }
+    if (typeof value !== "object" || value === null) continue
     const depth = frame.depth + 1
     if (depth > limits.maxDepth) {
       return new InvalidInput({ where, path: pathOf(root, frame), problem: "TooDeep", detail: `nests deeper than ${limits.maxDepth} levels of arrays and objects` })
     }
-    bound += 2
     if (Array.isArray(value)) {
-      bound += value.length
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth, parent: frame, key: i })
       continue
     }
-    for (const key of Object.keys(value)) {
-      bound += key.length * 3 + 4
+    for (const key of Object.keys(value).reverse()) {
       const bad = unstorable(key)
       if (bad !== undefined) return new InvalidInput({ where, path: pathOf(root, frame, key), ...bad, detail: `its key ${bad.detail}` })
       stack.push({ value: (value as Record<string, unknown>)[key], depth, parent: frame, key })
     }
   }
-  if (bound <= limits.maxPayloadBytes) return undefined
-  let bytes: number
-  try {
-    bytes = Buffer.byteLength(JSON.stringify(payload) ?? "")
-  } catch {
-    // Not JSON at all (a BigInt, say): the component's schema says what is wrong with it.
-    return undefined
-  }
-  return bytes <= limits.maxPayloadBytes
-    ? undefined
-    : new InvalidInput({ where, path: root, problem: "TooLarge", detail: `is ${bytes} bytes of JSON; the limit is ${limits.maxPayloadBytes}` })
+  return undefined
 }
 
 /**
@@ -158,17 +190,23 @@ export const checkCommand = (
   limits: Limits,
   request: { readonly component: string; readonly id: string; readonly command: unknown; readonly meta?: object | undefined }
 ): InvalidInput | undefined => {
-  const where = `command for ${request.component} ${JSON.stringify(request.id.slice(0, 64))}`
-  const id = checkId(limits, where, "id", request.id)
-  if (id !== undefined) return id
-  if (request.meta !== undefined) {
-    for (const [key, value] of Object.entries(request.meta)) {
-      if (typeof value !== "string") continue
-      const bad = checkId(limits, where, `meta.${key}`, value)
+  const where = () => `command for ${request.component} ${JSON.stringify(request.id.slice(0, 64))}`
+  if (request.id.length > limits.maxIdLength || suspect.test(request.id)) {
+    const id = checkId(limits, where(), "id", request.id)
+    if (id !== undefined) return id
+  }
+  const meta = request.meta as Record<string, unknown> | undefined
+  if (meta !== undefined) {
+    for (const key in meta) {
+      const value = meta[key]
+      if (typeof value !== "string" || (value.length <= limits.maxIdLength && !suspect.test(value))) continue
+      const bad = checkId(limits, where(), `meta.${key}`, value)
       if (bad !== undefined) return bad
     }
   }
-  return checkPayload(limits, where, "command", request.command)
+  const bytes = { bound: 0 }
+  if (passes(request.command, 0, limits, bytes) && bytes.bound <= limits.maxPayloadBytes) return undefined
+  return checkPayload(limits, where(), "command", request.command)
 }
 
 /**

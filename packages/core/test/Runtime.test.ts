@@ -115,8 +115,9 @@ const Schedules = Task.make({
 
 const Bank = Plugin.make({ name: "Bank", heartbeatInterval: 5, aggregates: [Account], readModels: [Balances], tasks: [Schedules] })
 
+/** Transient failures and throws are retried at once (the tests run on the TestClock), three times. */
 const bank = (options: Partial<Runtime.Options<never>> = {}) =>
-  Runtime.layer({ plugins: [Bank], schedulerPollMillis: 100, ...options }).pipe(Layer.provideMerge(MemoryPlatform.layer))
+  Runtime.layer({ plugins: [Bank], schedulerPollMillis: 100, retrySchedule: Schedule.recurs(3), ...options }).pipe(Layer.provideMerge(MemoryPlatform.layer))
 
 const newEvent = (amount: number | string, schemaVersion: number): Event.NewEvent => ({
   type: "Bank.Account.Deposited",
@@ -197,11 +198,51 @@ describe("Runtime on the memory platform", () => {
       const letters = yield* runtime.deadLetters.list
       assert.deepStrictEqual(letters.map((letter) => letter.id), [exploding])
       assert.include(letters[0]!.reason, "boom")
+      assert.strictEqual(letters[0]!.attempts, 4, "a throw is retried on the transient schedule before it is parked")
+      assert.notInclude(letters[0]!.reason, "\n", "one line: no stack trace")
+      assert.notInclude(letters[0]!.reason, "/test/", "no file paths")
       assert.deepStrictEqual(amounts(yield* runtime.readStream("Account", "y")), [3])
       assert.deepStrictEqual(amounts(yield* runtime.readStream("Account", "x")), [4])
       const failed = yield* Effect.flip(Runtime.execute(Account, "z", Explode.make({})))
       assert.strictEqual(failed._tag, "CommandFailed")
     }).pipe(Effect.provide(bank())))
+
+  it.effect("a decide or a projection that throws twice is retried on the transient schedule and goes through: nothing is parked", () => {
+    const throws = { decide: 2, project: 2 }
+    const Flaky = Aggregate.make({
+      name: "Flaky",
+      command: Deposit,
+      event: Deposited,
+      rejection: InsufficientFunds,
+      state: Schema.Int,
+      initialState: 0,
+      evolve: (total: number, event) => total + event.amount,
+      decide: (_total, command) => {
+        if (throws.decide-- > 0) throw new Error("decide blip")
+        return Result.succeed([Deposited.make({ amount: command.amount })])
+      }
+    })
+    const Totals = ReadModel.make({
+      name: "FlakyTotals",
+      row: Schema.Struct({ total: Schema.Int }),
+      projections: [
+        ReadModel.projection(Flaky, ({ event, id }) => {
+          if (throws.project-- > 0) throw new Error("projection blip")
+          return ReadModel.updateWithDefault<{ readonly total: number }>(id, { total: 0 }, (row) => ({ total: row.total + event.amount }))
+        })
+      ]
+    })
+    const layer = Runtime.layer({ plugins: [Plugin.make({ name: "Flakes", heartbeatInterval: 5, aggregates: [Flaky], readModels: [Totals] })], retrySchedule: Schedule.recurs(3) })
+      .pipe(Layer.provideMerge(MemoryPlatform.layer))
+    return Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      assert.deepStrictEqual(yield* Runtime.execute(Flaky, "f", Deposit.make({ amount: 5 })), [{ _tag: "Deposited", amount: 5 }])
+      yield* runtime.awaitIdle
+      assert.deepStrictEqual(yield* runtime.query("FlakyTotals", "f"), Option.some({ total: 5 }))
+      assert.deepStrictEqual([throws.decide, throws.project], [-1, -1], "each threw twice, then ran again")
+      assert.lengthOf(yield* runtime.deadLetters.list, 0)
+    }).pipe(Effect.provide(layer))
+  })
 
   it.effect("a decision whose query fails is tried again on the transient schedule, then parked; its error is never taken for a rejection", () => {
     const outage = { left: 2 }
@@ -285,7 +326,7 @@ describe("Runtime on the memory platform", () => {
       evolve: (state) => ({ count: state.count + 1 }),
       decide: (_state, command) => Result.succeed([Noted.make({ text: command.text })])
     })
-    const layer = Runtime.layer({ plugins: [Plugin.make({ name: "Pad", heartbeatInterval: 5, aggregates: [Notes] })] })
+    const layer = Runtime.layer({ plugins: [Plugin.make({ name: "Pad", heartbeatInterval: 5, aggregates: [Notes] })], retrySchedule: Schedule.recurs(3) })
       .pipe(Layer.provideMerge(MemoryPlatform.layer))
     return Effect.gen(function*() {
       const runtime = yield* Runtime.Runtime

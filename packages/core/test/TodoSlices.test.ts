@@ -7,7 +7,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Aggregate, AutomationSlice, MemoryPlatform, OutboundTranslationSlice, Plugin, Runtime, TodoStore } from "@reventless/core"
-import { Context, Effect, Layer, Option, Result, Schema } from "effect"
+import { Context, Effect, Layer, Option, Result, Schedule, Schema } from "effect"
 import { TestClock } from "effect/testing"
 
 const Place = Schema.TaggedStruct("Place", { express: Schema.Boolean })
@@ -63,7 +63,9 @@ const AutoShipExpress = AutomationSlice.make({
 })
 
 const Shop = Plugin.make({ name: "Shop", heartbeatInterval: 60, aggregates: [Order, Shipment], automationSlices: [AutoShipExpress] })
-const shop = Runtime.layer({ plugins: [Shop] }).pipe(Layer.provideMerge(MemoryPlatform.layer))
+/** Retries without waiting: these tests run on the TestClock, and decide throws for some ids. */
+const retryAtOnce = Schedule.recurs(3)
+const shop = Runtime.layer({ plugins: [Shop], retrySchedule: retryAtOnce }).pipe(Layer.provideMerge(MemoryPlatform.layer))
 
 const place = (id: string, express: boolean) => Runtime.execute(Order, id, Place.make({ express }))
 const sweep = Effect.andThen(TestClock.adjust("10 seconds"), Runtime.awaitIdle)
@@ -175,7 +177,7 @@ const Notify = OutboundTranslationSlice.make({
 
 const Mailing = Plugin.make<Mailer>({ name: "Mailing", heartbeatInterval: 60, aggregates: [Order], outboundTranslationSlices: [Notify] })
 const mailing = (failuresLeft: number) =>
-  Runtime.layer({ plugins: [Mailing] }).pipe(
+  Runtime.layer({ plugins: [Mailing], retrySchedule: retryAtOnce }).pipe(
     Layer.provideMerge(MemoryPlatform.layer),
     Layer.provideMerge(Layer.sync(Mailer, () => Mailer.of({ sent: [], failuresLeft })))
   )

@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import { PgClient } from "@effect/sql-pg"
-import { CommandTopic, Errors, Faults, type Message } from "@reventless/core"
+import { CommandTopic, Errors, Faults, Limits, type Message } from "@reventless/core"
 import { Effect, Layer, Queue, Schedule, Semaphore } from "effect"
 import { hostname } from "node:os"
 import * as Signal from "./internal/signal.ts"
@@ -30,6 +30,9 @@ export interface Options {
 
 /** How long an idle dispatcher waits before it looks at the queue again without a wake-up. */
 const idlePoll = "200 millis"
+
+/** What the queue table can hold: any length and size (the edge limits those), no NUL nor lone surrogate. */
+const storable: Limits.Limits = { maxIdLength: Number.MAX_SAFE_INTEGER, maxPayloadBytes: Number.MAX_SAFE_INTEGER, maxDepth: 1000 }
 
 /**
  * @since 0.1.0
@@ -55,10 +58,23 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
       } | undefined
       let localPending = 0
 
-      const store = (messages: ReadonlyArray<Message.CommandMessage>) => {
+      /**
+       * Stores messages in the queue table. `unsettled`: only those without an outcome yet (the
+       * hand-overs of a batch cut short by a stop, some of which may be settled already: a
+       * settled one stored again would stay in the queue until some worker ran it as a no-op).
+       */
+      const store = (messages: ReadonlyArray<Message.CommandMessage>, options?: { readonly unsettled: boolean }) => {
         const shardOf = messages.map((message) => CommandTopic.hashKey(message) % shards)
+        const unsettled = options?.unsettled === true
+          ? `WHERE NOT EXISTS (SELECT 1 FROM rv_outcomes o WHERE o.msg_id = t.message->>'msgId')
+               AND NOT EXISTS (SELECT 1 FROM rv_failures f WHERE f.msg_id = t.message->>'msgId')`
+          : ""
         return infra("CommandTopic", "publish")(sql.unsafe(
-          `WITH stored AS (INSERT INTO rv_commands (shard, message) SELECT * FROM unnest($1::int[], $2::jsonb[]) RETURNING 1)
+          `WITH stored AS (
+             INSERT INTO rv_commands (shard, message)
+             SELECT t.shard, t.message FROM unnest($1::int[], $2::jsonb[]) WITH ORDINALITY AS t(shard, message, n) ${unsettled} ORDER BY t.n
+             RETURNING 1
+           )
            SELECT pg_notify('rv_commands', $3) FROM (SELECT count(*) FROM stored) AS n`,
           [shardOf, messages.map(json), instance]
         )).pipe(Effect.tap(() => Effect.sync(() => local?.stored(shardOf))))
@@ -66,6 +82,14 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
 
       const publish = (messages: ReadonlyArray<Message.CommandMessage>, options?: CommandTopic.PublishOptions) =>
         Effect.suspend(() => {
+          // What PostgreSQL cannot store (a NUL, a lone surrogate) is refused here, before anything
+          // is written, whether it would go to the table or straight to this process's worker.
+          for (const message of messages) {
+            const refused = Limits.checkCommand(storable, message)
+            if (refused !== undefined) {
+              return Effect.fail(new Errors.InfrastructureError({ service: "CommandTopic", operation: "publish", detail: `cannot be stored: ${refused.message}`, retryable: false }))
+            }
+          }
           const copies = faults.duplicateCommands ? messages.flatMap((message) => [message, message]) : messages
           const worker = options?.awaited === true ? local : undefined
           const stored: Array<Message.CommandMessage> = []
@@ -160,8 +184,8 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
                 )),
                 Schedule.spaced("200 millis")
               )
-            })), () => Effect.ignore(store(handedOver))).pipe(
-              // Interrupted (the worker stops): hand-overs go to the table for whoever runs next.
+            })), () => Effect.ignore(store(handedOver, { unsettled: true }))).pipe(
+              // Interrupted (the worker stops): hand-overs not settled yet go to the table for whoever runs next.
               Effect.ensuring(Effect.sync(() => {
                 busy.delete(shard)
                 localPending -= handedOver.length

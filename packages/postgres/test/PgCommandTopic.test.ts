@@ -137,7 +137,7 @@ describe("PgCommandTopic", () => {
         const error = yield* Effect.flip(topic.publish([message("a", "good"), bad], options))
         assert.strictEqual(error._tag, "InfrastructureError")
         assert.isFalse(error.retryable)
-        assert.include(error.message, `Test.Thing "a" contains the NUL character`)
+        assert.include(error.message, `command for Test.Thing "a" at command.text: contains the NUL character`)
       }
       assert.deepStrictEqual(yield* queued(sql), [])
       assert.strictEqual(yield* topic.pending, 0)

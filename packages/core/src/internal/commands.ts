@@ -10,7 +10,7 @@ import { Cause, type Context, Effect, Exit, Option, Result, Schedule, Schema } f
 import * as Aggregate from "../Aggregate.ts"
 import { DeadLetters } from "../DeadLetters.ts"
 import * as Limits from "../Limits.ts"
-import { describeSchemaError, InfrastructureError, isInfrastructureError } from "../Errors.ts"
+import { describeDefect, describeSchemaError, InfrastructureError, isInfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
 import type { DcbConflict } from "../DcbQuery.ts"
 import type { AppendRequest, CommitRequest, EventStore, Snapshot, SyncEventStore, VersionConflict } from "../EventStore.ts"
@@ -22,6 +22,9 @@ import type { AggregateEntry, ExtensionPointEntry, Registry, SliceEntry } from "
 export class PermanentFailure extends Schema.TaggedError<PermanentFailure>()("PermanentFailure", {
   reason: Schema.String
 }) {}
+
+/** A throw in the command's handling (decide, evolve, a codec), as a failure that may pass. */
+class Threw extends Schema.TaggedError<Threw>()("Threw", { reason: Schema.String }) {}
 
 /** What a commit reports when the decision's reads were stale. */
 type Conflict = VersionConflict | DcbConflict
@@ -254,8 +257,8 @@ export const makeProcessor = (options: ProcessorOptions) => {
     )
   }
 
-  const isRetryable = (error: Conflict | PermanentFailure | InfrastructureError) =>
-    error._tag === "InfrastructureError" && error.retryable
+  const isRetryable = (error: Conflict | PermanentFailure | InfrastructureError | Threw) =>
+    error._tag === "Threw" || (error._tag === "InfrastructureError" && error.retryable)
 
   /**
    * One message on its own, to its outcome, with every safeguard: a dedup check, immediate
@@ -301,9 +304,16 @@ export const makeProcessor = (options: ProcessorOptions) => {
       return once
     })
     return Effect.flatMap(store.outcome(message.msgId), (previous) => Option.isSome(previous) ? Effect.void : counted).pipe(
+      // A throw (in decide, evolve, a codec) may be passing too: retried like a failure that may
+      // pass, then parked with a one-line reason; its stack goes to the log, not the outcome.
+      Effect.catchDefect((defect) =>
+        Effect.andThen(
+          Effect.logError(`${message.component} ${JSON.stringify(message.id.slice(0, 64))}: command ${message.msgId.slice(0, 64)} died`, Cause.die(defect)),
+          Effect.fail(new Threw({ reason: `defect: ${describeDefect(defect)}` }))
+        )),
       Effect.retry({ schedule: options.retrySchedule, while: isRetryable }),
-      Effect.catch((error) => park(message, error.message, attempts)),
-      Effect.catchDefect((defect) => park(message, `defect: ${Cause.pretty(Cause.die(defect))}`, attempts))
+      Effect.catch((error) => park(message, error._tag === "Threw" ? error.reason : error.message, attempts)),
+      Effect.catchDefect((defect) => park(message, `defect: ${describeDefect(defect)}`, attempts))
     )
   }
 

@@ -10,7 +10,7 @@ import type * as Aggregate from "../Aggregate.ts"
 import * as DcbEventLog from "../DcbEventLog.ts"
 import * as StateChangeSlice from "../StateChangeSlice.ts"
 import { DeadLetters } from "../DeadLetters.ts"
-import { describeSchemaError, InfrastructureError } from "../Errors.ts"
+import { describeDefect, describeSchemaError, InfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
 import type { EventMapping } from "../EventMapping.ts"
 import { EventStore } from "../EventStore.ts"
@@ -127,7 +127,9 @@ const guarded = <A>(what: string, run: () => A): Result.Result<A, HandlerFailure
   try {
     return Result.succeed(run())
   } catch (error) {
-    return Result.fail(new HandlerFailure({ reason: `${what} threw: ${String(error)}`, retryable: false }))
+    // A throw may be passing (a flaky dependency, a race): retried on the schedule like any
+    // failure that may pass, then parked with the one-line reason.
+    return Result.fail(new HandlerFailure({ reason: `${what} threw: ${describeDefect(error)}`, retryable: true }))
   }
 }
 
@@ -174,7 +176,11 @@ const pages = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus, lea
       attempts++
       return attempts === 1 ? Effect.failCause(first) : handler.handle(event)
     }).pipe(
-      Effect.catchDefect((defect) => Effect.fail(new HandlerFailure({ reason: `defect: ${Cause.pretty(Cause.die(defect))}`, retryable: false }))),
+      Effect.catchDefect((defect) =>
+        Effect.andThen(
+          Effect.logError(`${handler.name}: event ${event.id} died`, Cause.die(defect)),
+          Effect.fail(new HandlerFailure({ reason: `defect: ${describeDefect(defect)}`, retryable: true }))
+        )),
       Effect.retry({ schedule: deps.retrySchedule, while: (failure) => failure.retryable }),
       Effect.map(() => "handled" as const),
       Effect.catch((failure): Effect.Effect<"handled" | "skipped" | { readonly parked: HandlerFailure; readonly attempts: number }, InfrastructureError> =>
