@@ -199,7 +199,7 @@ const runSoak = (soak: Soak) =>
     // The outside got every confirmation's key (at least once: a worker killed between the call and its checkpoint calls again).
     const sent = existsSync(outbox) ? readFileSync(outbox, "utf8").trim().split("\n").filter((line) => line !== "").map((line) => (JSON.parse(line) as { idempotencyKey: string }).idempotencyKey) : []
     assert.deepStrictEqual(new Set(sent), soak.expectedEmails(events))
-    const letters = yield* Effect.provide(Effect.flatMap(Effect.service(Runtime.Runtime), (r) => r.deadLetters.list), runtime)
+    const letters = yield* Effect.provide(Effect.flatMap(Effect.service(Runtime.Runtime), (r) => r.deadLetters.list()), runtime)
     assert.deepStrictEqual(letters, [])
     yield* Effect.logInfo(`soak ${soak.app}: ${soak.setup.flat().length + soak.load.length} commands in ${loadSeconds.toFixed(1)} s of load, ${kills} kills, ${events.length} events, ${sent.length} emails for ${new Set(sent).size} keys; outcomes ${JSON.stringify(Object.fromEntries(outcomes))}`)
   }).pipe(Effect.scoped)

@@ -76,7 +76,7 @@ describe("S3BlobStore", () => {
       assert.deepStrictEqual((yield* store.readStream("Books.Ledger", "ledger-2")).map((event) => event.data), [{ _tag: "Recorded", seq: 7, previous: 0 }])
       const left = server.inspectQueue(queue)!.messages
       assert.deepStrictEqual([left.ready.length, left.inflight.length], [0, 0], "a notification outlived its task")
-      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+      assert.deepStrictEqual(yield* runtime.deadLetters.list(), [])
     }))
 
   it.live("a notification S3 delivers twice is acknowledged twice: neither message stays behind to come back", () =>

@@ -211,7 +211,7 @@ describe("SqsCommandTopic", () => {
       yield* runtime.send({ component: "Books.Ledger", id: "bad", command: { _tag: "Record", seq: 13 } })
       yield* runtime.send({ component: "Books.Ledger", id: "good", command: { _tag: "Record", seq: 1 } })
       yield* runtime.awaitIdle
-      const parked = yield* runtime.deadLetters.list
+      const parked = yield* runtime.deadLetters.list()
       assert.strictEqual(parked.length, 1)
       const letter = parked[0]! as DeadLetters.DeadLetter & { readonly _tag: "Command" }
       assert.strictEqual(letter._tag, "Command")
@@ -224,7 +224,7 @@ describe("SqsCommandTopic", () => {
       yield* runtime.deadLetters.replay(letter.id)
       yield* runtime.awaitIdle
       assert.deepStrictEqual((yield* store.readStream("Books.Ledger", "bad")).map((event) => event.data), [{ _tag: "Recorded", seq: 13, previous: 0 }])
-      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+      assert.deepStrictEqual(yield* runtime.deadLetters.list(), [])
       assert.deepStrictEqual(inQueue(queueOf(prefix)), [])
     }))
 

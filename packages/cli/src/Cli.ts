@@ -322,6 +322,11 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
       Flag.withDescription("the start of every cloud resource's name (aws: queues, topics, buckets; default reventless-<app>)")
     )
   }
+  const user = Flag.String("user").pipe(
+    Flag.optional,
+    Flag.withDescription("who this is for: the app's authorization hook decides with it (default anonymous); a claim, for trusted operators")
+  )
+  const userOption = (flag: Option.Option<string>) => Option.match(flag, { onNone: () => ({}), onSome: (name) => ({ user: name }) })
   const format = Flag.Literals("format", ["json", "table"]).pipe(
     Flag.withDefault("json"),
     Flag.withDescription("json: one result line per step; table: queries and streams as tables")
@@ -384,7 +389,8 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
       component: Argument.String("component").pipe(Argument.withDescription("Plugin.Component: an aggregate or a state-change slice")),
       id: Argument.String("id").pipe(Argument.withDescription("the aggregate instance; - for a slice (it routes by its command)")),
       json: Argument.String("command").pipe(Argument.withDescription("the command as JSON, with its _tag")),
-      msgId: Flag.String("msg-id").pipe(Flag.optional, Flag.withDescription("a message id, so that sending again is a no-op"))
+      msgId: Flag.String("msg-id").pipe(Flag.optional, Flag.withDescription("a message id, so that sending again is a no-op")),
+      user
     },
     (flags) =>
       Effect.suspend(() => {
@@ -394,7 +400,8 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
             send: flags.component,
             ...(flags.id === "-" ? {} : { id: flags.id }),
             command: commandJson,
-            ...Option.match(flags.msgId, { onNone: () => ({}), onSome: (msgId) => ({ msgId }) })
+            ...Option.match(flags.msgId, { onNone: () => ({}), onSome: (msgId) => ({ msgId }) }),
+            ...userOption(flags.user)
           }))
       })
   ).pipe(Command.withDescription("sends one command and prints its outcome"))
@@ -404,31 +411,35 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
       ...shared,
       format,
       readModel: Argument.String("read-model"),
-      id: Argument.String("id").pipe(Argument.optional)
+      id: Argument.String("id").pipe(Argument.optional),
+      user
     },
-    (flags) => step(flags, { query: flags.readModel, ...Option.match(flags.id, { onNone: () => ({}), onSome: (id) => ({ id }) }) })
+    (flags) => step(flags, { query: flags.readModel, ...Option.match(flags.id, { onNone: () => ({}), onSome: (id) => ({ id }) }), ...userOption(flags.user) })
   ).pipe(Command.withDescription("prints a read model's row, or its rows"))
   const events = Command.make(
     "events",
-    { ...shared, format, component: Argument.String("component"), id: Argument.String("id") },
-    (flags) => step(flags, { events: flags.component, id: flags.id })
+    { ...shared, format, component: Argument.String("component"), id: Argument.String("id"), user },
+    (flags) => step(flags, { events: flags.component, id: flags.id, ...userOption(flags.user) })
   ).pipe(Command.withDescription("prints an aggregate instance's events"))
   const dlq = Command.make(
     "dlq",
     {
       ...shared,
       action: Argument.Literals("action", ["list", "replay", "skip"]),
-      id: Argument.String("id").pipe(Argument.optional, Argument.withDescription("the letter, for replay and skip"))
+      id: Argument.String("id").pipe(Argument.optional, Argument.withDescription("the letter, for replay and skip")),
+      user
     },
     (flags) =>
       operate(flags, Effect.gen(function*() {
         const runtime = yield* Runtime.Runtime
         if (flags.action === "list") {
-          for (const letter of yield* runtime.deadLetters.list) yield* Console.log(letterLine(letter))
+          for (const letter of yield* runtime.deadLetters.list(userOption(flags.user))) yield* Console.log(letterLine(letter))
           return
         }
         if (Option.isNone(flags.id)) return yield* new Scenario.ScenarioError({ file: "arguments", detail: `dlq ${flags.action} needs the letter's id` })
-        const letter = yield* (flags.action === "replay" ? runtime.deadLetters.replay(flags.id.value) : runtime.deadLetters.skip(flags.id.value))
+        const letter = yield* (flags.action === "replay"
+          ? runtime.deadLetters.replay(flags.id.value, userOption(flags.user))
+          : runtime.deadLetters.skip(flags.id.value, userOption(flags.user)))
         yield* Console.log(JSON.stringify({ [flags.action === "replay" ? "replayed" : "skipped"]: letter.id }))
       }))
   ).pipe(Command.withDescription("lists the dead letters, or replays or skips one (the workers carry it out)"))
@@ -437,12 +448,13 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
     {
       ...shared,
       watch: Flag.Boolean("watch").pipe(Flag.withDefault(false), Flag.withDescription("refresh every second until interrupted")),
-      json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("one JSON object per refresh, for scripts"))
+      json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("one JSON object per refresh, for scripts")),
+      user
     },
     (flags) =>
       operate(flags, Effect.gen(function*() {
         const runtime = yield* Runtime.Runtime
-        const once = Effect.flatMap(runtime.status, (current) =>
+        const once = Effect.flatMap(runtime.status(userOption(flags.user)), (current) =>
           flags.json ? Console.log(JSON.stringify(statusJson(current))) : Console.log(`${flags.watch ? "\x1b[2J\x1b[H" : ""}${statusTable(current)}`))
         if (!flags.watch) return yield* once
         return yield* Effect.forever(Effect.andThen(once, Effect.sleep("1 second")))
@@ -450,12 +462,12 @@ export const command = <Rs extends readonly [unknown, ...Array<unknown>]>(option
   ).pipe(Command.withDescription("shows who runs each consumer and how far behind it is, and who holds each command shard"))
   const rebuild = Command.make(
     "rebuild",
-    { ...shared, readModel: Argument.String("read-model").pipe(Argument.withDescription("the read model to rebuild, e.g. Orders")) },
+    { ...shared, readModel: Argument.String("read-model").pipe(Argument.withDescription("the read model to rebuild, e.g. Orders")), user },
     (flags) =>
       operate(flags, Effect.gen(function*() {
         const runtime = yield* Runtime.Runtime
         const tty = process.stderr.isTTY === true
-        const done = yield* runtime.rebuild(flags.readModel, { onProgress: (progress) => tty ? progressBar(progress) : Console.log(JSON.stringify(progressJson(progress))) })
+        const done = yield* runtime.rebuild(flags.readModel, { ...userOption(flags.user), onProgress: (progress) => tty ? progressBar(progress) : Console.log(JSON.stringify(progressJson(progress))) })
         if (tty) yield* Effect.sync(() => process.stderr.write("\n"))
         yield* Console.log(JSON.stringify({ rebuilt: done.readModel, position: done.position, from: done.from }))
       }))

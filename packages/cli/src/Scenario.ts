@@ -34,7 +34,8 @@ export const Send = Schema.Struct({
 export const Receive = Schema.Struct({
   receive: Schema.NonEmptyString,
   input: Schema.Unknown,
-  requestId: Schema.optionalKey(Schema.NonEmptyString)
+  requestId: Schema.optionalKey(Schema.NonEmptyString),
+  user: Schema.optionalKey(Schema.NonEmptyString)
 })
 
 /**
@@ -57,14 +58,15 @@ export const Query = Schema.Struct({
   query: Schema.NonEmptyString,
   id: Schema.optionalKey(Schema.NonEmptyString),
   where: Schema.optionalKey(Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Finite, Schema.Boolean, Schema.Null]))),
-  limit: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0)))
+  limit: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
+  user: Schema.optionalKey(Schema.NonEmptyString)
 })
 
 /**
  * @since 0.1.0
  * @category models
  */
-export const Events = Schema.Struct({ events: Schema.NonEmptyString, id: Schema.NonEmptyString })
+export const Events = Schema.Struct({ events: Schema.NonEmptyString, id: Schema.NonEmptyString, user: Schema.optionalKey(Schema.NonEmptyString) })
 
 const kinds = { send: Send, receive: Receive, upload: Upload, settle: Settle, query: Query, events: Events } as const
 type Kind = keyof typeof kinds
@@ -244,8 +246,8 @@ export const runStep = (
         )
       }
       case "receive": {
-        const { input, receive, requestId } = step.step
-        return yield* runtime.receive(receive, input, { requestId }).pipe(
+        const { input, receive, requestId, user } = step.step
+        return yield* runtime.receive(receive, input, { requestId, user }).pipe(
           Effect.map((receipt): Output => ({ line, ok: true, ...receipt })),
           Effect.catch((error) => Effect.succeed(failure(line, error)))
         )
@@ -265,18 +267,18 @@ export const runStep = (
           Effect.catch((error) => Effect.succeed(failure(line, error)))
         )
       case "query": {
-        const { id, limit, query, where } = step.step
+        const { id, limit, query, user, where } = step.step
         const result: Effect.Effect<Output, { readonly _tag: string; readonly message: string }> = id !== undefined
-          ? Effect.map(runtime.query(query, id), (row): Output => ({ line, ok: true, id, row: Option.getOrNull(row) }))
+          ? Effect.map(runtime.query(query, id, { user }), (row): Output => ({ line, ok: true, id, row: Option.getOrNull(row) }))
           : Effect.map(
-            runtime.list(query, { where, limit }),
+            runtime.list(query, { where, limit, user }),
             (page): Output => ({ line, ok: true, rows: page.items.map((item) => ({ id: item.id, ...(item.row as object) })), next: Option.getOrNull(page.next) })
           )
         return yield* Effect.catch(result, (error) => Effect.succeed(failure(line, error)))
       }
       case "events": {
-        const { events, id } = step.step
-        return yield* runtime.readStream(events, id).pipe(
+        const { events, id, user } = step.step
+        return yield* runtime.readStream(events, id, { user }).pipe(
           Effect.map((stream): Output => ({ line, ok: true, events: eventsOf(stream) })),
           Effect.catch((error) => Effect.succeed(failure(line, error)))
         )
@@ -342,7 +344,7 @@ export const check = (steps: ReadonlyArray<Step>, file: string): Effect.Effect<v
           if (slice === undefined) return yield* fail(step.line, `receive: no inbound translation slice ${JSON.stringify(step.step.receive)}`)
           const refused = Limits.checkPayload(runtime.limits, "receive", "input", step.step.input)
           if (refused !== undefined) return yield* fail(step.line, `receive: ${refused.path} ${refused.detail}`)
-          const bad = idProblem("receive", "requestId", step.step.requestId)
+          const bad = idProblem("receive", "requestId", step.step.requestId) ?? idProblem("receive", "user", step.step.user)
           if (bad !== undefined) return yield* fail(step.line, `receive: ${bad}`)
           const input = Schema.decodeUnknownResult(slice.input)(step.step.input)
           if (Result.isFailure(input)) return yield* fail(step.line, `receive: invalid ${step.step.receive} input ${describe(input.failure)}`)
@@ -350,13 +352,13 @@ export const check = (steps: ReadonlyArray<Step>, file: string): Effect.Effect<v
         }
         case "events": {
           if (aggregate(step.step.events) === undefined) return yield* fail(step.line, `events: no aggregate ${JSON.stringify(step.step.events)}`)
-          const bad = idProblem("events", "id", step.step.id)
+          const bad = idProblem("events", "id", step.step.id) ?? idProblem("events", "user", step.step.user)
           if (bad !== undefined) return yield* fail(step.line, `events: ${bad}`)
           break
         }
         case "query": {
           if (readModel(step.step.query) === undefined) return yield* fail(step.line, `query: no read model ${JSON.stringify(step.step.query)}`)
-          const bad = idProblem("query", "id", step.step.id)
+          const bad = idProblem("query", "id", step.step.id) ?? idProblem("query", "user", step.step.user)
           if (bad !== undefined) return yield* fail(step.line, `query: ${bad}`)
           const refused = step.step.where === undefined ? undefined : Limits.checkPayload(runtime.limits, "query", "where", step.step.where)
           if (refused !== undefined) return yield* fail(step.line, `query: ${refused.path} ${refused.detail}`)

@@ -183,6 +183,17 @@ export interface RebuildProgress {
 }
 
 /**
+ * Who a read or an operator's action is for: the authorization hook decides with it
+ * (`Authorization.anonymous` when not given). A claim the caller makes, see `Authorization`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AsUser {
+  readonly user?: string | undefined
+}
+
+/**
  * @since 0.1.0
  * @category errors
  */
@@ -243,13 +254,15 @@ export class Runtime extends Context.Service<Runtime, {
   readonly execute: (request: SendRequest) => Effect.Effect<typeof Outcome.Accepted.Type, SendError | CommandRejected | CommandFailed>
   /** Like `execute`, with the payload given as JSON text. */
   readonly executeJson: (component: string, id: string, json: string, meta?: Message.MetaInput) => Effect.Effect<typeof Outcome.Accepted.Type, SendError | CommandRejected | CommandFailed>
-  readonly query: (readModel: string, id: string, options?: { readonly user?: string | undefined }) => Effect.Effect<Option.Option<unknown>, UnknownComponent | InvalidInput | Unauthorized | InfrastructureError>
-  readonly list: (readModel: string, options?: ListOptions & { readonly user?: string | undefined }) => Effect.Effect<Page<unknown>, UnknownComponent | InvalidInput | Unauthorized | InfrastructureError>
-  readonly readStream: (component: string, id: string) => Effect.Effect<ReadonlyArray<Event.Envelope>, UnknownComponent | InvalidInput | InfrastructureError>
+  /** A read model's row; none when there is none, or the hook refuses the user that row. */
+  readonly query: (readModel: string, id: string, options?: AsUser) => Effect.Effect<Option.Option<unknown>, UnknownComponent | InvalidInput | Unauthorized | InfrastructureError>
+  /** A page of a read model's rows, without those the hook refuses the user. */
+  readonly list: (readModel: string, options?: ListOptions & AsUser) => Effect.Effect<Page<unknown>, UnknownComponent | InvalidInput | Unauthorized | InfrastructureError>
+  readonly readStream: (component: string, id: string, options?: AsUser) => Effect.Effect<ReadonlyArray<Event.Envelope>, UnknownComponent | InvalidInput | Unauthorized | InfrastructureError>
   /** The current state of an aggregate instance, encoded, with its version. */
-  readonly state: (component: string, id: string) => Effect.Effect<{ readonly version: number; readonly state: unknown }, UnknownComponent | InvalidInput | InfrastructureError>
-  /** Row changes of a `ReadModelStream`, from now on. */
-  readonly watch: (readModel: string) => Stream.Stream<RowWrite, UnknownComponent>
+  readonly state: (component: string, id: string, options?: AsUser) => Effect.Effect<{ readonly version: number; readonly state: unknown }, UnknownComponent | InvalidInput | Unauthorized | InfrastructureError>
+  /** Row changes of a `ReadModelStream`, from now on; rows the hook refuses the user are left out. */
+  readonly watch: (readModel: string, options?: AsUser) => Stream.Stream<RowWrite, UnknownComponent | Unauthorized>
   /**
    * Completes when no command is pending or due on the scheduler, no task runs, and every consumer
    * has caught up (or waits on a dead letter).
@@ -262,15 +275,18 @@ export class Runtime extends Context.Service<Runtime, {
    */
   readonly settle: Effect.Effect<void, InfrastructureError>
   readonly deadLetters: {
-    readonly list: Effect.Effect<ReadonlyArray<DeadLetter>, InfrastructureError>
-    /** Tries a parked command, event or task again. */
-    readonly replay: (id: string) => Effect.Effect<DeadLetter, DeadLetterNotFound | InfrastructureError>
+    readonly list: (options?: AsUser) => Effect.Effect<ReadonlyArray<DeadLetter>, Unauthorized | InfrastructureError>
+    /**
+     * Tries a parked command, event or task again. A command is authorized again first, for the
+     * user who sent it (the hook may have changed its mind since): refused, it stays parked.
+     */
+    readonly replay: (id: string, options?: AsUser) => Effect.Effect<DeadLetter, DeadLetterNotFound | Unauthorized | InfrastructureError>
     /** Gives up on it: a parked event's consumer moves past it. */
-    readonly skip: (id: string) => Effect.Effect<DeadLetter, DeadLetterNotFound | InfrastructureError>
+    readonly skip: (id: string, options?: AsUser) => Effect.Effect<DeadLetter, DeadLetterNotFound | Unauthorized | InfrastructureError>
   }
   readonly health: Effect.Effect<{ readonly plugins: ReadonlyArray<PluginHealth>; readonly consumers: ReadonlyArray<ConsumerHealth> }>
   /** Every consumer's and every other piece of work's owner and progress, across processes (`reventless status`). */
-  readonly status: Effect.Effect<Status, InfrastructureError>
+  readonly status: (options?: AsUser) => Effect.Effect<Status, Unauthorized | InfrastructureError>
   /**
    * Rebuilds a read model from the start of the log with the projection code this process runs,
    * into a key space of its own, while the current rows keep answering queries; then swaps the
@@ -280,8 +296,8 @@ export class Runtime extends Context.Service<Runtime, {
    */
   readonly rebuild: (
     readModel: string,
-    options?: { readonly onProgress?: ((progress: RebuildProgress) => Effect.Effect<void>) | undefined }
-  ) => Effect.Effect<RebuildProgress, UnknownComponent | RebuildRunning | InfrastructureError | Leases.LeaseLost>
+    options?: AsUser & { readonly onProgress?: ((progress: RebuildProgress) => Effect.Effect<void>) | undefined }
+  ) => Effect.Effect<RebuildProgress, UnknownComponent | RebuildRunning | Unauthorized | InfrastructureError | Leases.LeaseLost>
   /**
    * Hands outside input to an inbound translation slice: decoded (a bad one is refused with a
    * typed error and nothing recorded), translated, each command authorized, the request recorded
@@ -646,9 +662,28 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   const submit = (request: SendRequest) => submitWith(request, Effect.succeed)
   const execute = (request: SendRequest) => submitWith(request, settle)
 
+  /** Asks the hook; nothing to ask when it allows everything. */
+  const allowed = (request: Authorization.Request): Effect.Effect<void, Unauthorized> =>
+    authorization === Authorization.allowAll ? Effect.void : authorization.authorize(request)
+  const userOf = (options: AsUser | undefined) => options?.user ?? Authorization.anonymous
+  /** Whether the hook lets the user see a row. */
+  const mayRead = (user: string, readModel: string, id: string, row: unknown): Effect.Effect<boolean> =>
+    authorization === Authorization.allowAll
+      ? Effect.succeed(true)
+      : Effect.match(authorization.authorize({ _tag: "Row", user, readModel, id, row }), { onFailure: () => false, onSuccess: () => true })
+  const operation = (options: AsUser | undefined, op: Authorization.Operation, target?: string) =>
+    allowed({ _tag: "Operation", user: userOf(options), operation: op, target })
+
   const readModelFor = (name: string, user: string | undefined, id?: string) =>
     Effect.flatMap(Effect.fromResult(registry.readModel(name)), (entry) =>
-      Effect.as(authorization.authorize({ _tag: "Query", user: user ?? "anonymous", readModel: entry.readModel.name, id }), entry))
+      Effect.as(allowed({ _tag: "Query", user: user ?? Authorization.anonymous, readModel: entry.readModel.name, id }), entry))
+  /** An aggregate whose instance the user may read. */
+  const streamFor = (component: string, id: string, options: AsUser | undefined) =>
+    Effect.andThen(
+      checkedId(`stream of ${component}`, id),
+      Effect.flatMap(Effect.fromResult(registry.aggregate(component)), (entry) =>
+        Effect.as(allowed({ _tag: "Stream", user: userOf(options), component: entry.qualified, id }), entry))
+    )
 
   const busy = Effect.gen(function*() {
     return (yield* commands.pending) > 0 || running.count > 0 || (yield* blobs.pending) > 0
@@ -732,12 +767,27 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       }
     })
 
+  /**
+   * A parked command is authorized again before it is replayed, for the user who sent it: the
+   * hook sees it as it would a new send. One that no longer validates is replayed as it is (and
+   * parked again, with the reason).
+   */
+  const reauthorize = (id: string): Effect.Effect<void, Unauthorized | InfrastructureError> =>
+    authorization === Authorization.allowAll ? Effect.void : Effect.flatMap(deadLetters.list, (letters) => {
+      const letter = letters.find((candidate) => candidate.id === id)
+      if (letter?._tag !== "Command") return Effect.void
+      const { message } = letter
+      const validated = validate({ component: message.component, id: message.id, command: message.command, meta: message.meta })
+      return Result.isFailure(validated) ? Effect.void : Effect.asVoid(authorized(message, validated.success.command))
+    })
+
   const holderOf = (holding: Leases.Holding | undefined): Option.Option<Holder> =>
     holding === undefined || holding.expiresInMillis <= 0
       ? Option.none()
       : Option.some({ host: holding.host, pid: holding.pid, here: holding.owner === ownership.owner.id })
 
-  const status: Effect.Effect<Status, InfrastructureError> = Effect.gen(function*() {
+  const status = (statusOptions?: AsUser): Effect.Effect<Status, Unauthorized | InfrastructureError> => Effect.gen(function*() {
+    yield* operation(statusOptions, "Status")
     const head = yield* store.head
     const holdings = new Map((yield* leases.holdings).map((holding) => [holding.name, holding]))
     const saved = yield* checkpoints.all
@@ -770,8 +820,9 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     return { head, consumers, work, commands: yield* commands.owners, deadLetters: letters.length }
   })
 
-  const rebuild = (name: string, rebuildOptions: { readonly onProgress?: ((progress: RebuildProgress) => Effect.Effect<void>) | undefined } = {}) =>
+  const rebuild = (name: string, rebuildOptions: AsUser & { readonly onProgress?: ((progress: RebuildProgress) => Effect.Effect<void>) | undefined } = {}) =>
     Effect.gen(function*() {
+      yield* operation(rebuildOptions, "Rebuild", name)
       const entry = yield* Effect.fromResult(registry.readModel(name))
       const model = entry.readModel
       const live = `projection:${model.name}`
@@ -857,19 +908,32 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
         (command) => execute({ component, id, command, meta })
       ),
     query: (name, id, queryOptions) =>
-      Effect.andThen(checkedId(`query of ${name}`, id), Effect.flatMap(readModelFor(name, queryOptions?.user, id), (entry) => rows.get(entry.readModel.name, id))),
+      Effect.andThen(
+        checkedId(`query of ${name}`, id),
+        Effect.flatMap(readModelFor(name, queryOptions?.user, id), (entry) =>
+          Effect.flatMap(rows.get(entry.readModel.name, id), (row): Effect.Effect<Option.Option<unknown>> =>
+            Option.isNone(row)
+              ? Effect.succeed(row)
+              : Effect.map(mayRead(userOf(queryOptions), entry.readModel.name, id, row.value), (may) => may ? row : Option.none())))
+      ),
     list: (name, listOptions = {}) => {
       const where = `list of ${name}`
       const refused = Limits.checkPayload(limits, where, "where", listOptions.where ?? {}) ??
         checkedOptional(where, "after", listOptions.after) ??
         checkedOptional(where, "user", listOptions.user)
       if (refused !== undefined) return Effect.fail(refused)
-      return Effect.flatMap(readModelFor(name, listOptions.user), (entry) => rows.list(entry.readModel.name, listOptions))
+      return Effect.flatMap(readModelFor(name, listOptions.user), (entry) =>
+        Effect.flatMap(rows.list(entry.readModel.name, listOptions), (page) =>
+          authorization === Authorization.allowAll
+            ? Effect.succeed(page)
+            : Effect.map(
+              Effect.filter(page.items, (item) => mayRead(userOf(listOptions), entry.readModel.name, item.id, item.row), { concurrency: 8 }),
+              (items) => ({ ...page, items })
+            )))
     },
-    readStream: (component, id) =>
-      Effect.andThen(checkedId(`stream of ${component}`, id), Effect.flatMap(Effect.fromResult(registry.aggregate(component)), (entry) => store.readStream(entry.qualified, id))),
-    state: (component, id) =>
-      Effect.andThen(checkedId(`state of ${component}`, id), Effect.flatMap(Effect.fromResult(registry.aggregate(component)), (entry) =>
+    readStream: (component, id, readOptions) => Effect.flatMap(streamFor(component, id, readOptions), (entry) => store.readStream(entry.qualified, id)),
+    state: (component, id, readOptions) =>
+      Effect.flatMap(streamFor(component, id, readOptions), (entry) =>
         Effect.flatMap(store.readStream(entry.qualified, id), (events) => {
           let state = entry.aggregate.initialState
           for (const event of events) {
@@ -877,18 +941,29 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
             if (Result.isSuccess(decoded)) state = entry.aggregate.evolve(state, decoded.success)
           }
           return Effect.succeed({ version: events.length, state: Result.getOrElse(entry.codecs.encodeState(state), () => state) })
-        }))),
-    watch: (name) =>
-      Stream.unwrap(Effect.map(Effect.fromResult(registry.readModel(name)), (entry) => {
+        })),
+    watch: (name, watchOptions) =>
+      Stream.unwrap(Effect.flatMap(Effect.fromResult(registry.readModel(name)), (entry) => {
+        const user = userOf(watchOptions)
         const feed = changeFeeds.get(entry.readModel.name)
-        return feed === undefined ? Stream.empty : Stream.fromPubSub(feed)
+        const changes = feed === undefined ? Stream.empty : Stream.fromPubSub(feed)
+        return Effect.as(
+          allowed({ _tag: "Watch", user, readModel: entry.readModel.name }),
+          authorization === Authorization.allowAll
+            ? changes
+            : Stream.filterEffect(changes, (write) => mayRead(user, entry.readModel.name, write.id, write._tag === "Put" ? write.row : undefined))
+        )
       })),
     awaitIdle,
     settle: settleAll,
     deadLetters: {
-      list: deadLetters.list,
-      replay: (id) => resolve(id, "Replay"),
-      skip: (id) => resolve(id, "Skip")
+      list: (listOptions) => Effect.andThen(operation(listOptions, "ListDeadLetters"), deadLetters.list),
+      replay: (id, replayOptions) =>
+        Effect.andThen(
+          operation(replayOptions, "ReplayDeadLetter", id),
+          Effect.andThen(reauthorize(id), resolve(id, "Replay"))
+        ),
+      skip: (id, skipOptions) => Effect.andThen(operation(skipOptions, "SkipDeadLetter", id), resolve(id, "Skip"))
     },
     receive: (name, input, receiveOptions = {}) => {
       const where = `request to ${name}`

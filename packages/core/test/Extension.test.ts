@@ -304,7 +304,7 @@ describe("extension points and extensions", () => {
         { _tag: "Hidden" }
       ])
       assert.lengthOf((yield* runtime.readStream("Stock", "tea")).filter((event) => event.type.endsWith(".Reserved")), 1)
-      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+      assert.deepStrictEqual(yield* runtime.deadLetters.list(), [])
     }).pipe(Effect.provide(layer))
   })
 
@@ -315,11 +315,11 @@ describe("extension points and extensions", () => {
       yield* Runtime.execute(Stock, "flaky", Receive.make({ qty: 4 }))
       yield* runtime.awaitIdle
       assert.deepStrictEqual(dataOf(yield* runtime.readStream("Shelf", "flaky")), [{ _tag: "Shown", available: 4 }])
-      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+      assert.deepStrictEqual(yield* runtime.deadLetters.list(), [])
 
       yield* Runtime.execute(Stock, "flaky-forever", Receive.make({ qty: 1 }))
       yield* runtime.awaitIdle
-      const [letter] = yield* runtime.deadLetters.list
+      const [letter] = yield* runtime.deadLetters.list()
       assert.strictEqual(letter?._tag, "Event")
       assert.include(letter?.reason ?? "", "lookup service unavailable")
       assert.strictEqual(letter?._tag === "Event" ? letter.consumer : "", "extension:Shopfront.Shelves")
@@ -344,7 +344,7 @@ describe("extension points and extensions", () => {
         ["h3", ["orderId:h3"]],
         ["h4", ["orderId:h4"]]
       ])
-      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+      assert.deepStrictEqual(yield* runtime.deadLetters.list(), [])
     }).pipe(Effect.provide(layer))
   })
 
@@ -354,7 +354,7 @@ describe("extension points and extensions", () => {
       const runtime = yield* Runtime.Runtime
       yield* Runtime.execute(Shelf, "tea", Forward.make({ commandJson: { _tag: "Audit", note: 42 } }))
       yield* runtime.awaitIdle
-      const letters = yield* runtime.deadLetters.list
+      const letters = yield* runtime.deadLetters.list()
       assert.lengthOf(letters, 1)
       assert.strictEqual(letters[0]!._tag, "Event")
       assert.include(letters[0]!.reason, "invalid Warehouse.Inventory command at [\"note\"]")

@@ -57,7 +57,7 @@ describe("Runtime.rebuild on the memory platform", () => {
       const v2 = yield* runtimeOf(2, yield* Effect.scope)
       const rebuilding = yield* Effect.forkChild(v2.rebuild("Sums"))
       const letter = yield* Effect.retry(
-        Effect.flatMap(v2.deadLetters.list, (letters) => letters.length > 0 ? Effect.succeed(letters[0]!) : Effect.fail("none yet")),
+        Effect.flatMap(v2.deadLetters.list(), (letters) => letters.length > 0 ? Effect.succeed(letters[0]!) : Effect.fail("none yet")),
         Schedule.spaced("10 millis").pipe(Schedule.upTo({ times: 300 }))
       )
       assert.strictEqual(letter._tag === "Event" ? letter.consumer : "", "rebuild:Sums")
@@ -75,7 +75,7 @@ describe("Runtime.rebuild on the memory platform", () => {
       yield* add(v2, "c", 1)
       yield* v2.awaitIdle
       assert.deepStrictEqual([yield* value(v2, "a"), yield* value(v2, "c")], [Option.some(118), Option.some(1)])
-      const status = yield* v2.status
+      const status = yield* v2.status()
       assert.deepStrictEqual(status.consumers.map((consumer) => [consumer.name, consumer.checkpoint]), [["projection:Sums", status.head]])
     }).pipe(Effect.scoped))
 })

@@ -195,7 +195,7 @@ describe("Runtime on the memory platform", () => {
       yield* runtime.send({ component: "Account", id: "y", command: { _tag: "Deposit", amount: 3 } })
       yield* runtime.send({ component: "Account", id: "x", command: { _tag: "Deposit", amount: 4 } })
       yield* runtime.awaitIdle
-      const letters = yield* runtime.deadLetters.list
+      const letters = yield* runtime.deadLetters.list()
       assert.deepStrictEqual(letters.map((letter) => letter.id), [exploding])
       assert.include(letters[0]!.reason, "boom")
       assert.strictEqual(letters[0]!.attempts, 4, "a throw is retried on the transient schedule before it is parked")
@@ -240,7 +240,7 @@ describe("Runtime on the memory platform", () => {
       yield* runtime.awaitIdle
       assert.deepStrictEqual(yield* runtime.query("FlakyTotals", "f"), Option.some({ total: 5 }))
       assert.deepStrictEqual([throws.decide, throws.project], [-1, -1], "each threw twice, then ran again")
-      assert.lengthOf(yield* runtime.deadLetters.list, 0)
+      assert.lengthOf(yield* runtime.deadLetters.list(), 0)
     }).pipe(Effect.provide(layer))
   })
 
@@ -267,7 +267,7 @@ describe("Runtime on the memory platform", () => {
       assert.strictEqual(outage.left, -1, "the outage was not waited out")
       const failed = yield* Effect.flip(Runtime.execute(Quote, "q", Deposit.make({ amount: 13 })))
       assert.strictEqual(failed._tag, "CommandFailed")
-      const [letter] = yield* runtime.deadLetters.list
+      const [letter] = yield* runtime.deadLetters.list()
       assert.include(letter!.reason, "down for good")
       assert.strictEqual(letter!.attempts, 4)
       assert.deepStrictEqual(amounts(yield* runtime.readStream("Rates.Quote", "q")), [5])
@@ -285,7 +285,7 @@ describe("Runtime on the memory platform", () => {
       assert.strictEqual(faults.failParks, 0, "parking never failed")
       yield* blobs.put("schedules", "broken-2.json", new TextEncoder().encode("not json either"))
       yield* runtime.awaitIdle
-      const letters = yield* runtime.deadLetters.list
+      const letters = yield* runtime.deadLetters.list()
       assert.deepStrictEqual(letters.map((letter) => letter._tag === "Task" ? letter.notification.key : letter._tag), ["broken-1.json", "broken-2.json"])
     }).pipe(Effect.provide(bank({ retrySchedule: Schedule.recurs(1) }).pipe(Layer.provideMerge(Layer.succeed(Faults.Faults, Faults.none()))))))
 
@@ -302,7 +302,7 @@ describe("Runtime on the memory platform", () => {
       const store = yield* EventStore.EventStore
       const late = yield* store.awaitOutcome(failed._tag === "CommandFailed" ? failed.msgId : "")
       assert.strictEqual(late._tag, "Failed")
-      assert.lengthOf(yield* runtime.deadLetters.list, 1)
+      assert.lengthOf(yield* runtime.deadLetters.list(), 1)
     }).pipe(Effect.provide(bank({ concurrency: 1 }))))
 
   it.effect("an event codec that throws parks the command (the synchronous lane declines) and the aggregate goes on", () => {
@@ -334,7 +334,7 @@ describe("Runtime on the memory platform", () => {
       const failed = yield* Effect.flip(Runtime.execute(Notes, "n", Note.make({ text: "boom" })))
       assert.strictEqual(failed._tag, "CommandFailed")
       assert.include(failed._tag === "CommandFailed" ? failed.reason : "", "encoder boom")
-      assert.lengthOf(yield* runtime.deadLetters.list, 1)
+      assert.lengthOf(yield* runtime.deadLetters.list(), 1)
       yield* Runtime.execute(Notes, "n", Note.make({ text: "after" }))
       assert.deepStrictEqual((yield* runtime.readStream("Pad.Notes", "n")).map((event) => event.data), [
         { _tag: "Noted", text: "warm" },
@@ -381,7 +381,7 @@ describe("Runtime on the memory platform", () => {
         }]))
       yield* Runtime.execute(Voice, "w", Say.make({ text: "new" }))
       yield* runtime.awaitIdle
-      const [letter] = yield* runtime.deadLetters.list
+      const [letter] = yield* runtime.deadLetters.list()
       assert.strictEqual(letter?._tag, "Event")
       assert.include(letter?.reason, "upcaster boom")
       assert.deepStrictEqual(heard, [], "the consumer waits on the parked event")
@@ -481,6 +481,71 @@ describe("Runtime on the memory platform", () => {
       yield* runtime.awaitIdle
       assert.strictEqual((yield* Effect.flip(runtime.query("Balances", "m", { user: "mallory" })))._tag, "Unauthorized")
       assert.isTrue(Option.isSome(yield* runtime.query("Balances", "m", { user: "alice" })))
+    }).pipe(Effect.provide(bank().pipe(Layer.provide(Layer.succeed(Authorization.Authorization, hook)))))
+  })
+
+  it.effect("every read and every operation goes through the hook with its user: streams, rows (filtered), watch, dead letters, status, rebuild; a replay is authorized again for its sender", () => {
+    const revoked = new Set<string>()
+    const owns = (user: string, id: string) => user === "admin" || id.startsWith(`${user}-`)
+    const seen: Array<string> = []
+    const hook: Authorization.Hook = {
+      authorize: (request) => {
+        seen.push(request._tag === "Operation" ? `${request.operation}:${request.user}` : `${request._tag}:${request.user}`)
+        const refuse = Effect.fail(new Errors.Unauthorized({ user: request.user, action: request._tag, reason: "not yours" }))
+        switch (request._tag) {
+          case "Command":
+            return owns(request.user, request.id) && !revoked.has(request.user) ? Effect.void : refuse
+          case "Stream":
+          case "Row":
+            return owns(request.user, request.id) ? Effect.void : refuse
+          case "Query":
+          case "Watch":
+            return Effect.void
+          case "Operation":
+            return request.user === "admin" ? Effect.void : refuse
+        }
+      }
+    }
+    const as = (user: string) => ({ user })
+    return Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const bobsView = yield* Effect.forkChild(runtime.watch("Balances", as("bob")).pipe(Stream.take(1), Stream.runCollect), { startImmediately: true })
+      yield* Runtime.execute(Account, "alice-1", Deposit.make({ amount: 5 }), as("alice"))
+      yield* Runtime.execute(Account, "bob-1", Deposit.make({ amount: 7 }), as("bob"))
+      yield* runtime.awaitIdle
+      assert.deepStrictEqual(yield* Fiber.join(bobsView), [{ _tag: "Put", id: "bob-1", row: { balance: 7, tier: "basic" } }], "bob's watch leaves alice's row out")
+
+      // Streams and state: only one's own.
+      assert.strictEqual((yield* Effect.flip(runtime.readStream("Account", "alice-1", as("bob"))))._tag, "Unauthorized")
+      assert.strictEqual((yield* Effect.flip(runtime.state("Account", "alice-1", as("bob"))))._tag, "Unauthorized")
+      assert.strictEqual((yield* Effect.flip(runtime.readStream("Account", "alice-1")))._tag, "Unauthorized", "no user is anonymous, not a pass")
+      assert.strictEqual((yield* runtime.readStream("Account", "bob-1", as("bob"))).length, 1)
+      assert.deepStrictEqual((yield* runtime.state("Account", "alice-1", as("alice"))).version, 1)
+      // Rows: a list is filtered row by row; a row one may not see is none.
+      assert.deepStrictEqual((yield* runtime.list("Balances", as("bob"))).items.map((item) => item.id), ["bob-1"])
+      assert.deepStrictEqual((yield* runtime.list("Balances", as("admin"))).items.map((item) => item.id), ["alice-1", "bob-1"])
+      assert.isTrue(Option.isNone(yield* runtime.query("Balances", "alice-1", as("bob"))))
+      assert.isTrue(Option.isSome(yield* runtime.query("Balances", "alice-1", as("alice"))))
+
+      // Operations: the operator's only.
+      const failed = yield* Effect.flip(Runtime.execute(Account, "bob-2", Explode.make({}), as("bob")))
+      assert.strictEqual(failed._tag, "CommandFailed")
+      assert.strictEqual((yield* Effect.flip(runtime.deadLetters.list(as("bob"))))._tag, "Unauthorized")
+      const [letter] = yield* runtime.deadLetters.list(as("admin"))
+      assert.strictEqual((yield* Effect.flip(runtime.deadLetters.skip(letter!.id, as("bob"))))._tag, "Unauthorized")
+      assert.strictEqual((yield* Effect.flip(runtime.deadLetters.replay(letter!.id, as("bob"))))._tag, "Unauthorized")
+      assert.strictEqual((yield* Effect.flip(runtime.status(as("bob"))))._tag, "Unauthorized")
+      assert.strictEqual((yield* Effect.flip(runtime.rebuild("Balances", as("bob"))))._tag, "Unauthorized")
+      assert.isAbove((yield* runtime.status(as("admin"))).consumers.length, 0)
+      // The replay of bob's command is authorized again for bob: revoked meanwhile, it stays parked.
+      revoked.add("bob")
+      assert.strictEqual((yield* Effect.flip(runtime.deadLetters.replay(letter!.id, as("admin"))))._tag, "Unauthorized")
+      assert.deepStrictEqual((yield* runtime.deadLetters.list(as("admin"))).map((parked) => parked.id), [letter!.id], "still parked")
+      revoked.delete("bob")
+      assert.strictEqual((yield* runtime.deadLetters.replay(letter!.id, as("admin"))).id, letter!.id)
+      for (const asked of ["Stream:bob", "Row:bob", "Watch:bob", "ListDeadLetters:bob", "SkipDeadLetter:bob", "ReplayDeadLetter:admin", "Status:bob", "Rebuild:bob"]) {
+        assert.include(seen, asked)
+      }
     }).pipe(Effect.provide(bank().pipe(Layer.provide(Layer.succeed(Authorization.Authorization, hook)))))
   })
 

@@ -390,7 +390,7 @@ describe("StateChangeSlice on the memory platform", () => {
       yield* runtime.awaitIdle
       const open = yield* runtime.query("OpenOrders", "c1")
       assert.deepStrictEqual(open, Option.some({ open: ["o2", results.find(Result.isSuccess) === results[0] ? a! : b!, "o9"] }))
-      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+      assert.deepStrictEqual(yield* runtime.deadLetters.list(), [])
       assert.deepStrictEqual((yield* store.readStream("Shop.Orders", "o9")).map((event) => event.data), [{ _tag: "OrderOpened", orderId: "o9" }])
       assert.deepStrictEqual(stored.map((event) => [event.source, event.type, event.tags]), [["Shop.DcbEventLog", "OrderPlaced", ["orderId:o9", "customerId:c1", "productId:p1", "productId:p2"]]])
     }).pipe(Effect.provide(shop)))
@@ -406,7 +406,7 @@ describe("StateChangeSlice on the memory platform", () => {
       const failed = results.find(Result.isFailure)!.failure
       assert.strictEqual(failed._tag, "CommandFailed")
       assert.include((failed as { reason: string }).reason, "an event matching the condition was appended")
-      const letters = yield* runtime.deadLetters.list
+      const letters = yield* runtime.deadLetters.list()
       assert.deepStrictEqual(letters.map((letter) => letter._tag), ["Command"])
     }).pipe(Effect.provide(Runtime.layer({ plugins: [Shop], concurrency: 4, conflictSchedule: Schedule.recurs(0) }).pipe(Layer.provideMerge(MemoryPlatform.layer)))))
 

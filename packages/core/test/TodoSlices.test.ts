@@ -119,7 +119,7 @@ describe("AutomationSlice", () => {
       assert.deepStrictEqual(yield* runtime.readStream("Shipment", "o3"), [])
       assert.deepStrictEqual(yield* status("o3"), Option.some(["Done", 0]))
       assert.deepStrictEqual(yield* status("blocked"), Option.some(["Rejected", 0]))
-      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+      assert.deepStrictEqual(yield* runtime.deadLetters.list(), [])
     }).pipe(Effect.provide(shop)))
 
   it.effect("a failing command is retried each sweep, then abandoned with onExhausted's command, listed, and replayable", () =>
@@ -133,7 +133,7 @@ describe("AutomationSlice", () => {
       yield* sweep
       assert.deepStrictEqual(yield* status("broken"), Option.some(["Abandoned", 3]))
       assert.lengthOf(yield* runtime.readStream("Shipment", "broken-manual"), 1)
-      const letters = yield* runtime.deadLetters.list
+      const letters = yield* runtime.deadLetters.list()
       assert.deepStrictEqual(letters.map((letter) => letter._tag), ["Todo"])
       assert.include(letters[0]!.reason, "carrier API down")
       yield* runtime.deadLetters.replay(letters[0]!.id)
@@ -220,7 +220,7 @@ describe("OutboundTranslationSlice", () => {
       yield* sweep
       yield* sweep
       assert.deepStrictEqual(yield* notifyStatus("o1"), Option.some(["Abandoned", 3]))
-      const letters = yield* runtime.deadLetters.list
+      const letters = yield* runtime.deadLetters.list()
       assert.deepStrictEqual(letters.map((letter) => [letter._tag, letter.reason]), [["Todo", "mailer unavailable"]])
     }).pipe(Effect.provide(mailing(100))))
 })

@@ -118,6 +118,6 @@ describe("a database outage under load", { timeout: 120_000 }, () => {
       const flags = yield* Effect.forEach(ledgerEvents.filter((event) => (event.data as { seq: number }).seq % 10 === 0), (event) =>
         runtime.readStream("Flags", `${event.streamId}-${(event.data as { seq: number }).seq}`))
       assert.deepStrictEqual(flags.map((events) => events.length), flags.map(() => 1), "every tenth entry flagged once")
-      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+      assert.deepStrictEqual(yield* runtime.deadLetters.list(), [])
     }).pipe(Effect.scoped))
 })

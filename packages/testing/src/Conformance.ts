@@ -253,7 +253,7 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
         outbox.alwaysFailFor = "poison"
         yield* increment("poison", 1)
         yield* runtime.awaitIdle
-        const [letter] = yield* runtime.deadLetters.list
+        const [letter] = yield* runtime.deadLetters.list()
         assert.strictEqual(letter?._tag, "Event")
         assert.strictEqual(letter?.attempts, 4, "the first try and the schedule's three retries")
         yield* increment("after", 3)
@@ -269,16 +269,16 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
         const failed = yield* Effect.flip(increment("stuck", 1))
         assert.strictEqual(failed._tag, "CommandFailed")
         faults.failAppends = 0
-        assert.lengthOf(yield* runtime.deadLetters.list, 1)
+        assert.lengthOf(yield* runtime.deadLetters.list(), 1)
         yield* increment("unblocked", 1)
-        const replayed = yield* runtime.deadLetters.replay((yield* runtime.deadLetters.list)[0]!.id)
+        const replayed = yield* runtime.deadLetters.replay((yield* runtime.deadLetters.list())[0]!.id)
         assert.strictEqual(replayed._tag, "Command")
         yield* runtime.awaitIdle
         assert.lengthOf(yield* runtime.readStream("Counter", "stuck"), 1)
 
         const rejected = yield* Effect.flip(Runtime.execute(Counter, "r", Refuse.make({})))
         assert.strictEqual(rejected._tag, "Refused")
-        assert.lengthOf(yield* runtime.deadLetters.list, 0, "a rejection is an outcome, not a failure")
+        assert.lengthOf(yield* runtime.deadLetters.list(), 0, "a rejection is an outcome, not a failure")
       })))
 
     it.live("6. a command that can be neither stored nor parked (its stores are down) is kept, not acknowledged, and settled once they are back", () =>
@@ -292,7 +292,7 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
         assert.deepStrictEqual(yield* increment("outage", 5), [{ _tag: "Incremented", by: 5 }])
         assert.deepStrictEqual([faults.failAppends, faults.failParks], [0, 0], "the outage did not happen as staged")
         assert.lengthOf(yield* runtime.readStream("Counter", "outage"), 1)
-        assert.lengthOf(yield* runtime.deadLetters.list, 0)
+        assert.lengthOf(yield* runtime.deadLetters.list(), 0)
       })))
 
     it.live("7. derived commands get deterministic msgIds: a redelivered event commands once", () =>
@@ -446,7 +446,7 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
         const noId = yield* Effect.flip(runtime.execute({ component: "Counter", id: "", command: { _tag: "Increment", by: 1 } }))
         assert.strictEqual(noId._tag, "InvalidCommand")
         assert.strictEqual(yield* store.head, 0)
-        assert.lengthOf(yield* runtime.deadLetters.list, 0)
+        assert.lengthOf(yield* runtime.deadLetters.list(), 0)
       })))
 
     it.live("8. hostile input (NUL, lone surrogates, ids and payloads past their limits, deep nesting) is refused at the edge naming the field, and writes nothing", () =>
@@ -484,7 +484,7 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
           assert.isBelow(input.message.length, 400, `${what}: the message does not echo the input`)
         }
         assert.strictEqual(yield* store.head, 0, "nothing was appended")
-        assert.lengthOf(yield* runtime.deadLetters.list, 0, "nothing was parked")
+        assert.lengthOf(yield* runtime.deadLetters.list(), 0, "nothing was parked")
         yield* runtime.awaitIdle
         // Input at the limits is accepted alike on every platform.
         yield* command("i".repeat(limits.maxIdLength), { note: "\uD83D\uDE00" }, { msgId: "m".repeat(limits.maxIdLength) })
@@ -530,7 +530,7 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
           const outcome = yield* store.outcome(next.msgId)
           assert.strictEqual(Option.getOrUndefined(outcome)?._tag, "Accepted", `${next.id} settled`)
         }
-        const letters = yield* runtime.deadLetters.list
+        const letters = yield* runtime.deadLetters.list()
         for (const poison of poisons) {
           if (refusedAtPublish.has(poison.msgId)) continue
           const outcome = yield* store.outcome(poison.msgId)
@@ -578,15 +578,15 @@ export const scaleOutSuite = <E, E2>(name: string, deployment: Effect.Effect<Lay
         const b = yield* processOn(platform)
         // The first took everything; within a round or two it gives the second its share.
         const ownedBy = (runtime: Runtime.Runtime["Service"]) =>
-          Effect.map(runtime.status, (status) => status.consumers.filter((consumer) => Option.isSome(consumer.owner) && consumer.owner.value.here).length)
+          Effect.map(runtime.status(), (status) => status.consumers.filter((consumer) => Option.isSome(consumer.owner) && consumer.owner.value.here).length)
         yield* until("shared", Effect.map(Effect.all([ownedBy(a.runtime), ownedBy(b.runtime)]), ([x, y]) => x > 0 && y > 0))
         yield* Effect.all([sendAll(a.runtime, 0, 100), sendAll(b.runtime, 100, 100)], { concurrency: 2 })
         yield* Effect.all([a.runtime.awaitIdle, b.runtime.awaitIdle], { concurrency: 2 })
         assert.strictEqual(yield* totals(a.runtime), 200)
-        const status = yield* a.runtime.status
+        const status = yield* a.runtime.status()
         for (const consumer of status.consumers) assert.strictEqual(consumer.behind, 0, consumer.name)
         // What each runtime runs (its own fibers, not the lease table): every consumer in exactly one.
-        const [seenByA, seenByB] = [(yield* a.runtime.status).consumers, (yield* b.runtime.status).consumers]
+        const [seenByA, seenByB] = [(yield* a.runtime.status()).consumers, (yield* b.runtime.status()).consumers]
         for (const [i, consumer] of seenByA.entries()) {
           assert.strictEqual([consumer.handled, seenByB[i]!.handled].filter(Option.isSome).length, 1, `${consumer.name} runs in exactly one runtime`)
         }
@@ -606,7 +606,7 @@ export const scaleOutSuite = <E, E2>(name: string, deployment: Effect.Effect<Lay
         yield* Effect.all([sendAll(a.runtime, 0, 60), sendAll(b.runtime, 60, 60)], { concurrency: 2 })
         yield* a.runtime.awaitIdle
         yield* Scope.close(first, Exit.void)
-        const everything = Effect.map(b.runtime.status, (status) =>
+        const everything = Effect.map(b.runtime.status(), (status) =>
           [...status.consumers, ...status.work].every((piece) => Option.isSome(piece.owner) && piece.owner.value.here))
         yield* until("handed over", everything)
         yield* sendAll(b.runtime, 120, 60)

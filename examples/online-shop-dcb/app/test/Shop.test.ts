@@ -143,7 +143,7 @@ describe("the hybrid online shop under random concurrent traffic", () => {
         assert.deepStrictEqual(new Map(view.items.map(({ id, row }) => [id, row])), orders)
         const sent = yield* Effect.flatMap(EmailService.EmailService, (email) => email.sent)
         assert.deepStrictEqual(sent.map((email) => email.orderId).sort(), [...orders.keys()].sort())
-        assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+        assert.deepStrictEqual(yield* runtime.deadLetters.list(), [])
       }).pipe(Effect.provide(shop())),
     { arbitrary: { runs: 20 } }
   )

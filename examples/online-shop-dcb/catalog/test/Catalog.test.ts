@@ -157,6 +157,6 @@ describe("hybrid Catalog across plugins", () => {
         "ProductBecameAvailable",
         "ProductWithdrawn"
       ])
-      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+      assert.deepStrictEqual(yield* runtime.deadLetters.list(), [])
     }).pipe(Effect.provide(shop)))
 })

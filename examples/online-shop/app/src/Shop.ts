@@ -37,5 +37,5 @@ export const report = (notes: ReadonlyArray<string>, readModels: ReadonlyArray<s
     const emails = yield* Effect.flatMap(EmailService.EmailService, (email) => email.sent)
     const sent = { name: "Emails sent", rows: emails.map(({ orderId, productIds, to }) => ({ id: orderId, row: { to, products: productIds } })) }
     const health = yield* runtime.health
-    return { notes, tables: [...tables, sent], emails, consumers: health.consumers, deadLetters: yield* runtime.deadLetters.list }
+    return { notes, tables: [...tables, sent], emails, consumers: health.consumers, deadLetters: yield* runtime.deadLetters.list() }
   })

@@ -59,7 +59,7 @@ describe("the online shop", () => {
       const shipMsgId = Message.derivedMsgId(stream[0]!.id, "mapping:Ordering.AutoShip", 0)
       const outcome = yield* store.outcome(shipMsgId)
       assert.deepStrictEqual(Option.map(outcome, (o) => [o._tag, o._tag === "Rejected" ? (o.error as { _tag: string })._tag : ""]), Option.some(["Rejected", "NoShippingAddress"]))
-      assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+      assert.deepStrictEqual(yield* runtime.deadLetters.list(), [])
       assert.deepStrictEqual(yield* runtime.query("Orders", "o1").pipe(Effect.map(Option.map((row) => (row as { status: string }).status))), Option.some("placed"))
     }).pipe(Effect.provide(shop())))
 
@@ -153,7 +153,7 @@ describe("the online shop", () => {
             readModel.name
           )
         }
-        assert.deepStrictEqual(yield* runtime.deadLetters.list, [])
+        assert.deepStrictEqual(yield* runtime.deadLetters.list(), [])
       }).pipe(Effect.provide(shop(duplicates ? { duplicateCommands: true, duplicateEvents: true } : {}))),
     { arbitrary: { runs: 25 } }
   )
