@@ -7,16 +7,19 @@
 import { assert, describe, it } from "@effect/vitest"
 import { inject } from "vitest"
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { CommandTopic } from "@reventless/core"
+import * as Aggregates from "@online-shop/app"
+import { EmailService } from "@online-shop/ordering"
+import { CommandTopic, Runtime } from "@reventless/core"
 import { Databases, PostgresPlatform } from "@reventless/postgres"
-import { Effect } from "effect"
+import { Effect, Layer, Schedule } from "effect"
 import { startFauxqs } from "fauxqs"
 
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url))
+const workerScript = fileURLToPath(new URL("./fixtures/worker.ts", import.meta.url))
 const scenarios = fileURLToPath(new URL("../../online-shop/app/scenarios/", import.meta.url))
 const hybridScenarios = fileURLToPath(new URL("../../online-shop-dcb/app/scenarios/", import.meta.url))
 const reventless = (...args: ReadonlyArray<string>) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 60_000 })
@@ -183,6 +186,50 @@ describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
         assert.strictEqual(yield* queued, 0, `round ${round}: a settled command was left in rv_commands`)
       }
     }))
+
+  it.live("on PostgreSQL, `dlq skip` of a parked event takes effect while a worker runs: the letter stays gone and its consumer goes on", () =>
+    Effect.gen(function*() {
+      const url = yield* Effect.orDie(Databases.create(inject("databaseUrl"), "cli_dlq"))
+      const outbox = join(mkdtempSync(join(tmpdir(), "reventless-dlq-")), "outbox.jsonl")
+      const worker = yield* Effect.acquireRelease(
+        Effect.callback<ChildProcess, Error>((resume) => {
+          const child = spawn(process.execPath, [workerScript, "online-shop", url, outbox], { stdio: ["ignore", "pipe", "pipe"] })
+          let output = ""
+          child.stdout!.on("data", (chunk) => (output += String(chunk)).includes("ready") && resume(Effect.succeed(child)))
+          child.stderr!.on("data", (chunk) => output += String(chunk))
+          child.on("exit", (code) => resume(Effect.fail(new Error(`worker exited (${code}): ${output}`))))
+        }),
+        (child) => Effect.sync(() => child.kill("SIGKILL"))
+      )
+      assert.isDefined(worker.pid)
+      // This process only sends and reads (background: false); the worker does all the work.
+      const client = Layer.succeedContext(yield* Layer.build(Aggregates.Shop.layer({
+        platform: PostgresPlatform.layer({ url, leases: { ttlSeconds: 2 } }),
+        runtime: { background: false },
+        email: EmailService.layerMemory
+      })))
+      const address = { street: "1 Leaf Lane", city: "Teatown", postalCode: "12345", country: "NL" }
+      const runtime = yield* Effect.provide(Effect.service(Runtime.Runtime), client)
+      const submit = (component: string, id: string, command: unknown) => runtime.execute({ component, id, command })
+      yield* submit("Catalog.Category", "drinks", { _tag: "Add", name: "Drinks" })
+      yield* submit("Catalog.Product", "tea", { _tag: "Add", name: "Tea", description: "", price: 3, categoryId: "drinks" })
+      yield* submit("Ordering.Customer", "bo", { _tag: "Register", name: "Bo", email: "bounce@example.com", address })
+      yield* submit("Ordering.Customer", "al", { _tag: "Register", name: "Al", email: "al@example.com", address })
+      yield* submit("Ordering.Order", "o-bounce", { _tag: "Place", customerId: "bo", productIds: ["tea"], shippingAddress: address })
+      const parked = Effect.flatMap(runtime.deadLetters.list(), (letters) => Effect.succeed(letters.filter((letter) => letter._tag === "Event")))
+      const [letter] = yield* Effect.retry(Effect.filterOrFail(parked, (letters) => letters.length === 1), Schedule.spaced("200 millis").pipe(Schedule.upTo({ times: 100 })))
+      const at = ["--platform", "postgres", "--database-url", url, "--app", "online-shop"]
+      const skipped = yield* Effect.promise(() => reventlessAsync("dlq", "skip", letter!.id, ...at))
+      assert.strictEqual(skipped.status, 0, skipped.stderr)
+      assert.deepStrictEqual(lines(skipped.stdout), [{ skipped: letter!.id }])
+      // The consumer moves past it: the next order's confirmation goes out, and the letter never comes back.
+      yield* submit("Ordering.Order", "o-next", { _tag: "Place", customerId: "al", productIds: ["tea"], shippingAddress: address })
+      const emailed = Effect.sync(() => existsSync(outbox) && readFileSync(outbox, "utf8").includes("o-next"))
+      yield* Effect.retry(Effect.filterOrFail(emailed, (sent) => sent), Schedule.spaced("200 millis").pipe(Schedule.upTo({ times: 100 })))
+      yield* Effect.sleep("3 seconds")
+      assert.deepStrictEqual(yield* parked, [], "the skipped letter was parked again")
+      assert.notInclude(readFileSync(outbox, "utf8"), "o-bounce")
+    }).pipe(Effect.scoped), 90_000)
 
   it("on PostgreSQL without a URL, an embedded server keeps the data in .reventless/ between runs", () => {
     const dir = mkdtempSync(join(tmpdir(), "reventless-cli-"))
