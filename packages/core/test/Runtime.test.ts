@@ -113,6 +113,19 @@ const Schedules = Task.make({
   ]
 })
 
+/** A running total of deposits, deciding as the test says. */
+const tally = <const Name extends string>(name: Name, decide: (command: typeof Deposit.Type) => Aggregate.Decision<typeof Deposited.Type, InsufficientFunds>) =>
+  Aggregate.make({
+    name,
+    command: Deposit,
+    event: Deposited,
+    rejection: InsufficientFunds,
+    state: Schema.Int,
+    initialState: 0,
+    evolve: (total: number, event) => total + event.amount,
+    decide: (_total, command) => decide(command)
+  })
+
 const Bank = Plugin.make({ name: "Bank", heartbeatInterval: 5, aggregates: [Account], readModels: [Balances], tasks: [Schedules] })
 
 /** Transient failures and throws are retried at once (the tests run on the TestClock), three times. */
@@ -209,18 +222,9 @@ describe("Runtime on the memory platform", () => {
 
   it.effect("a decide or a projection that throws twice is retried on the transient schedule and goes through: nothing is parked", () => {
     const throws = { decide: 2, project: 2 }
-    const Flaky = Aggregate.make({
-      name: "Flaky",
-      command: Deposit,
-      event: Deposited,
-      rejection: InsufficientFunds,
-      state: Schema.Int,
-      initialState: 0,
-      evolve: (total: number, event) => total + event.amount,
-      decide: (_total, command) => {
-        if (throws.decide-- > 0) throw new Error("decide blip")
-        return Result.succeed([Deposited.make({ amount: command.amount })])
-      }
+    const Flaky = tally("Flaky", (command) => {
+      if (throws.decide-- > 0) throw new Error("decide blip")
+      return Result.succeed([Deposited.make({ amount: command.amount })])
     })
     const Totals = ReadModel.make({
       name: "FlakyTotals",
@@ -247,18 +251,9 @@ describe("Runtime on the memory platform", () => {
   it.effect("a decision whose query fails is tried again on the transient schedule, then parked; its error is never taken for a rejection", () => {
     const outage = { left: 2 }
     const down = (detail: string) => Effect.fail(new Errors.InfrastructureError({ service: "Rates", operation: "get", detail, retryable: true }))
-    const Quote = Aggregate.make({
-      name: "Quote",
-      command: Deposit,
-      event: Deposited,
-      rejection: InsufficientFunds,
-      state: Schema.Int,
-      initialState: 0,
-      evolve: (total: number, event) => total + event.amount,
-      decide: (_total, command) =>
-        Effect.suspend(() =>
-          command.amount === 13 ? down("down for good") : outage.left-- > 0 ? down("blip") : Effect.succeed([Deposited.make({ amount: command.amount })]))
-    })
+    const Quote = tally("Quote", (command) =>
+      Effect.suspend(() =>
+        command.amount === 13 ? down("down for good") : outage.left-- > 0 ? down("blip") : Effect.succeed([Deposited.make({ amount: command.amount })])))
     const quotes = Runtime.layer({ plugins: [Plugin.make({ name: "Rates", heartbeatInterval: 5, aggregates: [Quote] })], retrySchedule: Schedule.recurs(3) })
       .pipe(Layer.provideMerge(MemoryPlatform.layer))
     return Effect.gen(function*() {
