@@ -243,9 +243,10 @@ export class StepFailed extends Schema.TaggedError<StepFailed>()("StepFailed", {
 /** What a printed result that is not a success means for the exit code. */
 const stepFailure = (output: Scenario.Output): StepFailed | undefined => {
   if (output.ok) return undefined
-  const error = output.error as { readonly _tag?: string; readonly message?: string } | undefined
+  const error = output.error as { readonly _tag?: string; readonly message?: string; readonly retryable?: boolean } | undefined
   if (output.rejected !== undefined) return new StepFailed({ line: output.line, outcome: "rejected", reason: "a business rule rejected the command" })
-  const outcome = error?._tag === "CommandFailed" ? "failed" : error?._tag === "InfrastructureError" ? "unavailable" : "refused"
+  // An infrastructure error that retrying cannot fix (a store refused the value) is a refusal.
+  const outcome = error?._tag === "CommandFailed" ? "failed" : error?._tag === "InfrastructureError" && error.retryable === true ? "unavailable" : "refused"
   return new StepFailed({ line: output.line, outcome, reason: (error?.message ?? "see the result").split("\n", 1)[0]! })
 }
 

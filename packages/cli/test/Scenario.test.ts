@@ -174,5 +174,10 @@ describe("Scenario.run with state-change slices", () => {
         yield* refused(["{\"send\":\"ReserveNow\",\"id\":\"Z9\",\"command\":{\"_tag\":\"Reserve\",\"seatId\":\"A1\"}}"]),
         "bad.jsonl:1: send: invalid ReserveNow command at id: the command's partition key is \"A1\"; leave the id empty or pass that"
       )
+      // A slice's partition key is its command's id: held to an id's length.
+      assert.include(
+        yield* refused([`{"send":"ReserveNow","command":{"_tag":"Reserve","seatId":"${"s".repeat(300)}"}}`]),
+        "bad.jsonl:1: send: command.seatId is 300 characters long; the limit is 256"
+      )
     }).pipe(Effect.provide(Runtime.layer({ plugins: [plugin] }).pipe(Layer.provideMerge(MemoryPlatform.layer)))))
 })

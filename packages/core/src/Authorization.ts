@@ -29,7 +29,9 @@ export type Operation = "ListDeadLetters" | "ReplayDeadLetter" | "SkipDeadLetter
  *   and a replayed dead letter again, for the user who sent it);
  * - `Query`: reading a read model, one row (`id`) or a list of them (no `id`);
  * - `Row`: one row a query, a list or a watch would return; refused, it is left out (a query
- *   answers none, as for a row that does not exist);
+ *   answers none, as for a row that does not exist; a list's page comes out short; a watcher
+ *   sees a row it was shown and may no longer see as deleted, and deletions only of rows it was
+ *   shown, since a deletion carries no row to judge);
  * - `Stream`: an aggregate instance's events or state (`readStream`, `state`);
  * - `Watch`: a read model's row changes (`watch`), each change then a `Row`;
  * - `Operation`: an operator's action, on `target` (a letter, a read model) when it has one.

@@ -260,7 +260,10 @@ export const describeDefect = (defect: unknown): string => {
     at = at instanceof Error ? at.cause : undefined
   }
   const line = parts.join("; caused by ")
-  return line.length > 500 ? `${line.slice(0, 500)}…` : line
+  if (line.length <= 500) return line
+  // Not across a surrogate pair: half of one is not text, and no store keeps it.
+  const end = line.charCodeAt(499) >= 0xd800 && line.charCodeAt(499) <= 0xdbff ? 499 : 500
+  return `${line.slice(0, end)}…`
 }
 
 /**

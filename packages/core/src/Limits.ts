@@ -92,15 +92,19 @@ const pathOf = (root: string, frame: Frame, key?: string): string => {
   return root + parts.reverse().join("")
 }
 
+/** JSON's longest spelling of one UTF-16 unit: a control character is written `\u00XX`. */
+const maxBytesPerUnit = 6
+
 /**
- * Whether a payload passes, without allocating: recursion is bounded by `maxDepth`, so it cannot
- * overflow. `bytes.bound` collects an upper bound of its JSON's UTF-8 bytes (3 per UTF-16 unit of
- * text, generous framing); a string or key counts as bad on a NUL or any surrogate, which the
- * careful walk then looks at closely (a surrogate pair is text).
+ * Whether a payload passes, in one walk: recursion is bounded by `maxDepth`, so it cannot
+ * overflow. `bytes.bound` collects an upper bound of its JSON's UTF-8 bytes (6 per UTF-16 unit
+ * of text, generous framing); a string or key counts as doubtful on a NUL or any surrogate, which
+ * the careful walk then looks at closely (a surrogate pair is text). A doubtful payload leaves
+ * the bound incomplete: the caller counts its size exactly.
  */
 const passes = (value: unknown, depth: number, limits: Limits, bytes: { bound: number }): boolean => {
   if (typeof value === "string") {
-    bytes.bound += value.length * 3 + 2
+    bytes.bound += value.length * maxBytesPerUnit + 2
     return !suspect.test(value)
   }
   if (typeof value !== "object" || value === null) {
@@ -116,7 +120,7 @@ const passes = (value: unknown, depth: number, limits: Limits, bytes: { bound: n
   }
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue
-    bytes.bound += key.length * 3 + 4
+    bytes.bound += key.length * maxBytesPerUnit + 4
     if (suspect.test(key) || !passes((value as Record<string, unknown>)[key], depth + 1, limits, bytes)) return false
   }
   return true
@@ -124,10 +128,10 @@ const passes = (value: unknown, depth: number, limits: Limits, bytes: { bound: n
 
 /**
  * Checks a JSON payload (a command, an inbound request): every string and key storable, nested
- * at most `maxDepth` deep, its JSON at most `maxPayloadBytes`. The common case is one walk that
- * allocates nothing; a payload that may be refused is walked again without recursion (a payload
- * nested a million deep is refused, not a stack overflow) for the path of its problem; its size
- * is counted exactly only when the cheap upper bound passes the limit.
+ * at most `maxDepth` deep, its JSON at most `maxPayloadBytes`. The common case is one recursive
+ * walk; a doubtful payload is walked again without recursion (a payload nested a million deep is
+ * refused, not a stack overflow) for the path of its problem; its size is counted exactly when
+ * the cheap upper bound passes the limit or the first walk stopped early.
  *
  * @since 0.1.0
  * @category checks
@@ -137,6 +141,8 @@ export const checkPayload = (limits: Limits, where: string, root: string, payloa
   if (!passes(payload, 0, limits, bytes)) {
     const found = locate(limits, where, root, payload)
     if (found !== undefined) return found
+    // Only text (a surrogate pair) made it doubtful, and the walk stopped there: count exactly.
+    bytes.bound = Number.POSITIVE_INFINITY
   }
   if (bytes.bound <= limits.maxPayloadBytes) return undefined
   let size: number
@@ -190,7 +196,7 @@ export const checkCommand = (
   limits: Limits,
   request: { readonly component: string; readonly id: string; readonly command: unknown; readonly meta?: object | undefined }
 ): InvalidInput | undefined => {
-  const where = () => `command for ${request.component} ${JSON.stringify(request.id.slice(0, 64))}`
+  const where = () => `command for ${request.component.slice(0, 128)} ${JSON.stringify(request.id.slice(0, 64))}`
   if (request.id.length > limits.maxIdLength || suspect.test(request.id)) {
     const id = checkId(limits, where(), "id", request.id)
     if (id !== undefined) return id
@@ -210,18 +216,34 @@ export const checkCommand = (
 }
 
 /**
- * A string every store can keep and index: NUL and lone surrogates written out as `\u0000` text,
- * cut to `max` characters. A changed string ends in a digest of the original, so two different
- * originals stay two different keys.
+ * The first `max` UTF-16 units of a text, one fewer when the cut would split a surrogate pair
+ * (its first half alone is not storable).
+ *
+ * @since 0.1.0
+ * @category utils
  */
-const storableText = (text: string, max: number): string => {
-  let escaped = unstorable(text) === undefined
+export const cut = (text: string, max: number): string => {
+  if (text.length <= max) return text
+  const end = Math.max(0, max)
+  const last = text.charCodeAt(end - 1)
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end)
+}
+
+/**
+ * A string every store can keep and index: NUL and lone surrogates written out as `\u0000` text,
+ * cut to `max` characters without splitting a pair. A changed string ends in a digest of the
+ * original, so two different originals stay two different keys.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const storableText = (text: string, max: number): string => {
+  const escaped = unstorable(text) === undefined
     ? text
     : text.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`)
   if (escaped === text && text.length <= max) return text
   const digest = `~${createHash("sha256").update(text).digest("base64url").slice(0, 22)}`
-  escaped = escaped.slice(0, Math.max(0, max - digest.length))
-  return `${escaped}${digest}`
+  return `${cut(escaped, max - digest.length)}${digest}`
 }
 
 /**
@@ -233,7 +255,13 @@ const storableText = (text: string, max: number): string => {
  * @since 0.1.0
  * @category constructors
  */
-export const storableMessage = (limits: Limits, message: CommandMessage): CommandMessage => {
+export const storableMessage = (configured: Limits, message: CommandMessage): CommandMessage => {
+  // Never past the defaults, which every platform can keep, whatever the runtime was set to allow.
+  const limits: Limits = {
+    maxIdLength: Math.min(configured.maxIdLength, defaults.maxIdLength),
+    maxPayloadBytes: Math.min(configured.maxPayloadBytes, defaults.maxPayloadBytes),
+    maxDepth: Math.min(configured.maxDepth, defaults.maxDepth)
+  }
   const text = (value: string) => storableText(value, limits.maxIdLength)
   const meta = Object.fromEntries(Object.entries(message.meta).map(([key, value]) => [key, typeof value === "string" ? text(value) : value])) as CommandMessage["meta"]
   let command: unknown = message.command
@@ -244,7 +272,7 @@ export const storableMessage = (limits: Limits, message: CommandMessage): Comman
     } catch (error) {
       json = `(not serializable: ${String(error)})`
     }
-    command = { unstorable: storableText(json, Math.floor(limits.maxPayloadBytes / 4)) }
+    command = { unstorable: storableText(json, Math.floor(limits.maxPayloadBytes / maxBytesPerUnit)) }
   }
   return { component: text(message.component), id: text(message.id), msgId: text(message.msgId), meta, command }
 }

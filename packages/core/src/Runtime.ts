@@ -256,13 +256,16 @@ export class Runtime extends Context.Service<Runtime, {
   readonly executeJson: (component: string, id: string, json: string, meta?: Message.MetaInput) => Effect.Effect<typeof Outcome.Accepted.Type, SendError | CommandRejected | CommandFailed>
   /** A read model's row; none when there is none, or the hook refuses the user that row. */
   readonly query: (readModel: string, id: string, options?: AsUser) => Effect.Effect<Option.Option<unknown>, UnknownComponent | InvalidInput | Unauthorized | InfrastructureError>
-  /** A page of a read model's rows, without those the hook refuses the user. */
+  /**
+   * A page of a read model's rows, without those the hook refuses the user: a page may hold
+   * fewer rows than `limit` (even none) while `next` says there are more.
+   */
   readonly list: (readModel: string, options?: ListOptions & AsUser) => Effect.Effect<Page<unknown>, UnknownComponent | InvalidInput | Unauthorized | InfrastructureError>
   readonly readStream: (component: string, id: string, options?: AsUser) => Effect.Effect<ReadonlyArray<Event.Envelope>, UnknownComponent | InvalidInput | Unauthorized | InfrastructureError>
   /** The current state of an aggregate instance, encoded, with its version. */
   readonly state: (component: string, id: string, options?: AsUser) => Effect.Effect<{ readonly version: number; readonly state: unknown }, UnknownComponent | InvalidInput | Unauthorized | InfrastructureError>
   /** Row changes of a `ReadModelStream`, from now on; rows the hook refuses the user are left out. */
-  readonly watch: (readModel: string, options?: AsUser) => Stream.Stream<RowWrite, UnknownComponent | Unauthorized>
+  readonly watch: (readModel: string, options?: AsUser) => Stream.Stream<RowWrite, UnknownComponent | InvalidInput | Unauthorized>
   /**
    * Completes when no command is pending or due on the scheduler, no task runs, and every consumer
    * has caught up (or waits on a dead letter).
@@ -275,18 +278,18 @@ export class Runtime extends Context.Service<Runtime, {
    */
   readonly settle: Effect.Effect<void, InfrastructureError>
   readonly deadLetters: {
-    readonly list: (options?: AsUser) => Effect.Effect<ReadonlyArray<DeadLetter>, Unauthorized | InfrastructureError>
+    readonly list: (options?: AsUser) => Effect.Effect<ReadonlyArray<DeadLetter>, InvalidInput | Unauthorized | InfrastructureError>
     /**
      * Tries a parked command, event or task again. A command is authorized again first, for the
      * user who sent it (the hook may have changed its mind since): refused, it stays parked.
      */
-    readonly replay: (id: string, options?: AsUser) => Effect.Effect<DeadLetter, DeadLetterNotFound | Unauthorized | InfrastructureError>
+    readonly replay: (id: string, options?: AsUser) => Effect.Effect<DeadLetter, DeadLetterNotFound | InvalidInput | Unauthorized | InfrastructureError>
     /** Gives up on it: a parked event's consumer moves past it. */
-    readonly skip: (id: string, options?: AsUser) => Effect.Effect<DeadLetter, DeadLetterNotFound | Unauthorized | InfrastructureError>
+    readonly skip: (id: string, options?: AsUser) => Effect.Effect<DeadLetter, DeadLetterNotFound | InvalidInput | Unauthorized | InfrastructureError>
   }
   readonly health: Effect.Effect<{ readonly plugins: ReadonlyArray<PluginHealth>; readonly consumers: ReadonlyArray<ConsumerHealth> }>
   /** Every consumer's and every other piece of work's owner and progress, across processes (`reventless status`). */
-  readonly status: (options?: AsUser) => Effect.Effect<Status, Unauthorized | InfrastructureError>
+  readonly status: (options?: AsUser) => Effect.Effect<Status, InvalidInput | Unauthorized | InfrastructureError>
   /**
    * Rebuilds a read model from the start of the log with the projection code this process runs,
    * into a key space of its own, while the current rows keep answering queries; then swaps the
@@ -297,7 +300,7 @@ export class Runtime extends Context.Service<Runtime, {
   readonly rebuild: (
     readModel: string,
     options?: AsUser & { readonly onProgress?: ((progress: RebuildProgress) => Effect.Effect<void>) | undefined }
-  ) => Effect.Effect<RebuildProgress, UnknownComponent | RebuildRunning | Unauthorized | InfrastructureError | Leases.LeaseLost>
+  ) => Effect.Effect<RebuildProgress, UnknownComponent | RebuildRunning | InvalidInput | Unauthorized | InfrastructureError | Leases.LeaseLost>
   /**
    * Hands outside input to an inbound translation slice: decoded (a bad one is refused with a
    * typed error and nothing recorded), translated, each command authorized, the request recorded
@@ -575,6 +578,9 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     if (id === undefined) {
       return Result.fail(new InvalidCommand({ component: entry.qualified, id: request.id, path: entry.slice.partition.join("/"), detail: "missing partition key" }))
     }
+    // The partition key is the command's id: a key, held to an id's limits.
+    const badKey = Limits.checkId(limits, `command for ${entry.qualified}`, `command.${entry.slice.partition.join(".")}`, id)
+    if (badKey !== undefined) return Result.fail(badKey)
     if (request.id !== "" && request.id !== id) {
       return Result.fail(new InvalidCommand({ component: entry.qualified, id: request.id, path: "id", detail: `the command's partition key is "${id}"; leave the id empty or pass that` }))
     }
@@ -666,13 +672,40 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   const allowed = (request: Authorization.Request): Effect.Effect<void, Unauthorized> =>
     authorization === Authorization.allowAll ? Effect.void : authorization.authorize(request)
   const userOf = (options: AsUser | undefined) => options?.user ?? Authorization.anonymous
+  /** The user a read or an operation names, refused as a command's would be. */
+  const checkedUser = (where: string, options: AsUser | undefined) => {
+    const refused = checkedOptional(where, "user", options?.user)
+    return refused === undefined ? Effect.void : Effect.fail(refused)
+  }
   /** Whether the hook lets the user see a row. */
   const mayRead = (user: string, readModel: string, id: string, row: unknown): Effect.Effect<boolean> =>
     authorization === Authorization.allowAll
       ? Effect.succeed(true)
       : Effect.match(authorization.authorize({ _tag: "Row", user, readModel, id, row }), { onFailure: () => false, onSuccess: () => true })
   const operation = (options: AsUser | undefined, op: Authorization.Operation, target?: string) =>
-    allowed({ _tag: "Operation", user: userOf(options), operation: op, target })
+    Effect.andThen(checkedUser(op, options), allowed({ _tag: "Operation", user: userOf(options), operation: op, target }))
+
+  /**
+   * A watcher's view of a read model's changes: a row it may see, as it changes; a row that it
+   * was shown and may no longer see, as deleted; a deletion only of a row it was shown (a
+   * deletion carries no row for the hook to judge).
+   */
+  const visibleChanges = (changes: Stream.Stream<RowWrite>, user: string, readModel: string): Stream.Stream<RowWrite> => {
+    const shown = new Set<string>()
+    return Stream.filterMap(
+      Stream.mapEffect(changes, (write): Effect.Effect<RowWrite | undefined> => {
+        if (write._tag === "Delete") return Effect.succeed(shown.delete(write.id) ? write : undefined)
+        return Effect.map(mayRead(user, readModel, write.id, write.row), (may): RowWrite | undefined => {
+          if (may) {
+            shown.add(write.id)
+            return write
+          }
+          return shown.delete(write.id) ? { _tag: "Delete", id: write.id } : undefined
+        })
+      }),
+      (write) => write === undefined ? Result.failVoid : Result.succeed(write)
+    )
+  }
 
   const readModelFor = (name: string, user: string | undefined, id?: string) =>
     Effect.flatMap(Effect.fromResult(registry.readModel(name)), (entry) =>
@@ -680,7 +713,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   /** An aggregate whose instance the user may read. */
   const streamFor = (component: string, id: string, options: AsUser | undefined) =>
     Effect.andThen(
-      checkedId(`stream of ${component}`, id),
+      Effect.andThen(checkedId(`stream of ${component}`, id), checkedUser(`stream of ${component}`, options)),
       Effect.flatMap(Effect.fromResult(registry.aggregate(component)), (entry) =>
         Effect.as(allowed({ _tag: "Stream", user: userOf(options), component: entry.qualified, id }), entry))
     )
@@ -769,16 +802,18 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
 
   /**
    * A parked command is authorized again before it is replayed, for the user who sent it: the
-   * hook sees it as it would a new send. One that no longer validates is replayed as it is (and
-   * parked again, with the reason).
+   * hook sees it as it would a new send, its command decoded when its component's schema still
+   * decodes it, else as stored (the hook is asked either way; the input limits do not apply to
+   * what was accepted once).
    */
   const reauthorize = (id: string): Effect.Effect<void, Unauthorized | InfrastructureError> =>
     authorization === Authorization.allowAll ? Effect.void : Effect.flatMap(deadLetters.list, (letters) => {
       const letter = letters.find((candidate) => candidate.id === id)
       if (letter?._tag !== "Command") return Effect.void
       const { message } = letter
-      const validated = validate({ component: message.component, id: message.id, command: message.command, meta: message.meta })
-      return Result.isFailure(validated) ? Effect.void : Effect.asVoid(authorized(message, validated.success.command))
+      const codecs = registry.aggregates.get(message.component)?.codecs ?? registry.slices.get(message.component)?.codecs
+      const decoded = codecs === undefined ? undefined : codecs.decodeCommand(message.command)
+      return Effect.asVoid(authorized(message, decoded !== undefined && Result.isSuccess(decoded) ? decoded.success : message.command))
     })
 
   const holderOf = (holding: Leases.Holding | undefined): Option.Option<Holder> =>
@@ -786,7 +821,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       ? Option.none()
       : Option.some({ host: holding.host, pid: holding.pid, here: holding.owner === ownership.owner.id })
 
-  const status = (statusOptions?: AsUser): Effect.Effect<Status, Unauthorized | InfrastructureError> => Effect.gen(function*() {
+  const status = (statusOptions?: AsUser): Effect.Effect<Status, InvalidInput | Unauthorized | InfrastructureError> => Effect.gen(function*() {
     yield* operation(statusOptions, "Status")
     const head = yield* store.head
     const holdings = new Map((yield* leases.holdings).map((holding) => [holding.name, holding]))
@@ -909,7 +944,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       ),
     query: (name, id, queryOptions) =>
       Effect.andThen(
-        checkedId(`query of ${name}`, id),
+        Effect.andThen(checkedId(`query of ${name}`, id), checkedUser(`query of ${name}`, queryOptions)),
         Effect.flatMap(readModelFor(name, queryOptions?.user, id), (entry) =>
           Effect.flatMap(rows.get(entry.readModel.name, id), (row): Effect.Effect<Option.Option<unknown>> =>
             Option.isNone(row)
@@ -948,10 +983,8 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
         const feed = changeFeeds.get(entry.readModel.name)
         const changes = feed === undefined ? Stream.empty : Stream.fromPubSub(feed)
         return Effect.as(
-          allowed({ _tag: "Watch", user, readModel: entry.readModel.name }),
-          authorization === Authorization.allowAll
-            ? changes
-            : Stream.filterEffect(changes, (write) => mayRead(user, entry.readModel.name, write.id, write._tag === "Put" ? write.row : undefined))
+          Effect.andThen(checkedUser(`watch of ${name}`, watchOptions), allowed({ _tag: "Watch", user, readModel: entry.readModel.name })),
+          authorization === Authorization.allowAll ? changes : visibleChanges(changes, user, entry.readModel.name)
         )
       })),
     awaitIdle,

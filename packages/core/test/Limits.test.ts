@@ -61,6 +61,35 @@ describe("Limits", () => {
     assert.strictEqual(wide?.problem, "TooLarge", "two bytes per é")
   })
 
+  it("counts the size exactly whatever made the first walk stop early, and control characters at their JSON length", () => {
+    const withEmoji = check({ emoji: "\uD83D\uDE00", pad: "x".repeat(limits.maxPayloadBytes) })
+    assert.strictEqual(withEmoji?.problem, "TooLarge", "a surrogate pair before the bulk does not hide it")
+    // U+0001 is 1 byte of UTF-8 but 6 of JSON ("\u0001").
+    const control = check({ text: "\u0001".repeat(Math.ceil(limits.maxPayloadBytes / 6) + 1) })
+    assert.strictEqual(control?.problem, "TooLarge")
+    assert.isUndefined(check({ text: "\u0001".repeat(Math.floor(limits.maxPayloadBytes / 6) - 10) }))
+  })
+
+  it.prop("a storable copy of any command passes the default limits, whatever it held and however the runtime's limits were raised", [codeUnits, codeUnits, Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600 }))], ([a, b, n]) => {
+    const raised: Limits.Limits = { maxIdLength: 100_000, maxPayloadBytes: 10_000_000, maxDepth: 1000 }
+    // Long runs of a pair and of lone halves, so that every cut lands somewhere awkward.
+    const id = `${a}${"\uD83D\uDE00".repeat(n)}${b}\uD800`
+    const message = {
+      component: "C",
+      id,
+      msgId: `${b}${"m".repeat(n)}\u0000`,
+      meta: { service: a, time: "", ip: "", user: `${a}\uDC00`, msgId: b, correlationId: id },
+      command: { [a]: `${b}\u0000`, deep: JSON.parse("[".repeat(100) + "]".repeat(100)) as unknown }
+    }
+    const copy = Limits.storableMessage(raised, message)
+    assert.isUndefined(Limits.checkCommand(Limits.defaults, copy), JSON.stringify(Limits.checkCommand(Limits.defaults, copy)))
+    assert.isUndefined(Limits.checkId(Limits.defaults, "test", "msgId", copy.msgId))
+    assert.isUndefined(Limits.checkId(Limits.defaults, "test", "component", copy.component))
+    const long = Limits.storableText(`${"\uD83D\uDE00".repeat(1_500)}${a}`, 2_000)
+    assert.isAtMost(long.length, 2_000)
+    assert.isUndefined(Limits.checkId({ ...Limits.defaults, maxIdLength: 2_000 }, "test", "reason", long))
+  })
+
   it("refuses nesting past the depth limit, however deep, without overflowing the stack", () => {
     const nested = (depth: number) => JSON.parse("[".repeat(depth) + "]".repeat(depth)) as unknown
     assert.isUndefined(check(nested(limits.maxDepth)))

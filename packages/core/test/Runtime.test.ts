@@ -491,8 +491,10 @@ describe("Runtime on the memory platform", () => {
           case "Command":
             return owns(request.user, request.id) && !revoked.has(request.user) ? Effect.void : refuse
           case "Stream":
-          case "Row":
             return owns(request.user, request.id) ? Effect.void : refuse
+          case "Row":
+            // And bob is not shown gold accounts, even his own.
+            return owns(request.user, request.id) && !(request.user === "bob" && (request.row as { tier?: string } | undefined)?.tier === "gold") ? Effect.void : refuse
           case "Query":
           case "Watch":
             return Effect.void
@@ -504,20 +506,23 @@ describe("Runtime on the memory platform", () => {
     const as = (user: string) => ({ user })
     return Effect.gen(function*() {
       const runtime = yield* Runtime.Runtime
-      const bobsView = yield* Effect.forkChild(runtime.watch("Balances", as("bob")).pipe(Stream.take(1), Stream.runCollect), { startImmediately: true })
+      const bobsView = yield* Effect.forkChild(runtime.watch("Balances", as("bob")).pipe(Stream.take(2), Stream.runCollect), { startImmediately: true })
       yield* Runtime.execute(Account, "alice-1", Deposit.make({ amount: 5 }), as("alice"))
       yield* Runtime.execute(Account, "bob-1", Deposit.make({ amount: 7 }), as("bob"))
+      yield* Runtime.execute(Account, "bob-1", Deposit.make({ amount: 100 }), as("bob"))
       yield* runtime.awaitIdle
-      assert.deepStrictEqual(yield* Fiber.join(bobsView), [{ _tag: "Put", id: "bob-1", row: { balance: 7, tier: "basic" } }], "bob's watch leaves alice's row out")
+      // Alice's row is left out; bob's, once gold, is gone from his view.
+      assert.deepStrictEqual(yield* Fiber.join(bobsView), [{ _tag: "Put", id: "bob-1", row: { balance: 7, tier: "basic" } }, { _tag: "Delete", id: "bob-1" }])
 
       // Streams and state: only one's own.
       assert.strictEqual((yield* Effect.flip(runtime.readStream("Account", "alice-1", as("bob"))))._tag, "Unauthorized")
       assert.strictEqual((yield* Effect.flip(runtime.state("Account", "alice-1", as("bob"))))._tag, "Unauthorized")
       assert.strictEqual((yield* Effect.flip(runtime.readStream("Account", "alice-1")))._tag, "Unauthorized", "no user is anonymous, not a pass")
-      assert.strictEqual((yield* runtime.readStream("Account", "bob-1", as("bob"))).length, 1)
+      assert.strictEqual((yield* runtime.readStream("Account", "bob-1", as("bob"))).length, 2)
       assert.deepStrictEqual((yield* runtime.state("Account", "alice-1", as("alice"))).version, 1)
       // Rows: a list is filtered row by row; a row one may not see is none.
-      assert.deepStrictEqual((yield* runtime.list("Balances", as("bob"))).items.map((item) => item.id), ["bob-1"])
+      assert.deepStrictEqual((yield* runtime.list("Balances", as("bob"))).items.map((item) => item.id), [], "bob's own row is gold now")
+      assert.deepStrictEqual((yield* runtime.list("Balances", as("alice"))).items.map((item) => item.id), ["alice-1"])
       assert.deepStrictEqual((yield* runtime.list("Balances", as("admin"))).items.map((item) => item.id), ["alice-1", "bob-1"])
       assert.isTrue(Option.isNone(yield* runtime.query("Balances", "alice-1", as("bob"))))
       assert.isTrue(Option.isSome(yield* runtime.query("Balances", "alice-1", as("alice"))))
@@ -538,6 +543,7 @@ describe("Runtime on the memory platform", () => {
       assert.deepStrictEqual((yield* runtime.deadLetters.list(as("admin"))).map((parked) => parked.id), [letter!.id], "still parked")
       revoked.delete("bob")
       assert.strictEqual((yield* runtime.deadLetters.replay(letter!.id, as("admin"))).id, letter!.id)
+      assert.strictEqual((yield* Effect.flip(runtime.status({ user: "a\u0000" })))._tag, "InvalidInput", "an operator's user is held to the limits too")
       for (const asked of ["Stream:bob", "Row:bob", "Watch:bob", "ListDeadLetters:bob", "SkipDeadLetter:bob", "ReplayDeadLetter:admin", "Status:bob", "Rebuild:bob"]) {
         assert.include(seen, asked)
       }

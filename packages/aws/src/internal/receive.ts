@@ -125,35 +125,40 @@ const receiveOnce = <A>(options: ReceiveOptions<A>, stopping: () => boolean): Ef
       Effect.gen(function*() {
         if (stopping()) return yield* release(options.sqs, options.url, answer.Messages ?? [])
         const values: Array<A> = []
-        const handled: Array<SqsMessage> = []
+        const received: Array<SqsMessage> = []
         for (const message of answer.Messages ?? []) {
           const value = options.decode(message.Body ?? "")
           if (value === undefined) continue
           values.push(value)
-          handled.push(message)
+          received.push(message)
         }
-        const unreadable = (answer.Messages ?? []).length - handled.length
+        const unreadable = (answer.Messages ?? []).length - received.length
         if (unreadable > 0) yield* Effect.logError(`${unreadable} unreadable message(s) in ${options.url}: left for its dead-letter queue`)
         if (values.length > 0) {
           // A handling that failed and may pass (the stores are down) keeps its batch here,
           // invisible, and tries again: received again and again instead, it would reach the
           // dead-letter queue after maxReceiveCount receives. One that cannot pass (a message the
-          // stores refuse even as a storable copy) lets its batch go: it comes back after the
-          // visibility timeout, the rest of it as no-ops, and SQS moves the poison to the
-          // dead-letter queue once it was received maxReceiveCount times.
-          const outcome = yield* Effect.raceFirst(
-            Effect.result(Effect.retry(
-              Effect.tapError(options.handle(values), (error) =>
+          // stores refuse even as a storable copy) is handled again message by message: what
+          // passes is deleted, what cannot is let go, to come back after the visibility timeout
+          // and reach the dead-letter queue once SQS has counted maxReceiveCount receives.
+          const handled = (batch: ReadonlyArray<A>) =>
+            Effect.retry(
+              Effect.tapError(options.handle(batch), (error) =>
                 error.retryable ? Effect.logWarning(`handling a batch from ${options.url} failed, trying again: ${error.message}`) : Effect.void),
               { while: (error) => error.retryable, schedule: Schedule.spaced("1 second") }
-            )),
-            Effect.andThen(keepInvisible(options.sqs, options.url, handled, options.visibilityTimeoutSeconds), Effect.never)
+            )
+          yield* Effect.raceFirst(
+            Effect.matchEffect(handled(values), {
+              onSuccess: () => deleteAll(options.sqs, options.url, received),
+              onFailure: () =>
+                Effect.forEach(values, (value, i) =>
+                  Effect.matchEffect(handled([value]), {
+                    onFailure: (error) => Effect.logError(`a message from ${options.url} cannot be handled, left for its dead-letter queue: ${error.message}`),
+                    onSuccess: () => deleteAll(options.sqs, options.url, [received[i]!])
+                  }), { discard: true })
+            }),
+            Effect.andThen(keepInvisible(options.sqs, options.url, received, options.visibilityTimeoutSeconds), Effect.never)
           )
-          if (outcome._tag === "Failure") {
-            yield* Effect.logError(`a batch from ${options.url} cannot be handled, left for its dead-letter queue: ${outcome.failure.message}`)
-          } else {
-            yield* deleteAll(options.sqs, options.url, handled)
-          }
         }
         options.polled?.()
       })

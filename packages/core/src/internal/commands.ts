@@ -245,7 +245,11 @@ export const makeProcessor = (options: ProcessorOptions) => {
           ? Effect.fail(error)
           : Effect.andThen(
             Effect.logError(`command ${JSON.stringify(message.msgId.slice(0, 64))} cannot be stored as sent (${error.detail}); parking a storable copy`),
-            parkAs(Limits.storableMessage(options.limits, message), `${reason}; parked as a storable copy, the command as sent could not be stored: ${error.detail}`)
+            parkAs(
+              Limits.storableMessage(options.limits, message),
+              // The reason may echo the bad value (a schema error quoting it): made storable too.
+              Limits.storableText(`${reason}; parked as a storable copy, the command as sent could not be stored: ${error.detail}`, 2000)
+            )
           )),
       Effect.mapError((error) =>
         new InfrastructureError({

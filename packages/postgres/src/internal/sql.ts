@@ -39,8 +39,14 @@ const serverError = (error: SqlError): { readonly code: string | undefined; read
  */
 const permanentClasses = new Set(["22", "23", "54", "42", "0A", "21"])
 
+/**
+ * In class 42, a table not there yet (42P01) or a privilege not granted yet (42501) is a
+ * deployment in progress (migrations, grants), not the statement's fault: retryable.
+ */
+const passing = new Set(["42P01", "42501"])
+
 /** Whether an error with this SQLSTATE may go away on its own. */
-export const retryable = (code: string | undefined): boolean => code === undefined || !permanentClasses.has(code.slice(0, 2))
+export const retryable = (code: string | undefined): boolean => code === undefined || passing.has(code) || !permanentClasses.has(code.slice(0, 2))
 
 /** bigint and numeric columns arrive as bigint or string. */
 export const num = (value: unknown): number => typeof value === "number" ? value : Number(value)
