@@ -99,3 +99,17 @@ export const Audit = Schema.Union([
  * @category models
  */
 export type Audit = typeof Audit.Type
+
+/**
+ * What `Runtime.receive` answers for a request: its id (the caller's, or a new one), the instances
+ * its commands went to, and how many commands it turned into. A repeated request id gets the
+ * recorded answer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Receipt {
+  readonly requestId: string
+  readonly targetIds: ReadonlyArray<string>
+  readonly commandCount: number
+}

@@ -34,6 +34,7 @@ import { EventStore } from "./EventStore.ts"
 import { EventTopic } from "./EventTopic.ts"
 import { ExtensionPointTopic } from "./ExtensionPointTopic.ts"
 import { Faults } from "./Faults.ts"
+import type * as InboundTranslationSlice from "./InboundTranslationSlice.ts"
 import * as Leases from "./Leases.ts"
 import * as Limits from "./Limits.ts"
 import * as Access from "./internal/access.ts"
@@ -305,7 +306,7 @@ export class Runtime extends Context.Service<Runtime, {
     slice: string,
     input: unknown,
     options?: { readonly requestId?: string | undefined; readonly user?: string | undefined }
-  ) => Effect.Effect<Inbound.Receipt, UnknownComponent | InvalidCommand | InvalidInput | TranslationRefused | Unauthorized | InfrastructureError>
+  ) => Effect.Effect<InboundTranslationSlice.Receipt, UnknownComponent | InvalidCommand | InvalidInput | TranslationRefused | Unauthorized | InfrastructureError>
 }>()("@reventless/core/Runtime") {}
 
 /**

@@ -1,5 +1,6 @@
 /**
- * The platform conformance suite: DESIGN.md's guarantees, written once against the service
+ * The platform conformance suite: the numbered guarantees of docs/architecture.md ("Guarantees";
+ * comments and tests across the repository cite them by number), written once against the service
  * interfaces. Each platform's test file calls `suite(name, platformLayer)`; the suite starts two
  * small plugins (a counter with a mapping, a read model, a side effect and an extension point,
  * and a subscriber to it) on a fresh platform per test and checks guarantees 1, 2 (in one

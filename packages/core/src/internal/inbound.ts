@@ -20,11 +20,7 @@ export interface InboundEntry {
   readonly slice: InboundTranslationSlice.Any
 }
 
-export interface Receipt {
-  readonly requestId: string
-  readonly targetIds: ReadonlyArray<string>
-  readonly commandCount: number
-}
+type Receipt = InboundTranslationSlice.Receipt
 
 export interface InboundDeps {
   readonly store: EventStore["Service"]
