@@ -19,7 +19,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Predicate, Result, Schema, SchemaAST } from "effect"
+import { Effect, Predicate, Result, Schema } from "effect"
+import * as Shape from "./internal/schemaShape.ts"
 import type * as DcbEventStore from "./DcbEventStore.ts"
 import type { InfrastructureError } from "./Errors.ts"
 import type { QueryEngine } from "./QueryEngine.ts"
@@ -86,7 +87,7 @@ export const isStateChangeSlice = (u: unknown): u is Any => Predicate.hasPropert
  * @category introspection
  */
 export const fieldsByType = (schema: { readonly ast: unknown }): ReadonlyMap<string, ReadonlyArray<string>> =>
-  new Map([...describe(schema)].map(([type, member]) => [type, [...member.fields.keys()]]))
+  new Map([...Shape.describe(schema)].map(([type, member]) => [type, [...member.fields.keys()]]))
 
 /**
  * The shape of a schema as stored (its encoded side), checks left out: `string`, `number`,
@@ -96,35 +97,7 @@ export const fieldsByType = (schema: { readonly ast: unknown }): ReadonlyMap<str
  * @since 0.1.0
  * @category introspection
  */
-export const shapeOf = (schema: { readonly ast: unknown }): string => render(SchemaAST.toEncoded(schema.ast as SchemaAST.AST), 0)
-
-const render = (ast: SchemaAST.AST, depth: number): string => {
-  if (depth > 8) return "…"
-  switch (ast._tag) {
-    case "Literal":
-      return JSON.stringify(ast.literal)
-    case "Union":
-      return [...new Set(ast.types.map((member) => render(member, depth + 1)))].sort().join(" | ")
-    case "Arrays": {
-      const elements = ast.elements.map((element) => render(element, depth + 1))
-      const [rest] = ast.rest
-      if (elements.length === 0 && rest !== undefined) return `${wrap(render(rest, depth + 1))}[]`
-      return `[${[...elements, ...(rest === undefined ? [] : [`...${wrap(render(rest, depth + 1))}[]`])].join(", ")}]`
-    }
-    case "Objects": {
-      const fields = ast.propertySignatures
-        .map((property) => `${String(property.name)}${SchemaAST.isOptional(property.type) ? "?" : ""}: ${render(property.type, depth + 1)}`)
-        .sort()
-      return `{ ${fields.join("; ")} }`
-    }
-    case "Suspend":
-      return render(ast.thunk(), depth + 1)
-    default:
-      return ast._tag.toLowerCase()
-  }
-}
-
-const wrap = (shape: string) => shape.includes(" ") ? `(${shape})` : shape
+export const shapeOf: (schema: { readonly ast: unknown }) => string = Shape.shapeOf
 
 /**
  * A field that is a tag, and the key its tags take: `orderId` → `orderId`, `productIds` → one
@@ -133,12 +106,7 @@ const wrap = (shape: string) => shape.includes(" ") ? `(${shape})` : shape
  * @since 0.1.0
  * @category tags
  */
-export interface TagField {
-  readonly field: string
-  readonly key: string
-}
-
-const TagAnnotation = "~@reventless/core/StateChangeSlice/tag"
+export interface TagField extends Shape.TagField {}
 
 /**
  * Marks a field schema as a tag though its name does not end in `Id` / `Ids`: its values (each
@@ -147,7 +115,7 @@ const TagAnnotation = "~@reventless/core/StateChangeSlice/tag"
  * @since 0.1.0
  * @category tags
  */
-export const tag = <S extends Schema.Top>(schema: S): S["Rebuild"] => schema.annotate({ [TagAnnotation]: true })
+export const tag = <S extends Schema.Top>(schema: S): S["Rebuild"] => Shape.markTag(schema, true)
 
 /**
  * Marks an `*Id` / `*Ids` field schema as no tag: a reference the log is never queried by.
@@ -155,51 +123,7 @@ export const tag = <S extends Schema.Top>(schema: S): S["Rebuild"] => schema.ann
  * @since 0.1.0
  * @category tags
  */
-export const noTag = <S extends Schema.Top>(schema: S): S["Rebuild"] => schema.annotate({ [TagAnnotation]: false })
-
-/** By name: `*Id` fields and `*Ids` arrays, unless marked otherwise. */
-const defaultTagKey = (field: string): string | undefined =>
-  field.endsWith("Ids") ? field.slice(0, -1) : field.endsWith("Id") ? field : undefined
-
-const tagKeyOf = (field: string, marked: unknown): string | undefined =>
-  marked === true ? field : marked === false ? undefined : defaultTagKey(field)
-
-interface Member {
-  /** Each field's stored shape, `?` in front when optional. */
-  readonly fields: ReadonlyMap<string, string>
-  readonly tags: ReadonlyArray<TagField>
-}
-
-const described = new WeakMap<object, ReadonlyMap<string, Member>>()
-
-/** The members of a tagged-struct union by `_tag` (classes and other declarations give none). */
-const describe = (schema: { readonly ast: unknown }): ReadonlyMap<string, Member> => {
-  const root = schema.ast as SchemaAST.AST
-  const known = described.get(root)
-  if (known !== undefined) return known
-  const result = new Map<string, Member>()
-  const visit = (ast: SchemaAST.AST) => {
-    if (ast._tag === "Union") return ast.types.forEach(visit)
-    if (ast._tag !== "Objects") return
-    const tagged = ast.propertySignatures.find((property) => property.name === "_tag")?.type
-    if (tagged?._tag !== "Literal" || typeof tagged.literal !== "string") return
-    const properties = ast.propertySignatures.filter((property) => property.name !== "_tag")
-    result.set(tagged.literal, {
-      fields: new Map(properties.map((property) => [
-        String(property.name),
-        `${SchemaAST.isOptional(property.type) ? "?" : ""}${render(SchemaAST.toEncoded(property.type), 0)}`
-      ])),
-      tags: properties.flatMap((property) => {
-        const key = tagKeyOf(String(property.name), property.type.annotations?.[TagAnnotation])
-        return key === undefined ? [] : [{ field: String(property.name), key }]
-      })
-    })
-  }
-  // The structure on the type side (plain tagged structs, as values are), each field as stored.
-  visit(root)
-  described.set(root, result)
-  return result
-}
+export const noTag = <S extends Schema.Top>(schema: S): S["Rebuild"] => Shape.markTag(schema, false)
 
 /**
  * The shape (see `shapeOf`) of every field of every member of a tagged-struct union, by `_tag`.
@@ -208,7 +132,7 @@ const describe = (schema: { readonly ast: unknown }): ReadonlyMap<string, Member
  * @category introspection
  */
 export const fieldShapesByType = (schema: { readonly ast: unknown }): ReadonlyMap<string, ReadonlyMap<string, string>> =>
-  new Map([...describe(schema)].map(([type, member]) => [type, member.fields]))
+  new Map([...Shape.describe(schema)].map(([type, member]) => [type, member.fields]))
 
 /**
  * The tag fields of every member of a tagged-struct union, by `_tag`.
@@ -217,7 +141,7 @@ export const fieldShapesByType = (schema: { readonly ast: unknown }): ReadonlyMa
  * @category tags
  */
 export const tagFieldsByType = (schema: { readonly ast: unknown }): ReadonlyMap<string, ReadonlyArray<TagField>> =>
-  new Map([...describe(schema)].map(([type, member]) => [type, member.tags]))
+  new Map([...Shape.describe(schema)].map(([type, member]) => [type, member.tags]))
 
 /**
  * The tags of a command or event value, `key:value` for each tag field: as `schema` declares them
@@ -226,22 +150,7 @@ export const tagFieldsByType = (schema: { readonly ast: unknown }): ReadonlyMap<
  * @since 0.1.0
  * @category tags
  */
-export const tagsOf = (value: unknown, schema?: { readonly ast: unknown }): Array<string> => {
-  if (typeof value !== "object" || value === null) return []
-  const record = value as Record<string, unknown>
-  const declared = schema === undefined ? undefined : describe(schema).get(String(record._tag))?.tags
-  const fields = declared ?? Object.keys(record).flatMap((field) => {
-    const key = defaultTagKey(field)
-    return key === undefined ? [] : [{ field, key }]
-  })
-  const tags: Array<string> = []
-  for (const { field, key } of fields) {
-    const fieldValue = record[field]
-    const values = Array.isArray(fieldValue) ? fieldValue : [fieldValue]
-    for (const item of values) if (typeof item === "string" || typeof item === "number") tags.push(`${key}:${item}`)
-  }
-  return [...new Set(tags)]
-}
+export const tagsOf: (value: unknown, schema?: { readonly ast: unknown }) => Array<string> = Shape.tagsOf
 
 /**
  * The query a command's decision reads: for each of the command's tags, the consumed event types
@@ -252,7 +161,7 @@ export const tagsOf = (value: unknown, schema?: { readonly ast: unknown }): Arra
  * @category queries
  */
 export const queryFor = (slice: Any, command: unknown): DcbEventStore.Query => {
-  const consumed = [...describe(slice.consumedEvent)]
+  const consumed = [...Shape.describe(slice.consumedEvent)]
   const clauses: Array<DcbEventStore.QueryItem> = []
   for (const tag of tagsOf(command, slice.command)) {
     const key = tag.slice(0, tag.indexOf(":"))
