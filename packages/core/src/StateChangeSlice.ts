@@ -222,6 +222,45 @@ export const make = <const Name extends string, State, Command, Event, ConsumedE
   }
 }
 
+/**
+ * A decision model several slices share: the events they consume, the state those fold into and
+ * how. `make` builds a slice over it from the rest (name, command, event, rejection, decide, and
+ * partition or mode when needed), so a family of slices over the same entities (a product's add,
+ * rename, reprice and withdraw) states its model once.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DecisionModel<State, ConsumedEvent> {
+  readonly consumedEvent: Schema.Codec<ConsumedEvent, unknown>
+  readonly initialState: State
+  readonly evolve: (state: State, event: ConsumedEvent) => State
+  readonly make: <const Name extends string, Command, Event, Rejection>(options: {
+    readonly name: Name
+    readonly command: Schema.Codec<Command, unknown>
+    readonly event: Schema.Codec<Event, unknown>
+    readonly rejection: Schema.Codec<Rejection, unknown>
+    readonly decide: (state: State, command: Command) => Decision<Event, Rejection>
+    readonly partition?: string | ReadonlyArray<string> | undefined
+    readonly mode?: "sync" | "async" | undefined
+  }) => StateChangeSlice<Name, State, Command, Event, ConsumedEvent, Rejection>
+}
+
+/**
+ * States a decision model once for the slices that share it (see `DecisionModel`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const decisionModel = <State, ConsumedEvent>(model: {
+  readonly consumedEvent: Schema.Codec<ConsumedEvent, unknown>
+  readonly initialState: State
+  readonly evolve: (state: State, event: ConsumedEvent) => State
+}): DecisionModel<State, ConsumedEvent> => ({
+  ...model,
+  make: (options) => make({ ...options, consumedEvent: model.consumedEvent, initialState: model.initialState, evolve: model.evolve })
+})
+
 /** The one `*Id` field every command variant shares, or a definition error. */
 const inferPartition = (name: string, command: { readonly ast: unknown }): ReadonlyArray<string> => {
   const variants = [...fieldsByType(command).values()]

@@ -9,30 +9,29 @@ export class CategoryIsArchived extends Schema.TaggedError<CategoryIsArchived>()
 
 type Lifecycle = "none" | "active" | "archived"
 const Consumed = Schema.Union([CategoryAdded, CategoryArchived])
-const lifecycle = (_state: Lifecycle, event: typeof Consumed.Type): Lifecycle => event._tag === "CategoryAdded" ? "active" : "archived"
+/** What every category slice decides on: the category's lifecycle. */
+const Categories = StateChangeSlice.decisionModel({
+  consumedEvent: Consumed,
+  initialState: "none" as Lifecycle,
+  evolve: (_state: Lifecycle, event: typeof Consumed.Type): Lifecycle => event._tag === "CategoryAdded" ? "active" : "archived"
+})
 
 export const AddCategory = Schema.TaggedStruct("AddCategory", { categoryId: Schema.NonEmptyString, name: Schema.NonEmptyString })
-export const AddCategorySlice = StateChangeSlice.make({
+export const AddCategorySlice = Categories.make({
   name: "AddCategory",
   command: AddCategory,
   event: CategoryAdded,
-  consumedEvent: Consumed,
   rejection: CategoryExists,
-  initialState: "none" as Lifecycle,
-  evolve: lifecycle,
   decide: (state, { categoryId, name }) =>
     state === "none" ? Result.succeed([CategoryAdded.make({ categoryId, name })]) : Result.fail(new CategoryExists({ categoryId }))
 })
 
 export const RenameCategory = Schema.TaggedStruct("RenameCategory", { categoryId: Schema.NonEmptyString, name: Schema.NonEmptyString })
-export const RenameCategorySlice = StateChangeSlice.make({
+export const RenameCategorySlice = Categories.make({
   name: "RenameCategory",
   command: RenameCategory,
   event: CategoryRenamed,
-  consumedEvent: Consumed,
   rejection: Schema.Union([CategoryNotFound, CategoryIsArchived]),
-  initialState: "none" as Lifecycle,
-  evolve: lifecycle,
   decide: (state, { categoryId, name }) =>
     state === "none"
       ? Result.fail(new CategoryNotFound({ categoryId }))
@@ -42,14 +41,11 @@ export const RenameCategorySlice = StateChangeSlice.make({
 })
 
 export const ArchiveCategory = Schema.TaggedStruct("ArchiveCategory", { categoryId: Schema.NonEmptyString })
-export const ArchiveCategorySlice = StateChangeSlice.make({
+export const ArchiveCategorySlice = Categories.make({
   name: "ArchiveCategory",
   command: ArchiveCategory,
   event: CategoryArchived,
-  consumedEvent: Consumed,
   rejection: CategoryNotFound,
-  initialState: "none" as Lifecycle,
-  evolve: lifecycle,
   decide: (state, { categoryId }) =>
     state === "none"
       ? Result.fail(new CategoryNotFound({ categoryId }))

@@ -63,6 +63,9 @@ const evolve = (state: Known, event: typeof Consumed.Type): Known => {
   }
 }
 
+/** What every product slice decides on. */
+const Products = StateChangeSlice.decisionModel({ consumedEvent: Consumed, initialState: empty, evolve })
+
 export const AddProduct = Schema.TaggedStruct("AddProduct", {
   productId: Schema.NonEmptyString,
   categoryId: Schema.NonEmptyString,
@@ -70,15 +73,12 @@ export const AddProduct = Schema.TaggedStruct("AddProduct", {
   description: Schema.optionalKey(Schema.String),
   price: Schema.Finite
 })
-export const AddProductSlice = StateChangeSlice.make({
+export const AddProductSlice = Products.make({
   name: "AddProduct",
   command: AddProduct,
   event: ProductAdded,
-  consumedEvent: Consumed,
   rejection: Schema.Union([ProductExists, CategoryNotAvailable, PriceMustBePositive]),
   partition: "productId",
-  initialState: empty,
-  evolve,
   decide: (state, command) => {
     if (state.products.has(command.productId)) return Result.fail(new ProductExists({ productId: command.productId }))
     const category = state.categories.get(command.categoryId)
@@ -103,39 +103,30 @@ const change = <Event>(
 }
 
 export const ChangeProductName = Schema.TaggedStruct("ChangeProductName", { productId: Schema.NonEmptyString, name: Schema.NonEmptyString })
-export const ChangeProductNameSlice = StateChangeSlice.make({
+export const ChangeProductNameSlice = Products.make({
   name: "ChangeProductName",
   command: ChangeProductName,
   event: ProductNameChanged,
-  consumedEvent: Consumed,
   rejection: Schema.Union([ProductNotFound, ProductIsWithdrawn]),
-  initialState: empty,
-  evolve,
   decide: (state, { name, productId }) => change(state, productId, (product) => product.name === name, () => ProductNameChanged.make({ productId, name }))
 })
 
 export const ChangeProductDescription = Schema.TaggedStruct("ChangeProductDescription", { productId: Schema.NonEmptyString, description: Schema.String })
-export const ChangeProductDescriptionSlice = StateChangeSlice.make({
+export const ChangeProductDescriptionSlice = Products.make({
   name: "ChangeProductDescription",
   command: ChangeProductDescription,
   event: ProductDescriptionChanged,
-  consumedEvent: Consumed,
   rejection: Schema.Union([ProductNotFound, ProductIsWithdrawn]),
-  initialState: empty,
-  evolve,
   decide: (state, { description, productId }) =>
     change(state, productId, (product) => product.description === description, () => ProductDescriptionChanged.make({ productId, description }))
 })
 
 export const ChangeProductPrice = Schema.TaggedStruct("ChangeProductPrice", { productId: Schema.NonEmptyString, price: Schema.Finite })
-export const ChangeProductPriceSlice = StateChangeSlice.make({
+export const ChangeProductPriceSlice = Products.make({
   name: "ChangeProductPrice",
   command: ChangeProductPrice,
   event: ProductPriceChanged,
-  consumedEvent: Consumed,
   rejection: Schema.Union([ProductNotFound, ProductIsWithdrawn, PriceMustBePositive]),
-  initialState: empty,
-  evolve,
   decide: (state, { price, productId }) =>
     price > 0
       ? change(state, productId, (product) => product.price === price, () => ProductPriceChanged.make({ productId, price }))
@@ -143,14 +134,11 @@ export const ChangeProductPriceSlice = StateChangeSlice.make({
 })
 
 export const WithdrawProduct = Schema.TaggedStruct("WithdrawProduct", { productId: Schema.NonEmptyString })
-export const WithdrawProductSlice = StateChangeSlice.make({
+export const WithdrawProductSlice = Products.make({
   name: "WithdrawProduct",
   command: WithdrawProduct,
   event: ProductWithdrawn,
-  consumedEvent: Consumed,
   rejection: ProductNotFound,
-  initialState: empty,
-  evolve,
   decide: (state, { productId }) => {
     const product = state.products.get(productId)
     if (product === undefined) return Result.fail(new ProductNotFound({ productId }))

@@ -86,7 +86,7 @@ type Lifecycle =
   | { readonly _tag: "None" }
   | { readonly _tag: "Placed" | "Shipped" | "Cancelled"; readonly customerId: string; readonly productIds: ReadonlyArray<string> }
 
-const lifecycle = {
+const lifecycle = StateChangeSlice.decisionModel({
   consumedEvent: Schema.Union([OrderPlaced, OrderCancelled, OrderShipped]),
   initialState: { _tag: "None" } as Lifecycle,
   evolve: (state: Lifecycle, event: typeof OrderPlaced.Type | typeof OrderCancelled.Type | typeof OrderShipped.Type): Lifecycle => {
@@ -99,15 +99,14 @@ const lifecycle = {
         return state._tag === "None" ? state : { ...state, _tag: "Shipped" }
     }
   }
-}
+})
 
 /** Cancelling twice is a no-op; a shipped order cannot be cancelled. */
-export const CancelOrderSlice = StateChangeSlice.make({
+export const CancelOrderSlice = lifecycle.make({
   name: "CancelOrder",
   command: CancelOrder,
   event: OrderCancelled,
   rejection: Schema.Union([OrderNotFound, OrderAlreadyShipped]),
-  ...lifecycle,
   decide: (state, { orderId }) => {
     switch (state._tag) {
       case "None":
@@ -123,12 +122,11 @@ export const CancelOrderSlice = StateChangeSlice.make({
 })
 
 /** Shipping twice is a no-op; a cancelled order is not shipped. */
-export const ShipOrderSlice = StateChangeSlice.make({
+export const ShipOrderSlice = lifecycle.make({
   name: "ShipOrder",
   command: ShipOrder,
   event: OrderShipped,
   rejection: Schema.Union([OrderNotFound, OrderAlreadyCancelled]),
-  ...lifecycle,
   decide: (state, { orderId }) => {
     switch (state._tag) {
       case "None":
