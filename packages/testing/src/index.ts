@@ -30,6 +30,16 @@ export * as Ledger from "./Ledger.ts"
 /**
  * @since 0.1.0
  */
+export * as MappingSpec from "./MappingSpec.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as ProjectionSpec from "./ProjectionSpec.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Properties from "./Properties.ts"
 
 /**
