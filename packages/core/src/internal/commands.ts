@@ -10,6 +10,7 @@ import { Cause, type Context, Effect, Exit, Option, Result, Schedule, Schema } f
 import * as Aggregate from "../Aggregate.ts"
 import { DeadLetters } from "../DeadLetters.ts"
 import * as Limits from "../Limits.ts"
+import * as EventType from "./eventType.ts"
 import { describeDefect, describeSchemaError, InfrastructureError, isInfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
 import type { DcbConflict } from "../DcbQuery.ts"
@@ -113,24 +114,13 @@ export const makeProcessor = (options: ProcessorOptions) => {
     return { state: entry.aggregate.initialState, version: 0 }
   }
 
-  /** Qualified event types by tag, built once each (`Catalog.Product.Added`). */
-  const eventTypes = new Map<AggregateEntry, Map<string, string>>()
-  const eventType = (entry: AggregateEntry, tag: unknown): string => {
-    if (typeof tag !== "string") return entry.qualified
-    let types = eventTypes.get(entry)
-    if (types === undefined) eventTypes.set(entry, types = new Map())
-    let type = types.get(tag)
-    if (type === undefined) types.set(tag, type = `${entry.qualified}.${tag}`)
-    return type
-  }
-
   const encodeAll = (entry: AggregateEntry, events: ReadonlyArray<unknown>): Result.Result<Array<Event.NewEvent>, PermanentFailure> => {
     const out: Array<Event.NewEvent> = []
     for (const event of events) {
       const data = entry.codecs.encodeEvent(event)
       if (Result.isFailure(data)) return Result.fail(schemaFailure(`${entry.qualified} emitted an invalid event`, data.failure))
       out.push({
-        type: eventType(entry, (data.success as { readonly _tag?: unknown })._tag),
+        type: EventType.ofComponent(entry.qualified, data.success),
         schemaVersion: entry.aggregate.eventVersion,
         data: data.success
       })

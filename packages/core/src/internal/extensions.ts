@@ -33,6 +33,7 @@ import {
 } from "./consumers.ts"
 import { derive, type Origin } from "./derived.ts"
 import type { ContractEntry, ExtensionPointEntry } from "./registry.ts"
+import * as EventType from "./eventType.ts"
 
 export interface LinkDeps {
   readonly consumers: ConsumerDeps
@@ -269,7 +270,6 @@ const resolveExtensionPointActions = (
       case "PublishEvent": {
         const data = entry.contract.encodeEvent(action.event)
         if (Result.isFailure(data)) return { steps, events, failure: permanent(`${origin.consumer} published an invalid ${spec.name} event: ${data.failure.message}`) }
-        const tag = (data.success as { readonly _tag?: unknown })._tag
         const msgId = Message.derivedMsgId(origin.causeId, origin.consumer, index)
         events.push({
           _tag: "Append",
@@ -278,7 +278,7 @@ const resolveExtensionPointActions = (
             source: spec.name,
             streamId: action.id,
             expectedVersion: "any",
-            events: [{ type: typeof tag === "string" ? `${spec.name}.${tag}` : spec.name, schemaVersion: 1, data: data.success }],
+            events: [{ type: EventType.ofComponent(spec.name, data.success), schemaVersion: 1, data: data.success }],
             meta: Message.derivedMeta(origin.meta, { msgId, service: origin.consumer, causationId: origin.causeId, time: deps.consumers.now() })
           }
         })

@@ -13,6 +13,7 @@ import * as Message from "../Message.ts"
 import type * as Outcome from "../Outcome.ts"
 import * as Plugin from "../Plugin.ts"
 import * as StateChangeSlice from "../StateChangeSlice.ts"
+import * as EventType from "./eventType.ts"
 
 export interface InboundEntry {
   readonly plugin: Plugin.Plugin<unknown>
@@ -60,7 +61,7 @@ export const receive = (
             source: qualified,
             streamId: requestId,
             expectedVersion: "any",
-            events: [{ type: `${qualified}.${event._tag}`, schemaVersion: 1, data: event }],
+            events: [{ type: EventType.ofComponent(qualified, event), schemaVersion: 1, data: event }],
             meta
           }
         }]),

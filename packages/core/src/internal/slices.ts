@@ -14,6 +14,7 @@ import type { QueryEngine } from "../QueryEngine.ts"
 import * as StateChangeSlice from "../StateChangeSlice.ts"
 import { PermanentFailure } from "./commands.ts"
 import type { SliceEntry } from "./registry.ts"
+import * as EventType from "./eventType.ts"
 
 const pageSize = 512
 
@@ -58,8 +59,7 @@ export const sliceCommand = (
     for (const event of decision.success) {
       const data = codecs.encodeEvent(event)
       if (Result.isFailure(data)) return yield* invalid(`${entry.qualified} emitted an invalid event`, data.failure)
-      const type = (data.success as { readonly _tag?: unknown })._tag
-      events.push({ type: typeof type === "string" ? type : slice.name, schemaVersion: 1, data: data.success, tags: StateChangeSlice.tagsOf(event, slice.event) })
+      events.push({ type: EventType.ofDcbLog(slice.name, data.success), schemaVersion: 1, data: data.success, tags: StateChangeSlice.tagsOf(event, slice.event) })
     }
     const [result] = yield* store.commit([{ _tag: "AppendTagged", request: { ...outcome, log, events, condition, meta: message.meta } }])
     if (result!._tag === "Conflict") return yield* Effect.fail(result!.conflict as DcbConflict)
