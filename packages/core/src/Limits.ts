@@ -96,34 +96,33 @@ const pathOf = (root: string, frame: Frame, key?: string): string => {
 const maxBytesPerUnit = 6
 
 /**
- * Whether a payload passes, in one walk: recursion is bounded by `maxDepth`, so it cannot
- * overflow. `bytes.bound` collects an upper bound of its JSON's UTF-8 bytes (6 per UTF-16 unit
- * of text, generous framing); a string or key counts as doubtful on a NUL or any surrogate, which
- * the careful walk then looks at closely (a surrogate pair is text). A doubtful payload leaves
- * the bound incomplete: the caller counts its size exactly.
+ * An upper bound of a payload's JSON in UTF-8 bytes (6 per UTF-16 unit of text, generous
+ * framing), or -1 when it is doubtful: a string or key holds a NUL or any surrogate (which the
+ * careful walk then looks at closely: a surrogate pair is text), or it nests past `maxDepth`. One
+ * walk that allocates nothing; its recursion is bounded by `maxDepth`, so it cannot overflow.
  */
-const passes = (value: unknown, depth: number, limits: Limits, bytes: { bound: number }): boolean => {
-  if (typeof value === "string") {
-    bytes.bound += value.length * maxBytesPerUnit + 2
-    return !suspect.test(value)
-  }
-  if (typeof value !== "object" || value === null) {
-    bytes.bound += 24
-    return true
-  }
-  if (depth >= limits.maxDepth) return false
-  bytes.bound += 2
+const measure = (value: unknown, depth: number, limits: Limits): number => {
+  if (typeof value === "string") return suspect.test(value) ? -1 : value.length * maxBytesPerUnit + 2
+  if (typeof value !== "object" || value === null) return 24
+  if (depth >= limits.maxDepth) return -1
+  let bound = 2
   if (Array.isArray(value)) {
-    bytes.bound += value.length
-    for (let i = 0; i < value.length; i++) if (!passes(value[i], depth + 1, limits, bytes)) return false
-    return true
+    bound += value.length
+    for (let i = 0; i < value.length; i++) {
+      const element = measure(value[i], depth + 1, limits)
+      if (element < 0) return -1
+      bound += element
+    }
+    return bound
   }
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue
-    bytes.bound += key.length * maxBytesPerUnit + 4
-    if (suspect.test(key) || !passes((value as Record<string, unknown>)[key], depth + 1, limits, bytes)) return false
+    if (suspect.test(key)) return -1
+    const field = measure((value as Record<string, unknown>)[key], depth + 1, limits)
+    if (field < 0) return -1
+    bound += key.length * maxBytesPerUnit + 4 + field
   }
-  return true
+  return bound
 }
 
 /**
@@ -137,14 +136,14 @@ const passes = (value: unknown, depth: number, limits: Limits, bytes: { bound: n
  * @category checks
  */
 export const checkPayload = (limits: Limits, where: string, root: string, payload: unknown): InvalidInput | undefined => {
-  const bytes = { bound: 0 }
-  if (!passes(payload, 0, limits, bytes)) {
+  const bound = measure(payload, 0, limits)
+  if (bound < 0) {
     const found = locate(limits, where, root, payload)
     if (found !== undefined) return found
-    // Only text (a surrogate pair) made it doubtful, and the walk stopped there: count exactly.
-    bytes.bound = Number.POSITIVE_INFINITY
+    // Only text (a surrogate pair) made it doubtful: count exactly.
+  } else if (bound <= limits.maxPayloadBytes) {
+    return undefined
   }
-  if (bytes.bound <= limits.maxPayloadBytes) return undefined
   let size: number
   try {
     size = Buffer.byteLength(JSON.stringify(payload) ?? "")
@@ -196,9 +195,9 @@ export const checkCommand = (
   limits: Limits,
   request: { readonly component: string; readonly id: string; readonly command: unknown; readonly meta?: object | undefined }
 ): InvalidInput | undefined => {
-  const where = () => `command for ${request.component.slice(0, 128)} ${JSON.stringify(request.id.slice(0, 64))}`
+  // The common case costs one look at each string and one walk of the payload, and allocates nothing.
   if (request.id.length > limits.maxIdLength || suspect.test(request.id)) {
-    const id = checkId(limits, where(), "id", request.id)
+    const id = checkId(limits, commandWhere(request), "id", request.id)
     if (id !== undefined) return id
   }
   const meta = request.meta as Record<string, unknown> | undefined
@@ -206,14 +205,17 @@ export const checkCommand = (
     for (const key in meta) {
       const value = meta[key]
       if (typeof value !== "string" || (value.length <= limits.maxIdLength && !suspect.test(value))) continue
-      const bad = checkId(limits, where(), `meta.${key}`, value)
+      const bad = checkId(limits, commandWhere(request), `meta.${key}`, value)
       if (bad !== undefined) return bad
     }
   }
-  const bytes = { bound: 0 }
-  if (passes(request.command, 0, limits, bytes) && bytes.bound <= limits.maxPayloadBytes) return undefined
-  return checkPayload(limits, where(), "command", request.command)
+  const bound = measure(request.command, 0, limits)
+  if (bound >= 0 && bound <= limits.maxPayloadBytes) return undefined
+  return checkPayload(limits, commandWhere(request), "command", request.command)
 }
+
+const commandWhere = (request: { readonly component: string; readonly id: string }) =>
+  `command for ${request.component.slice(0, 128)} ${JSON.stringify(request.id.slice(0, 64))}`
 
 /**
  * The first `max` UTF-16 units of a text, one fewer when the cut would split a surrogate pair
