@@ -211,10 +211,13 @@ describe("reventless (the shops' binary)", { timeout: 60_000 }, () => {
       const address = { street: "1 Leaf Lane", city: "Teatown", postalCode: "12345", country: "NL" }
       const runtime = yield* Effect.provide(Effect.service(Runtime.Runtime), client)
       const submit = (component: string, id: string, command: unknown) => runtime.execute({ component, id, command })
+      // Each step decides on read models the worker projects: wait for them in between.
       yield* submit("Catalog.Category", "drinks", { _tag: "Add", name: "Drinks" })
+      yield* runtime.awaitIdle
       yield* submit("Catalog.Product", "tea", { _tag: "Add", name: "Tea", description: "", price: 3, categoryId: "drinks" })
       yield* submit("Ordering.Customer", "bo", { _tag: "Register", name: "Bo", email: "bounce@example.com", address })
       yield* submit("Ordering.Customer", "al", { _tag: "Register", name: "Al", email: "al@example.com", address })
+      yield* runtime.awaitIdle
       yield* submit("Ordering.Order", "o-bounce", { _tag: "Place", customerId: "bo", productIds: ["tea"], shippingAddress: address })
       const parked = Effect.flatMap(runtime.deadLetters.list(), (letters) => Effect.succeed(letters.filter((letter) => letter._tag === "Event")))
       const [letter] = yield* Effect.retry(Effect.filterOrFail(parked, (letters) => letters.length === 1), Schedule.spaced("200 millis").pipe(Schedule.upTo({ times: 100 })))
