@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { type BlobStore, type DeadLetters, type EventStore, type Plugin, Runtime } from "@reventless/core"
+import { type BlobStore, type DeadLetters, type Plugin, Runtime } from "@reventless/core"
 import { resolve } from "node:path"
 import { Console, Effect, type Layer, Option, Runtime as EffectRuntime, Schema } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
@@ -251,7 +251,7 @@ const stepFailure = (output: Scenario.Output): StepFailed | undefined => {
 }
 
 /** What the one-shot commands and the scenario runner need from the app's layer. */
-type Services = Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore
+type Services = Runtime.Runtime | BlobStore.BlobStore
 
 /** An app with its own services hidden: it runs its demo, or any program, on a platform. */
 interface Runnable {

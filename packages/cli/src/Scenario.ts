@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { BlobStore, Errors, EventStore, Limits, Runtime } from "@reventless/core"
+import { BlobStore, Errors, Limits, Runtime } from "@reventless/core"
 import { Effect, Option, Result, Schema } from "effect"
 import * as CliError from "effect/cli/CliError"
 import { readFile } from "node:fs/promises"
@@ -216,7 +216,7 @@ const eventsOf = (events: ReadonlyArray<{ readonly type: string; readonly versio
 export const runStep = (
   step: Step,
   baseDir: string
-): Effect.Effect<Output, never, Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore> =>
+): Effect.Effect<Output, never, Runtime.Runtime | BlobStore.BlobStore> =>
   Effect.gen(function*() {
     const runtime = yield* Runtime.Runtime
     const { line } = step
@@ -224,7 +224,8 @@ export const runStep = (
       case "send": {
         const { command, id, msgId, send, user } = step.step
         if (msgId !== undefined) {
-          const previous = yield* Effect.flatMap(EventStore.EventStore, (store) => store.outcome(msgId)).pipe(Effect.orElseSucceed(Option.none))
+          // A refusal here (a msgId another sender used) is the send's own, reported by it below.
+          const previous = yield* runtime.outcome({ component: send, id: id ?? "", command, meta: { msgId, user } }).pipe(Effect.orElseSucceed(Option.none))
           if (Option.isSome(previous)) {
             // The first outcome stands; nothing is appended again.
             return previous.value._tag === "Accepted"
@@ -398,7 +399,7 @@ export const runSteps = (
   source: string,
   baseDir: string,
   emit: (output: Output, step: Step) => Effect.Effect<void>
-): Effect.Effect<void, ScenarioError, Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore> =>
+): Effect.Effect<void, ScenarioError, Runtime.Runtime | BlobStore.BlobStore> =>
   Effect.gen(function*() {
     yield* check(steps, source)
     yield* Effect.forEach(steps, (step) => Effect.flatMap(runStep(step, baseDir), (output) => emit(output, step)), { discard: true })
@@ -413,5 +414,5 @@ export const runSteps = (
 export const run = (
   file: string,
   emit: (output: Output, step: Step) => Effect.Effect<void>
-): Effect.Effect<void, ScenarioError, Runtime.Runtime | BlobStore.BlobStore | EventStore.EventStore> =>
+): Effect.Effect<void, ScenarioError, Runtime.Runtime | BlobStore.BlobStore> =>
   Effect.flatMap(load(file), (steps) => runSteps(steps, file, dirname(file), emit))

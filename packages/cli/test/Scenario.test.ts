@@ -102,6 +102,19 @@ describe("Scenario.check", () => {
     assert.include(problem(`{"query":"Pings","where":{"k":"\\u0000"}}`), "s.jsonl:1: query: where.k contains the NUL character")
   })
 
+  it.effect("a repeated msgId is a duplicate only for its own sender: another user's line with it is refused, not answered with the first outcome", () =>
+    Effect.gen(function*() {
+      const steps = parse([
+        `{"send":"Pinger","id":"a","command":{"_tag":"Ping","times":1},"msgId":"m1","user":"alice"}`,
+        `{"send":"Pinger","id":"a","command":{"_tag":"Ping","times":1},"msgId":"m1","user":"alice"}`,
+        `{"send":"Pinger","id":"a","command":{"_tag":"Ping","times":1},"msgId":"m1","user":"bob"}`
+      ].join("\n"))
+      const outputs: Array<Scenario.Output> = []
+      yield* Scenario.runSteps(Result.getOrThrow(steps), "s.jsonl", ".", (output) => Effect.sync(() => void outputs.push(output)))
+      assert.deepStrictEqual(outputs.map((output) => [output.ok, output.duplicate ?? false]), [[true, false], [true, true], [false, false]])
+      assert.strictEqual((outputs[2]!.error as { readonly _tag: string })._tag, "MsgIdInUse")
+    }).pipe(Effect.provide(Runtime.layer({ plugins }).pipe(Layer.provideMerge(MemoryPlatform.layer)))))
+
   it("names the first line that refers to something missing or sends an invalid command", () => {
     assert.strictEqual(problem("{\"settle\":true}\n{\"send\":\"P.Nope\",\"id\":\"a\",\"command\":{}}"), "s.jsonl:2: send: no aggregate or state-change slice \"P.Nope\"")
     assert.strictEqual(

@@ -230,6 +230,12 @@ export class Runtime extends Context.Service<Runtime, {
    * checks a whole batch before it sends any of it.
    */
   readonly check: (request: SendRequest) => Effect.Effect<void, InputError>
+  /**
+   * The first outcome of the request's msgId, when a command with it has settled and it is this
+   * request's (the same component, instance and user: `MsgIdInUse` otherwise); none when none has,
+   * or when the request names no msgId. Lets a client tell a repeated request from a new one.
+   */
+  readonly outcome: (request: SendRequest) => Effect.Effect<Option.Option<Outcome.Final>, InputError | MsgIdInUse | InfrastructureError>
   /** Validates, authorizes and publishes a command; returns its message id. Writes nothing on bad input. */
   readonly send: (request: SendRequest) => Effect.Effect<string, SendError>
   /** Sends and waits for the outcome, whatever it is (accepted, rejected, or failed and parked). */
@@ -510,6 +516,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     plugins: options.plugins,
     limits,
     check: client.check,
+    outcome: client.outcome,
     send: client.send,
     submit: client.submit,
     submitWith: client.submitWith,

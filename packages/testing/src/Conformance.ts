@@ -464,6 +464,10 @@ export const suite = <E>(name: string, platform: Layer.Layer<Runtime.Platform, E
         const refusedRejection = yield* Effect.flip(runtime.execute({ component: "Counter", id: "alice-ledger", command: { _tag: "Refuse" }, meta: { msgId: "refused-msg", user: "alice" } }))
         assert.strictEqual(refusedRejection._tag, "CommandRejected")
         assert.strictEqual((yield* Effect.flip(runtime.execute({ component: "Counter", id: "alice-ledger", command: { _tag: "Refuse" }, meta: { msgId: "refused-msg", user: "bob" } })))._tag, "MsgIdInUse")
+        // Asking for the outcome answers the same way: hers to her, MsgIdInUse to bob, none for a fresh msgId.
+        assert.strictEqual(Option.getOrUndefined(yield* runtime.outcome(as("alice", "alice-ledger", 7)))?._tag, "Accepted")
+        assert.strictEqual((yield* Effect.flip(runtime.outcome(as("bob", "bob-ledger", 1))))._tag, "MsgIdInUse")
+        assert.isTrue(Option.isNone(yield* runtime.outcome({ ...as("bob", "bob-ledger", 1), meta: { msgId: "never-used", user: "bob" } })))
         // alice repeating herself still gets her first outcome; bob's counter was never touched.
         assert.deepStrictEqual(yield* runtime.execute(as("alice", "alice-ledger", 7)), first)
         assert.deepStrictEqual(yield* runtime.readStream("Counter", "bob-ledger"), [])
