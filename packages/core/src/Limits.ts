@@ -156,7 +156,7 @@ export const checkPayload = (limits: Limits, where: string, root: string, payloa
     : new InvalidInput({ where, path: root, problem: "TooLarge", detail: `is ${size} bytes of JSON; the limit is ${limits.maxPayloadBytes}` })
 }
 
-/** The careful walk: the first problem of a payload `passes` doubted, with its path. */
+/** The careful walk: the first problem of a payload `measure` doubted, with its path. */
 const locate = (limits: Limits, where: string, root: string, payload: unknown): InvalidInput | undefined => {
   const stack: Array<Frame> = [{ value: payload, depth: 0, parent: undefined, key: undefined }]
   while (stack.length > 0) {

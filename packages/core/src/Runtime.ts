@@ -233,9 +233,10 @@ export class Runtime extends Context.Service<Runtime, {
   /**
    * The first outcome of the request's msgId, when a command with it has settled and it is this
    * request's (the same component, instance and user: `MsgIdInUse` otherwise); none when none has,
-   * or when the request names no msgId. Lets a client tell a repeated request from a new one.
+   * or when the request names no msgId. Authorized as the send would be. Lets a client tell a
+   * repeated request from a new one.
    */
-  readonly outcome: (request: SendRequest) => Effect.Effect<Option.Option<Outcome.Final>, InputError | MsgIdInUse | InfrastructureError>
+  readonly outcome: (request: SendRequest) => Effect.Effect<Option.Option<Outcome.Final>, InputError | Unauthorized | MsgIdInUse | InfrastructureError>
   /** Validates, authorizes and publishes a command; returns its message id. Writes nothing on bad input. */
   readonly send: (request: SendRequest) => Effect.Effect<string, SendError>
   /** Sends and waits for the outcome, whatever it is (accepted, rejected, or failed and parked). */

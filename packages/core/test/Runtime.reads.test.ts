@@ -111,6 +111,9 @@ describe("Runtime: reads", () => {
       revoked.add("bob")
       assert.strictEqual((yield* Effect.flip(runtime.deadLetters.replay(letter!.id, as("admin"))))._tag, "Unauthorized")
       assert.deepStrictEqual((yield* runtime.deadLetters.list(as("admin"))).map((parked) => parked.id), [letter!.id], "still parked")
+      // Nor may a refused sender read an outcome: asked as the send would be.
+      const deposit = { component: "Account", id: "bob-1", command: { _tag: "Deposit", amount: 1 }, meta: { msgId: "bob-deposit", user: "bob" } }
+      assert.strictEqual((yield* Effect.flip(runtime.outcome(deposit)))._tag, "Unauthorized")
       revoked.delete("bob")
       assert.strictEqual((yield* runtime.deadLetters.replay(letter!.id, as("admin"))).id, letter!.id)
       assert.strictEqual((yield* Effect.flip(runtime.status({ user: "a\u0000" })))._tag, "InvalidInput", "an operator's user is held to the limits too")

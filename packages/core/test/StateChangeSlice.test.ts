@@ -87,6 +87,21 @@ const synced = [ProductSynced.make({ productId: "p1", name: "Tea" }), ProductSyn
 const placed = (orderId: string, customerId = "c1") => OrderPlaced.make({ orderId, customerId, productIds: ["p1"] })
 
 describe("StateChangeSlice", () => {
+  it("a decision model gives its slices its consumed events, initial state and evolve; each slice keeps its own partition and mode", () => {
+    const Opened = Schema.TaggedStruct("Opened", { showId: Schema.String })
+    const Reserve = Schema.TaggedStruct("Reserve", { showId: Schema.String, seatId: Schema.String })
+    const Reserved = Schema.TaggedStruct("Reserved", { showId: Schema.String, seatId: Schema.String })
+    const shows = StateChangeSlice.decisionModel({ consumedEvent: Opened, initialState: 0, evolve: (n: number) => n + 1 })
+    const now = shows.make({ name: "ReserveNow", command: Reserve, event: Reserved, rejection: Schema.Never, partition: ["showId", "seatId"], decide: () => Result.succeed([]) })
+    const later = shows.make({ name: "ReserveLater", command: Reserve, event: Reserved, rejection: Schema.Never, partition: "seatId", mode: "async", decide: () => Result.succeed([]) })
+    assert.deepStrictEqual([now.partition, now.mode, later.partition, later.mode], [["showId", "seatId"], "sync", ["seatId"], "async"])
+    for (const slice of [now, later]) {
+      assert.strictEqual(slice.consumedEvent, Opened)
+      assert.strictEqual(slice.initialState, 0)
+      assert.strictEqual(slice.evolve(slice.initialState, Opened.make({ showId: "s" })), 1)
+    }
+  })
+
   it("tags every entity field, one per element of an *Ids array; a schema may mark other fields as tags, or entity fields as none", () => {
     assert.deepStrictEqual(StateChangeSlice.tagsOf({ _tag: "X", orderId: "o1", productIds: ["p1", "p2", "p1"], qty: 2 }), ["orderId:o1", "productId:p1", "productId:p2"])
     const Marked = Schema.TaggedStruct("Marked", {

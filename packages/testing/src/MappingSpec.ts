@@ -6,8 +6,8 @@
  * @since 0.1.0
  */
 import { assert } from "@effect/vitest"
-import { EventMapping, type Message, type QueryEngine } from "@reventless/core"
-import { Effect, type Layer } from "effect"
+import { Aggregate, type EventMapping, type Message, type QueryEngine } from "@reventless/core"
+import { Effect, type Layer, Result } from "effect"
 import { emptyQueries } from "./DeciderSpec.ts"
 
 /** A published command as compared: its target by name. */
@@ -28,15 +28,23 @@ export const publishes = (
 ): ReadonlyArray<EventMapping.Publish> => {
   const input = { event, id, meta: meta ?? { service: "spec", time: new Date(0).toISOString(), ip: "", user: "spec", msgId: "spec", correlationId: "spec" } }
   const result = mapping.map(input)
-  return Array.isArray(result) ? result : Effect.runSync(Effect.provide(result as Effect.Effect<ReadonlyArray<EventMapping.Publish>, never, QueryEngine.QueryEngine>, queries))
+  const published = Array.isArray(result) ? result : Effect.runSync(Effect.provide(result as Effect.Effect<ReadonlyArray<EventMapping.Publish>, never, QueryEngine.QueryEngine>, queries))
+  // As the consumer sends them: to a declared target, encoded with its command schema.
+  for (const publish of published) {
+    assert.isTrue(mapping.targets.some((target) => target.name === publish.target.name), `${mapping.name} commands ${publish.target.name}, which is not among its targets`)
+    const encoded = Aggregate.codecs(publish.target).encodeCommand(publish.command)
+    if (Result.isFailure(encoded)) assert.fail(`${mapping.name} sent ${publish.target.name} an invalid command: ${encoded.failure.message}`)
+  }
+  return published
 }
 
 /**
  * @since 0.1.0
  * @category constructors
  */
-export const make = (mapping: EventMapping.EventMapping, queries?: Layer.Layer<QueryEngine.QueryEngine>) => ({
-  when: (id: string, event: unknown) => {
+export const make = <Event = unknown>(mapping: EventMapping.EventMapping, queries?: Layer.Layer<QueryEngine.QueryEngine>) => ({
+  /** The event of the source instance `id` (type `Event` to have it checked, e.g. the source aggregate's event type). */
+  when: (id: string, event: Event) => {
     const published = publishes(mapping, id, event, queries)
     return {
       /** Expects exactly these commands, in order (`EventMapping.publish(target, id, command)`). */

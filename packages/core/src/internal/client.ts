@@ -176,14 +176,15 @@ export const make = (deps: ClientDeps) => {
             Option.isSome(previous) && !belongsTo(previous.value, message) ? Effect.fail(inUse(message)) : publish)
       })
     },
-    outcome: (request: SendRequest): Effect.Effect<Option.Option<Outcome.Final>, InputError | MsgIdInUse | InfrastructureError> => {
+    outcome: (request: SendRequest): Effect.Effect<Option.Option<Outcome.Final>, InputError | Unauthorized | MsgIdInUse | InfrastructureError> => {
       const msgId = request.meta?.msgId
       if (msgId === undefined) return Effect.succeed(Option.none())
       const validated = validate(request)
       if (Result.isFailure(validated)) return Effect.fail(validated.failure)
-      const { message } = validated.success
-      return Effect.flatMap(store.outcome(msgId), (previous) =>
-        Option.isNone(previous) || belongsTo(previous.value, message) ? Effect.succeed(previous) : Effect.fail(inUse(message)))
+      // Asked as the send would be: who may not send it may not read its outcome either.
+      return Effect.flatMap(authorized(validated.success.message, validated.success.command), (message) =>
+        Effect.flatMap(store.outcome(msgId), (previous) =>
+          Option.isNone(previous) || belongsTo(previous.value, message) ? Effect.succeed(previous) : Effect.fail(inUse(message))))
     },
     executeJson: (component: string, id: string, json: string, meta?: Message.MetaInput) =>
       Effect.flatMap(

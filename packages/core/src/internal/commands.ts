@@ -114,13 +114,15 @@ export const makeProcessor = (options: ProcessorOptions) => {
     return { state: entry.aggregate.initialState, version: 0 }
   }
 
+  const eventType = EventType.cached()
+
   const encodeAll = (entry: AggregateEntry, events: ReadonlyArray<unknown>): Result.Result<Array<Event.NewEvent>, PermanentFailure> => {
     const out: Array<Event.NewEvent> = []
     for (const event of events) {
       const data = entry.codecs.encodeEvent(event)
       if (Result.isFailure(data)) return Result.fail(schemaFailure(`${entry.qualified} emitted an invalid event`, data.failure))
       out.push({
-        type: EventType.ofComponent(entry.qualified, data.success),
+        type: eventType(entry.qualified, data.success),
         schemaVersion: entry.aggregate.eventVersion,
         data: data.success
       })

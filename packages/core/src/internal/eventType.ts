@@ -6,20 +6,29 @@
  * the component's (or slice's) name.
  */
 
-/** Types by tag, per component, made once each: the command path types every event it stores. */
-const qualified = new Map<string, Map<string, string>>()
-
 const tagOf = (data: unknown): unknown => typeof data === "object" && data !== null ? (data as { readonly _tag?: unknown })._tag : undefined
 
 /** The type of an event of `component`'s streams. */
 export const ofComponent = (component: string, data: unknown): string => {
   const tag = tagOf(data)
-  if (typeof tag !== "string") return component
-  let types = qualified.get(component)
-  if (types === undefined) qualified.set(component, types = new Map())
-  let type = types.get(tag)
-  if (type === undefined) types.set(tag, type = `${component}.${tag}`)
-  return type
+  return typeof tag === "string" ? `${component}.${tag}` : component
+}
+
+/**
+ * `ofComponent` with the types it made kept, by component and tag: for the command path, which
+ * types every event it stores. One per processor, so it lives as long as its runtime.
+ */
+export const cached = (): ((component: string, data: unknown) => string) => {
+  const types = new Map<string, Map<string, string>>()
+  return (component, data) => {
+    const tag = tagOf(data)
+    if (typeof tag !== "string") return component
+    let byTag = types.get(component)
+    if (byTag === undefined) types.set(component, byTag = new Map())
+    let type = byTag.get(tag)
+    if (type === undefined) byTag.set(tag, type = `${component}.${tag}`)
+    return type
+  }
 }
 
 /** The type of an event a state-change slice appends to its plugin's DCB log. */
