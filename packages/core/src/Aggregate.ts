@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import { Effect, Predicate, Result, Schema } from "effect"
+import * as Codec from "./internal/codec.ts"
 import type { Upcaster } from "./Event.ts"
 import type { InfrastructureError } from "./Errors.ts"
 import type { QueryEngine } from "./QueryEngine.ts"
@@ -179,16 +180,17 @@ export const codecs = <State, Command, Event, Rejection>(
 ): Codecs<State, Command, Event, Rejection> => {
   let found = compiled.get(aggregate)
   if (found === undefined) {
+    const [command, event, rejection, state] = [Codec.of(aggregate.command), Codec.of(aggregate.event), Codec.of(aggregate.rejection), Codec.of(aggregate.state)]
     found = {
-      decodeId: Schema.decodeUnknownResult(aggregate.id),
-      decodeCommand: Schema.decodeUnknownResult(aggregate.command),
-      encodeCommand: Schema.encodeUnknownResult(aggregate.command),
-      decodeEvent: Schema.decodeUnknownResult(aggregate.event),
-      encodeEvent: Schema.encodeUnknownResult(aggregate.event),
-      decodeRejection: Schema.decodeUnknownResult(aggregate.rejection),
-      encodeRejection: Schema.encodeUnknownResult(aggregate.rejection),
-      decodeState: Schema.decodeUnknownResult(aggregate.state),
-      encodeState: Schema.encodeUnknownResult(aggregate.state)
+      decodeId: Codec.of(aggregate.id).decode,
+      decodeCommand: command.decode,
+      encodeCommand: command.encode,
+      decodeEvent: event.decode,
+      encodeEvent: event.encode,
+      decodeRejection: rejection.decode,
+      encodeRejection: rejection.encode,
+      decodeState: state.decode,
+      encodeState: state.encode
     }
     compiled.set(aggregate, found)
   }

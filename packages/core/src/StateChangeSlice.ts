@@ -20,6 +20,7 @@
  * @since 0.1.0
  */
 import { Effect, Predicate, Result, Schema } from "effect"
+import * as Codec from "./internal/codec.ts"
 import * as Shape from "./internal/schemaShape.ts"
 import type * as DcbEventStore from "./DcbEventStore.ts"
 import type { InfrastructureError } from "./Errors.ts"
@@ -303,14 +304,15 @@ export const codecs = <Command, Event, ConsumedEvent, Rejection>(
 ): Codecs<Command, Event, ConsumedEvent, Rejection> => {
   let found = compiled.get(slice)
   if (found === undefined) {
+    const [command, event, rejection] = [Codec.of(slice.command), Codec.of(slice.event), Codec.of(slice.rejection)]
     found = {
-      decodeCommand: Schema.decodeUnknownResult(slice.command),
-      encodeCommand: Schema.encodeUnknownResult(slice.command),
-      encodeEvent: Schema.encodeUnknownResult(slice.event),
-      decodeEvent: Schema.decodeUnknownResult(slice.event),
-      decodeConsumed: Schema.decodeUnknownResult(slice.consumedEvent),
-      encodeRejection: Schema.encodeUnknownResult(slice.rejection),
-      decodeRejection: Schema.decodeUnknownResult(slice.rejection)
+      decodeCommand: command.decode,
+      encodeCommand: command.encode,
+      encodeEvent: event.encode,
+      decodeEvent: event.decode,
+      decodeConsumed: Codec.of(slice.consumedEvent).decode,
+      encodeRejection: rejection.encode,
+      decodeRejection: rejection.decode
     }
     compiled.set(slice, found)
   }

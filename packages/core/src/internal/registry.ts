@@ -4,6 +4,7 @@
  * their short name (`Product`).
  */
 import { Result, Schema } from "effect"
+import * as Codec from "./codec.ts"
 import * as Aggregate from "../Aggregate.ts"
 import { UnknownComponent } from "../Errors.ts"
 import type * as Event from "../Event.ts"
@@ -104,13 +105,10 @@ const shortNames = <A>(entries: ReadonlyMap<string, A>): Map<string, A | null> =
   return short
 }
 
-const compileContract = (spec: ExtensionPoint.AnySpec): ContractEntry => ({
-  spec,
-  decodeCommand: Schema.decodeUnknownResult(spec.command),
-  encodeCommand: Schema.encodeUnknownResult(spec.command),
-  decodeEvent: Schema.decodeUnknownResult(spec.event),
-  encodeEvent: Schema.encodeUnknownResult(spec.event)
-})
+const compileContract = (spec: ExtensionPoint.AnySpec): ContractEntry => {
+  const [command, event] = [Codec.of(spec.command as Schema.Codec<unknown, unknown>), Codec.of(spec.event as Schema.Codec<unknown, unknown>)]
+  return { spec, decodeCommand: command.decode, encodeCommand: command.encode, decodeEvent: event.decode, encodeEvent: event.encode }
+}
 
 export const make = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>): Registry => {
   const aggregates = new Map<string, AggregateEntry>()
