@@ -343,10 +343,8 @@ export const check = (steps: ReadonlyArray<Step>, file: string): Effect.Effect<v
         case "receive": {
           const slice = inbound(step.step.receive)
           if (slice === undefined) return yield* fail(step.line, `receive: no inbound translation slice ${JSON.stringify(step.step.receive)}`)
-          const refused = Limits.checkPayload(runtime.limits, "receive", "input", step.step.input)
+          const refused = Limits.checkRequest(runtime.limits, step.step.receive, step.step.input, step.step)
           if (refused !== undefined) return yield* fail(step.line, `receive: ${refused.path} ${refused.detail}`)
-          const bad = idProblem("receive", "requestId", step.step.requestId) ?? idProblem("receive", "user", step.step.user)
-          if (bad !== undefined) return yield* fail(step.line, `receive: ${bad}`)
           const input = Schema.decodeUnknownResult(slice.input)(step.step.input)
           if (Result.isFailure(input)) return yield* fail(step.line, `receive: invalid ${step.step.receive} input ${describe(input.failure)}`)
           break

@@ -218,6 +218,25 @@ const commandWhere = (request: { readonly component: string; readonly id: string
   `command for ${request.component.slice(0, 128)} ${JSON.stringify(request.id.slice(0, 64))}`
 
 /**
+ * Checks an inbound translation slice's request before it is translated: its input, and the
+ * request id and user when given.
+ *
+ * @since 0.1.0
+ * @category checks
+ */
+export const checkRequest = (
+  limits: Limits,
+  slice: string,
+  input: unknown,
+  options: { readonly requestId?: string | undefined; readonly user?: string | undefined }
+): InvalidInput | undefined => {
+  const where = `request to ${slice.slice(0, 128)}`
+  return checkPayload(limits, where, "input", input) ??
+    (options.requestId === undefined ? undefined : checkId(limits, where, "requestId", options.requestId)) ??
+    (options.user === undefined ? undefined : checkId(limits, where, "user", options.user))
+}
+
+/**
  * The first `max` UTF-16 units of a text, one fewer when the cut would split a surrogate pair
  * (its first half alone is not storable).
  *

@@ -534,10 +534,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     status: operations.status,
     rebuild: operations.rebuild,
     receive: (name, input, receiveOptions = {}) => {
-      const where = `request to ${name}`
-      const refused = Limits.checkPayload(limits, where, "input", input) ??
-        (receiveOptions.requestId === undefined ? undefined : Limits.checkId(limits, where, "requestId", receiveOptions.requestId)) ??
-        (receiveOptions.user === undefined ? undefined : Limits.checkId(limits, where, "user", receiveOptions.user))
+      const refused = Limits.checkRequest(limits, name, input, receiveOptions)
       if (refused !== undefined) return Effect.fail(refused)
       return Effect.flatMap(Effect.fromResult(registry.inboundSlice(name)), (entry) =>
         Inbound.receive({ store, commands, now, authorize: client.authorized }, entry, input, receiveOptions))

@@ -154,6 +154,11 @@ export const make = (deps: ClientDeps) => {
 
   const execute = (request: SendRequest) => submitWith(request, settled)
 
+  /** The stored outcome of the message's msgId, if any, when it is the message's own; `MsgIdInUse` when another sender's. */
+  const ownOutcome = (message: Message.CommandMessage): Effect.Effect<Option.Option<Outcome.Final>, MsgIdInUse | InfrastructureError> =>
+    Effect.flatMap(store.outcome(message.msgId), (previous) =>
+      Option.isNone(previous) || belongsTo(previous.value, message) ? Effect.succeed(previous) : Effect.fail(inUse(message)))
+
   return {
     validate,
     authorized,
@@ -170,21 +175,15 @@ export const make = (deps: ClientDeps) => {
       return Effect.flatMap(authorized(validated.success.message, validated.success.command), (message) => {
         const publish = Effect.as(commands.publish([message]), message.msgId)
         // A msgId the sender chose may be taken: refuse it rather than drop the command silently.
-        return request.meta?.msgId === undefined
-          ? publish
-          : Effect.flatMap(store.outcome(message.msgId), (previous): Effect.Effect<string, InfrastructureError | MsgIdInUse> =>
-            Option.isSome(previous) && !belongsTo(previous.value, message) ? Effect.fail(inUse(message)) : publish)
+        return request.meta?.msgId === undefined ? publish : Effect.andThen(ownOutcome(message), publish)
       })
     },
     outcome: (request: SendRequest): Effect.Effect<Option.Option<Outcome.Final>, InputError | Unauthorized | MsgIdInUse | InfrastructureError> => {
-      const msgId = request.meta?.msgId
-      if (msgId === undefined) return Effect.succeed(Option.none())
+      if (request.meta?.msgId === undefined) return Effect.succeed(Option.none())
       const validated = validate(request)
       if (Result.isFailure(validated)) return Effect.fail(validated.failure)
       // Asked as the send would be: who may not send it may not read its outcome either.
-      return Effect.flatMap(authorized(validated.success.message, validated.success.command), (message) =>
-        Effect.flatMap(store.outcome(msgId), (previous) =>
-          Option.isNone(previous) || belongsTo(previous.value, message) ? Effect.succeed(previous) : Effect.fail(inUse(message))))
+      return Effect.flatMap(authorized(validated.success.message, validated.success.command), ownOutcome)
     },
     executeJson: (component: string, id: string, json: string, meta?: Message.MetaInput) =>
       Effect.flatMap(
