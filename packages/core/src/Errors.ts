@@ -237,6 +237,19 @@ export const untilItWorks = <A>(what: string, effect: Effect.Effect<A, Infrastru
   )
 
 /**
+ * `untilItWorks` for failures that may pass only: runs `effect` again every second while it fails
+ * with a retryable `InfrastructureError`, logging each; one that retrying cannot fix fails at once.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const whileItMayPass = <A>(what: string, effect: Effect.Effect<A, InfrastructureError>): Effect.Effect<A, InfrastructureError> =>
+  Effect.retry(
+    Effect.tapError(effect, (error) => error.retryable ? Effect.logWarning(`${what} failed, trying again: ${error.message}`) : Effect.void),
+    { while: (error) => error.retryable, schedule: Schedule.spaced("1 second") }
+  )
+
+/**
  * Errors that mean "the input was wrong, nothing was written".
  *
  * @since 0.1.0

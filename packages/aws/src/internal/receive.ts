@@ -141,12 +141,7 @@ const receiveOnce = <A>(options: ReceiveOptions<A>, stopping: () => boolean): Ef
           // stores refuse even as a storable copy) is handled again message by message: what
           // passes is deleted, what cannot is let go, to come back after the visibility timeout
           // and reach the dead-letter queue once SQS has counted maxReceiveCount receives.
-          const handled = (batch: ReadonlyArray<A>) =>
-            Effect.retry(
-              Effect.tapError(options.handle(batch), (error) =>
-                error.retryable ? Effect.logWarning(`handling a batch from ${options.url} failed, trying again: ${error.message}`) : Effect.void),
-              { while: (error) => error.retryable, schedule: Schedule.spaced("1 second") }
-            )
+          const handled = (batch: ReadonlyArray<A>) => Errors.whileItMayPass(`handling a batch from ${options.url}`, options.handle(batch))
           yield* Effect.raceFirst(
             Effect.matchEffect(handled(values), {
               onSuccess: () => deleteAll(options.sqs, options.url, received),
