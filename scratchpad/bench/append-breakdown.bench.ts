@@ -32,7 +32,7 @@ const versions = new Map<string, number>()
 const meta = (msgId: string) => ({ service: "b", time: "2026", ip: "", user: "u", msgId, correlationId: msgId })
 const ev = [{ type: "Bank.Account.Deposited", schemaVersion: 1, data: { _tag: "Deposited", amount: 1 } }]
 const ours = async () => { const s = `s${n % 8}`; const v = versions.get("o" + s) ?? 0; versions.set("o" + s, v + 1); const msgId = `m${n++}`
-  const [r] = await rt.runPromise(store.commit([{ _tag: "Append", request: { msgId, source: "Bank.Account", streamId: s, expectedVersion: v, events: ev, meta: meta(msgId) } }])); if (r?._tag !== "Committed") throw new Error(r?._tag) }
+  const [r] = await rt.runPromise(store.commit([{ msgId, component: "Bank.Account", id: s, boundary: { _tag: "Stream", expectedVersion: v }, decided: { _tag: "Events", events: ev }, meta: meta(msgId) }])); if (r?._tag !== "Committed") throw new Error(r?._tag) }
 const oursSql = async () => { const s = `q${n % 8}`; const v = versions.get("q" + s) ?? 0; versions.set("q" + s, v + 1); const msgId = `m${n++}`
   await client.query(`SELECT rv_commit($1::jsonb, $2) AS results`, [JSON.stringify([{ t: "A", m: msgId, s: "Bank.Account", i: s, x: v, e: [{ y: "Bank.Account.Deposited", v: 1, d: { _tag: "Deposited", amount: 1 } }], meta: meta(msgId) }]), "2026"]) }
 const crt = ManagedRuntime.make(PostgresPlatform.client({ url: u.toString() }))

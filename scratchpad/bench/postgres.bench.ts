@@ -158,7 +158,7 @@ const reventless = async (url: string): Promise<Results & { readonly dProjected:
       append: async (stream, expected, events) => {
         const msgId = nextMsgId()
         const [result] = await withStore((store) =>
-          store.commit([{ _tag: "Append", request: { msgId, source, streamId: stream, expectedVersion: expected, events, meta: meta(msgId) } }]))
+          store.commit([{ msgId, component: source, id: stream, boundary: { _tag: "Stream", expectedVersion: expected }, decided: { _tag: "Events", events }, meta: meta(msgId) }]))
         if (result?._tag !== "Committed") throw new Error(`append to ${stream} at ${expected}: ${result?._tag}`)
       },
       command: (id) => runtime.runPromise(Runtime.execute(Account, id, deposit(1))).then(() => {}),

@@ -55,7 +55,7 @@ try {
       const n = call++
       const msgId = `log-${n}`
       return writer.runPromise(Effect.flatMap(Effect.service(EventStore.EventStore), (store) =>
-        store.commit([{ _tag: "Append", request: { msgId, source, streamId: `a-${n % streams}`, expectedVersion: Math.floor(n / streams) * 100, events: hundred, meta: meta(msgId) } }]))).then(() => {})
+        store.commit([{ msgId, component: source, id: `a-${n % streams}`, boundary: { _tag: "Stream", expectedVersion: Math.floor(n / streams) * 100 }, decided: { _tag: "Events", events: hundred }, meta: meta(msgId) }]))).then(() => {})
     }))
   await writer.dispose()
   console.error(`wrote ${events} events in ${writeSeconds.toFixed(1)} s (untimed)`)

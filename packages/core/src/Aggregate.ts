@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import { Effect, Predicate, Result, Schema } from "effect"
+import * as Decision_ from "./Decision.ts"
 import * as Codec from "./internal/codec.ts"
 import type { Upcaster } from "./Event.ts"
 import type { InfrastructureError } from "./Errors.ts"
@@ -28,16 +29,13 @@ export const TypeId = "~@reventless/core/Aggregate" as const
 export type TypeId = typeof TypeId
 
 /**
- * What a decision returns: the events to append, or a rejection. The Effect form may query; a
- * query's `InfrastructureError` is no rejection: the command is tried again on the transient
- * schedule (when the error is retryable), then parked.
+ * What `decide` answers: the events to append, or a rejection (`Decision`, the same for every
+ * decider).
  *
  * @since 0.1.0
  * @category models
  */
-export type Decision<Event, Rejection> =
-  | Result.Result<ReadonlyArray<Event>, Rejection>
-  | Effect.Effect<ReadonlyArray<Event>, Rejection | InfrastructureError, QueryEngine>
+export type Decision<Event, Rejection> = Decision_.Decision<Event, Rejection>
 
 /**
  * What `decide` knows besides state and command: the instance id and the command's metadata.
@@ -224,7 +222,5 @@ export const decideEffect = <State, Command, Event, Rejection>(
   state: State,
   command: Command,
   context: DecideContext
-): Effect.Effect<ReadonlyArray<Event>, Rejection | InfrastructureError, QueryEngine> => {
-  const decision = aggregate.decide(state, command, context)
-  return Result.isResult(decision) ? Effect.fromResult(decision) : decision
-}
+): Effect.Effect<ReadonlyArray<Event>, Rejection | InfrastructureError, QueryEngine> =>
+  Decision_.toEffect(aggregate.decide(state, command, context))

@@ -109,16 +109,12 @@ export const fromEventStore = (log: string): Layer.Layer<DcbEventStore, never, E
         append: (events, condition) =>
           Effect.flatMap(
             store.commit([{
-              _tag: "AppendTagged",
-              request: {
-                msgId: Message.newMsgId(),
-                log,
-                component: log,
-                id: log,
-                events: events.map((event) => ({ type: event.type, tags: event.tags, schemaVersion: 1, data: event.data, meta: event.meta })),
-                condition,
-                meta: events[0]?.meta ?? Message.makeMeta({ service: log }, new Date(0).toISOString())
-              }
+              msgId: Message.newMsgId(),
+              component: log,
+              id: log,
+              boundary: { _tag: "Query", log, condition },
+              decided: { _tag: "Events", events: events.map((event) => ({ type: event.type, tags: event.tags, schemaVersion: 1, data: event.data, meta: event.meta })) },
+              meta: events[0]?.meta ?? Message.makeMeta({ service: log }, new Date(0).toISOString())
             }]),
             ([result]): Effect.Effect<{ readonly position: number }, DcbConflict | InfrastructureError> => {
               if (result!._tag === "Conflict") return Effect.fail(result!.conflict as DcbConflict)

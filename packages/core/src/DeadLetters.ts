@@ -9,7 +9,6 @@ import { Context, Deferred, Effect, Layer, Schema } from "effect"
 import { BlobCreated } from "./BlobStore.ts"
 import { Envelope } from "./Event.ts"
 import { InfrastructureError } from "./Errors.ts"
-import { Faults } from "./Faults.ts"
 import { CommandMessage } from "./Message.ts"
 
 /**
@@ -120,7 +119,6 @@ export class DeadLetters extends Context.Service<DeadLetters, {
  * @category layers
  */
 export const layerMemory: Layer.Layer<DeadLetters> = Layer.effect(DeadLetters, Effect.gen(function*() {
-  const faults = yield* Faults
   const letters = new Map<string, DeadLetter>()
   // A decision outlives its resolve call: the parking consumer may ask for it only after an
   // operator (woken by the parking) already decided. Parking the same id again starts afresh
@@ -138,10 +136,6 @@ export const layerMemory: Layer.Layer<DeadLetters> = Layer.effect(DeadLetters, E
   return DeadLetters.of({
     park: (letter) =>
       Effect.suspend(() => {
-        if (faults.failParks > 0) {
-          faults.failParks--
-          return Effect.fail(new InfrastructureError({ service: "DeadLetters", operation: "park", detail: "injected fault", retryable: true }))
-        }
         if (resolved.get(letter.id) === "Skip") return Effect.void
         resolved.delete(letter.id)
         decisions.delete(letter.id)

@@ -11,13 +11,14 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Deferred, Effect, Layer, Option, Schema } from "effect"
+import { Clock, Context, Deferred, Effect, Exit, Layer, Option, Schema } from "effect"
 import { type AppendCondition, conflictOf, type DcbConflict, matches, type Query } from "./DcbQuery.ts"
 import { InfrastructureError } from "./Errors.ts"
 import * as Event from "./Event.ts"
-import { Faults } from "./Faults.ts"
+import * as Eager from "./internal/eager.ts"
 import { LogSignal } from "./internal/logSignal.ts"
 import { MsgIdMap } from "./internal/msgIdMap.ts"
+import * as MsgIds from "./internal/msgIds.ts"
 import { isoTime, type Meta } from "./Message.ts"
 import type * as Outcome from "./Outcome.ts"
 
@@ -35,58 +36,114 @@ export class VersionConflict extends Schema.TaggedError<VersionConflict>()("Vers
 }) {}
 
 /**
- * @since 0.1.0
- * @category models
- */
-export interface AppendRequest {
-  readonly msgId: string
-  readonly source: string
-  readonly streamId: string
-  /** The version the decision saw; `"any"` appends wherever the stream is (extension-point events). */
-  readonly expectedVersion: number | "any"
-  readonly events: ReadonlyArray<Event.NewEvent>
-  readonly meta: Meta
-}
-
-/**
- * Events for a plugin's DCB log (`log`, e.g. `Ordering.DcbEventLog`): tagged, and appended only
- * if `condition` holds over that log. They are stored under the stream `id` (the command's
- * partition key) with their position as version.
+ * Where a decision's reads must still be current for it to be stored: its stream at the version
+ * it saw (`"any"`: wherever the stream is, for events no decision read, such as extension-point
+ * events), or, for a state-change slice, a DCB log on which nothing matching its query arrived
+ * after what it read.
  *
  * @since 0.1.0
  * @category models
  */
-export interface TaggedAppendRequest {
+export type Boundary =
+  | { readonly _tag: "Stream"; readonly expectedVersion: number | "any" }
+  | { readonly _tag: "Query"; readonly log: string; readonly condition?: AppendCondition | undefined }
+
+/**
+ * An event to store; on a DCB log with its tags, and with metadata of its own when it has some
+ * (the command's otherwise).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface NewEvent extends Event.NewEvent {
+  readonly tags?: ReadonlyArray<string> | undefined
+  readonly meta?: Meta | undefined
+}
+
+/**
+ * What was decided: events (none is an answer too), or the component's rejection, encoded.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Decided =
+  | { readonly _tag: "Events"; readonly events: ReadonlyArray<NewEvent> }
+  | { readonly _tag: "Rejected"; readonly error: unknown }
+
+/**
+ * One command's result to store, with its outcome under `msgId`: two independent choices, where
+ * the decision's reads must still hold (`boundary`) and what it decided (`decided`). A rejection
+ * decided on stale state is as wrong as stale events, so both are checked alike. `component` and
+ * `id` name the outcome; a stream's events are stored under them (`source`, `streamId`), a DCB
+ * log's under the log and `id`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CommitRequest {
   readonly msgId: string
-  readonly log: string
-  /** The component that decided (the slice's qualified name), for the outcome. */
   readonly component: string
   readonly id: string
-  readonly events: ReadonlyArray<Event.NewEvent & { readonly tags: ReadonlyArray<string>; readonly meta?: Meta | undefined }>
-  readonly condition?: AppendCondition | undefined
-  /** The command's metadata, for events without their own. */
+  readonly boundary: Boundary
+  readonly decided: Decided
+  /** The command's metadata, for its events and for who sent it. */
   readonly meta: Meta
 }
 
 /**
- * One command's result to store: its events (`Append`, `AppendTagged`) or its rejection
- * (`Reject`, `RejectTagged`). Each holds only if what the decision read is still current (the
- * stream version, or the DCB condition): a rejection decided on stale state is as wrong as stale
- * events.
+ * The envelopes' source: the stream's component, or the DCB log.
  *
  * @since 0.1.0
- * @category models
+ * @category accessors
  */
-export type CommitRequest =
-  | { readonly _tag: "Append"; readonly request: AppendRequest }
-  | { readonly _tag: "Reject"; readonly expectedVersion: number; readonly outcome: typeof Outcome.Rejected.Type }
-  | { readonly _tag: "AppendTagged"; readonly request: TaggedAppendRequest }
-  | {
-    readonly _tag: "RejectTagged"
-    readonly log: string
-    readonly condition?: AppendCondition | undefined
-    readonly outcome: typeof Outcome.Rejected.Type
-  }
+export const sourceOf = (request: CommitRequest): string => request.boundary._tag === "Stream" ? request.component : request.boundary.log
+
+/**
+ * The outcome a committed request stands for, its events' envelopes built from the first
+ * version and position the store gave them (on a DCB log the version is the position). The one
+ * place envelopes are made, for every store.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const committedOutcome = (
+  request: CommitRequest,
+  first: { readonly version: number; readonly position: number },
+  recordedAt: string
+): Outcome.Final => {
+  const { component, decided, id, meta, msgId } = request
+  if (decided._tag === "Rejected") return { _tag: "Rejected", msgId, component, id, error: decided.error, user: meta.user }
+  const source = sourceOf(request)
+  const tagged = request.boundary._tag === "Query"
+  const events = decided.events.map((event, i): Event.Envelope => {
+    const version = (tagged ? first.position : first.version) + i
+    const envelope: Event.Envelope = {
+      id: Event.eventId(source, id, version),
+      type: event.type,
+      source,
+      streamId: id,
+      version,
+      position: first.position + i,
+      schemaVersion: event.schemaVersion,
+      data: event.data,
+      meta: event.meta ?? meta,
+      recordedAt
+    }
+    return tagged ? { ...envelope, tags: event.tags ?? [] } : envelope
+  })
+  return { _tag: "Accepted", msgId, component, id, events }
+}
+
+/**
+ * The conflict of a request whose stream was at `actual` instead of the version it expected.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const versionConflict = (request: CommitRequest, actual: number): VersionConflict => {
+  const expected = request.boundary._tag === "Stream" ? request.boundary.expectedVersion : "any"
+  return new VersionConflict({ source: request.component, streamId: request.id, expected: expected === "any" ? -1 : expected, actual })
+}
 
 /**
  * `Committed`: this request stored the outcome. `Duplicate`: the message id already had one,
@@ -132,11 +189,6 @@ export interface AwaitOptions {
    * on its way still reaches the waiter.
    */
   readonly send?: Effect.Effect<void, InfrastructureError> | undefined
-  /**
-   * The message id was just made and `send` publishes it for the first time: no outcome can be
-   * stored from before, so a platform need not look one up (a round trip saved per command).
-   */
-  readonly unseen?: boolean | undefined
 }
 
 /**
@@ -174,13 +226,6 @@ export class EventStore extends Context.Service<EventStore, {
    * Fails only when the store could not be reached; then none of the requests was written.
    */
   readonly commit: (requests: ReadonlyArray<CommitRequest>) => Effect.Effect<ReadonlyArray<CommitResult>, InfrastructureError>
-  /**
-   * The same store without effects, offered by one whose operations are synchronous (memory) so
-   * that the runtime can settle a whole command in one synchronous step. Each behaves exactly as
-   * its effectful twin; `commit` returns `undefined` when it cannot commit right now (nothing was
-   * written, and the effectful `commit` is the way).
-   */
-  readonly sync?: SyncEventStore | undefined
   /** The stored outcome of a message id. */
   readonly outcome: (msgId: string) => Effect.Effect<Option.Option<Outcome.Final>, InfrastructureError>
   /** Waits for a message's outcome; `Failed` arrives when the command is parked. */
@@ -197,49 +242,117 @@ export class EventStore extends Context.Service<EventStore, {
 }>()("@reventless/core/EventStore") {}
 
 /**
+ * What a store keeps, without the senders waiting for outcomes: `make` adds those, the same for
+ * every store (as effect's cluster `MessageStorage.make` does over its encoded storage).
+ *
  * @since 0.1.0
  * @category models
  */
-export interface SyncEventStore {
-  readonly commit: (requests: ReadonlyArray<CommitRequest>) => ReadonlyArray<CommitResult> | undefined
-  readonly readStream: (source: string, streamId: string, afterVersion?: number) => ReadonlyArray<Event.Envelope>
-  readonly loadSnapshot: (source: string, streamId: string) => Option.Option<Snapshot>
+export interface Storage extends Omit<EventStore["Service"], "awaitOutcome"> {
   /**
-   * What `awaitOutcome` would answer at once: the final outcome, or `Failed` while the command
-   * is parked; `undefined` while it has neither.
+   * The outcome, or while the command is parked its failure, of each of `msgIds` that has one;
+   * the others are left out.
    */
-  readonly outcome: (msgId: string) => Outcome.Outcome | undefined
-}
-
-interface Waiting {
-  readonly _tag: "Waiting"
-  readonly deferreds: Array<Deferred.Deferred<Outcome.Outcome>>
+  readonly lookUp: (msgIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<readonly [string, Outcome.Outcome]>, InfrastructureError>
 }
 
 /**
- * What the memory store keeps per message id: the final outcome, the senders waiting for it, or,
- * for the commonest outcome (an aggregate's command accepted with events), only its event, or
- * its events: the outcome is rebuilt from them when asked. Two objects fewer kept per command,
- * which the garbage collector would otherwise copy.
+ * A store and the hooks of its waiters: `settled` wakes the senders of what a commit of this
+ * process stored (`make`'s `commit` calls it; a store that commits by another way too calls it
+ * there), `recheck` looks up the outcomes of everyone waiting (another process may have stored
+ * them: a store calls it when it hears of a commit elsewhere).
+ *
+ * @since 0.1.0
+ * @category models
  */
-type MsgRecord = Outcome.Final | Waiting | Event.Envelope | ReadonlyArray<Event.Envelope>
+export interface Made {
+  readonly store: EventStore["Service"]
+  readonly settled: (results: ReadonlyArray<CommitResult>) => void
+  readonly recheck: Effect.Effect<void, InfrastructureError>
+}
 
-const isTagged = (record: MsgRecord): record is Outcome.Final | Waiting => "_tag" in record
+/**
+ * Builds an EventStore over a storage, with the waiting for outcomes written once: a waiter is
+ * registered before the message is sent, then the stored outcome is looked up (unless the msgId
+ * was made for this very send, so none can exist), and whatever stores the outcome first wakes
+ * it: this process's commit or park, or `recheck`. A waiter that gives up is dropped.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (storage: Storage): Made => {
+  const waiting = new Map<string, Array<Deferred.Deferred<Outcome.Outcome>>>()
+  const wake = (msgId: string, outcome: Outcome.Outcome) => {
+    const deferreds = waiting.get(msgId)
+    if (deferreds === undefined) return
+    waiting.delete(msgId)
+    for (const deferred of deferreds) Deferred.doneUnsafe(deferred, Effect.succeed(outcome))
+  }
+  const settled = (results: ReadonlyArray<CommitResult>) => {
+    if (waiting.size === 0) return
+    for (const result of results) if (result._tag !== "Conflict") wake(result.outcome.msgId, result.outcome)
+  }
+  const lookUp = (msgIds: ReadonlyArray<string>) =>
+    msgIds.length === 0 ? Effect.void : Effect.map(storage.lookUp(msgIds), (found) => {
+      for (const [msgId, outcome] of found) wake(msgId, outcome)
+    })
+  const drop = (msgId: string, deferred: Deferred.Deferred<Outcome.Outcome>) =>
+    Effect.sync(() => {
+      const rest = (waiting.get(msgId) ?? []).filter((waiter) => waiter !== deferred)
+      if (rest.length === 0) waiting.delete(msgId)
+      else waiting.set(msgId, rest)
+    })
+  const awaitOutcome = (msgId: string, options?: AwaitOptions): Effect.Effect<Outcome.Outcome, InfrastructureError> => {
+    // Taken when the call is made: the sender made this msgId for the send it passes.
+    const fresh = MsgIds.takeFresh(msgId)
+    return Effect.suspend(() => {
+      const deferred = Deferred.makeUnsafe<Outcome.Outcome>()
+      const list = waiting.get(msgId)
+      if (list === undefined) waiting.set(msgId, [deferred])
+      else list.push(deferred)
+      const send = options?.send ?? Effect.void
+      return Effect.andThen(fresh ? send : Effect.andThen(send, lookUp([msgId])), Deferred.await(deferred)).pipe(
+        Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : drop(msgId, deferred))
+      )
+    })
+  }
+  const store = EventStore.of({
+    readStream: storage.readStream,
+    readAll: storage.readAll,
+    readTagged: storage.readTagged,
+    head: storage.head,
+    commit: (requests) => Effect.tap(storage.commit(requests), (results) => Effect.sync(() => settled(results))),
+    outcome: storage.outcome,
+    awaitOutcome,
+    fail: (failed) => Effect.andThen(storage.fail(failed), Effect.sync(() => wake(failed.msgId, failed))),
+    retry: storage.retry,
+    loadSnapshot: storage.loadSnapshot,
+    saveSnapshot: storage.saveSnapshot
+  })
+  return { store, settled, recheck: Effect.suspend(() => lookUp([...waiting.keys()])) }
+}
 
-/** The final outcome a record stands for, if it is one. */
+/**
+ * What the memory store keeps per message id: the final outcome or, for the commonest outcome (an
+ * aggregate's command accepted with events), only its event, or its events: the outcome is
+ * rebuilt from them when asked. Two objects fewer kept per command, which the garbage collector
+ * would otherwise copy.
+ */
+type MsgRecord = Outcome.Final | Event.Envelope | ReadonlyArray<Event.Envelope>
+
+/** The final outcome a record stands for. */
 const finalOf = (msgId: string, record: MsgRecord | undefined): Outcome.Final | undefined => {
   if (record === undefined) return undefined
-  if (isTagged(record)) return record._tag === "Waiting" ? undefined : record
+  if ("_tag" in record) return record
   const events: ReadonlyArray<Event.Envelope> = Array.isArray(record) ? record : [record as Event.Envelope]
   return { _tag: "Accepted", msgId, component: events[0]!.source, id: events[0]!.streamId, events }
 }
 
-const waitingOf = (record: MsgRecord | undefined): Waiting | undefined =>
-  record !== undefined && isTagged(record) && record._tag === "Waiting" ? record : undefined
-
 /**
  * The log in memory: an array per stream and one array in global order, so positions are
- * contiguous here. Each operation is synchronous, hence atomic.
+ * contiguous here. Each operation is synchronous, hence atomic. The command processor of this
+ * process reaches it without effects (internal/eager.ts), so that a whole command can run as one
+ * synchronous step.
  *
  * @since 0.1.0
  * @category layers
@@ -247,224 +360,113 @@ const waitingOf = (record: MsgRecord | undefined): Waiting | undefined =>
 export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effect(
   EventStore,
   Effect.gen(function*() {
-    const faults = yield* Faults
     const signal = yield* LogSignal
     const clock = yield* Clock.Clock
-    /** The commit time of the batch being committed. */
-    let recordedAt = ""
     const log: Array<Event.Envelope> = []
     /** Source → stream id → events (nested, so a lookup builds no key string). */
     const streams = new Map<string, Map<string, Array<Event.Envelope>>>()
     const streamOf = (source: string, streamId: string) => streams.get(source)?.get(streamId)
-    /** By message id: the final outcome, or the senders waiting for it (one record per id; ids this process made cost no hashing). */
+    /** By message id, the final outcome (ids this process made cost no hashing). */
     const records = new MsgIdMap<MsgRecord>()
     /** Parked commands: a sender that asks after the parking still hears Failed, until a replay settles it. */
     const failures = new Map<string, typeof Outcome.Failed.Type>()
     const snapshots = new Map<string, Snapshot>()
     const key = (source: string, streamId: string) => `${source}/${streamId}`
 
-    const wake = (waiting: Waiting, outcome: Outcome.Outcome) => {
-      for (const deferred of waiting.deferreds) Deferred.doneUnsafe(deferred, Effect.succeed(outcome))
-    }
-    const commitOutcome = (outcome: Outcome.Final, waiting: Waiting | undefined, kept: MsgRecord = outcome): CommitResult => {
-      records.set(outcome.msgId, kept)
-      if (failures.size > 0) failures.delete(outcome.msgId)
-      if (waiting !== undefined) wake(waiting, outcome)
-      return { _tag: "Committed", outcome }
-    }
-
-    const conflict = (source: string, streamId: string, expected: number): VersionConflict | undefined => {
-      const actual = streamOf(source, streamId)?.length ?? 0
-      return actual === expected ? undefined : new VersionConflict({ source, streamId, expected, actual })
-    }
-
-    const append = (request: AppendRequest, waiting: Waiting | undefined): CommitResult => {
-      let stream = streamOf(request.source, request.streamId)
-      const actual = stream?.length ?? 0
-      if (request.expectedVersion !== "any" && request.expectedVersion !== actual) {
-        return { _tag: "Conflict", conflict: new VersionConflict({ source: request.source, streamId: request.streamId, expected: request.expectedVersion, actual }) }
-      }
-      const appended: Array<Event.Envelope> = []
-      if (request.events.length > 0) {
-        if (stream === undefined) {
-          stream = []
-          let bySource = streams.get(request.source)
-          if (bySource === undefined) streams.set(request.source, bySource = new Map())
-          bySource.set(request.streamId, stream)
-        }
-        for (const event of request.events) {
-          const version = stream.length + 1
-          const envelope: Event.Envelope = {
-            id: Event.eventId(request.source, request.streamId, version),
-            type: event.type,
-            source: request.source,
-            streamId: request.streamId,
-            version,
-            position: log.length + 1,
-            schemaVersion: event.schemaVersion,
-            data: event.data,
-            meta: request.meta,
-            recordedAt
-          }
-          stream.push(envelope)
-          log.push(envelope)
-          appended.push(envelope)
-        }
-      }
-      const outcome = { _tag: "Accepted", msgId: request.msgId, component: request.source, id: request.streamId, events: appended } as const
-      return commitOutcome(outcome, waiting, appended.length === 0 ? outcome : appended.length === 1 ? appended[0]! : appended)
-    }
-
     /** Whether an event of `log` matching the condition exists after its position. */
-    const broken = (log_: string, condition: AppendCondition | undefined): DcbConflict | undefined => {
+    const broken = (name: string, condition: AppendCondition | undefined): DcbConflict | undefined => {
       if (condition === undefined) return undefined
       for (let i = Math.max(0, condition.after ?? 0); i < log.length; i++) {
         const event = log[i]!
-        if (event.source === log_ && matches(condition.failIfEventsMatch, { type: event.type, tags: event.tags ?? [] })) {
+        if (event.source === name && matches(condition.failIfEventsMatch, { type: event.type, tags: event.tags ?? [] })) {
           return conflictOf(condition, event.position)
         }
       }
       return undefined
     }
 
-    const appendTagged = (request: TaggedAppendRequest, waiting: Waiting | undefined): CommitResult => {
-      const conflicting = broken(request.log, request.condition)
-      if (conflicting !== undefined) return { _tag: "Conflict", conflict: conflicting }
-      const appended: Array<Event.Envelope> = []
-      for (const event of request.events) {
-        const position = log.length + 1
-        const envelope: Event.Envelope = {
-          id: Event.eventId(request.log, request.id, position),
-          type: event.type,
-          source: request.log,
-          streamId: request.id,
-          version: position,
-          position,
-          schemaVersion: event.schemaVersion,
-          data: event.data,
-          meta: event.meta ?? request.meta,
-          tags: event.tags,
-          recordedAt
-        }
-        log.push(envelope)
-        appended.push(envelope)
-      }
-      return commitOutcome({ _tag: "Accepted", msgId: request.msgId, component: request.component, id: request.id, events: appended }, waiting)
-    }
-
-    const commitOne = (request: CommitRequest): CommitResult => {
-      const msgId = request._tag === "Append" || request._tag === "AppendTagged" ? request.request.msgId : request.outcome.msgId
-      const record = records.get(msgId)
-      const previous = finalOf(msgId, record)
+    const commitOne = (request: CommitRequest, recordedAt: string): CommitResult => {
+      const { boundary, component, decided, id, msgId } = request
+      const previous = finalOf(msgId, records.get(msgId))
       if (previous !== undefined) return { _tag: "Duplicate", outcome: previous }
-      const waiting = waitingOf(record)
-      switch (request._tag) {
-        case "Append":
-          return append(request.request, waiting)
-        case "AppendTagged":
-          return appendTagged(request.request, waiting)
-        case "Reject": {
-          const moved = conflict(request.outcome.component, request.outcome.id, request.expectedVersion)
-          return moved !== undefined ? { _tag: "Conflict", conflict: moved } : commitOutcome(request.outcome, waiting)
+      // 1. The decision's reads still hold.
+      let stream: Array<Event.Envelope> | undefined
+      if (boundary._tag === "Stream") {
+        stream = streamOf(component, id)
+        const actual = stream?.length ?? 0
+        if (boundary.expectedVersion !== "any" && boundary.expectedVersion !== actual) return { _tag: "Conflict", conflict: versionConflict(request, actual) }
+      } else {
+        const conflicting = broken(boundary.log, boundary.condition)
+        if (conflicting !== undefined) return { _tag: "Conflict", conflict: conflicting }
+      }
+      // 2. Its events, after the log's and the stream's last.
+      const outcome = committedOutcome(request, { version: (stream?.length ?? 0) + 1, position: log.length + 1 }, recordedAt)
+      if (outcome._tag === "Accepted" && outcome.events.length > 0) {
+        if (boundary._tag === "Stream" && stream === undefined) {
+          let bySource = streams.get(component)
+          if (bySource === undefined) streams.set(component, bySource = new Map())
+          bySource.set(id, stream = [])
         }
-        case "RejectTagged": {
-          const conflicting = broken(request.log, request.condition)
-          return conflicting !== undefined ? { _tag: "Conflict", conflict: conflicting } : commitOutcome(request.outcome, waiting)
+        for (const event of outcome.events) {
+          log.push(event)
+          stream?.push(event)
         }
       }
+      // 3. Its outcome; an aggregate's accepted command keeps only its events.
+      const events = outcome._tag === "Accepted" && decided._tag === "Events" && boundary._tag === "Stream" ? outcome.events : []
+      records.set(msgId, events.length === 0 ? outcome : events.length === 1 ? events[0]! : events)
+      if (failures.size > 0) failures.delete(msgId)
+      return { _tag: "Committed", outcome }
     }
 
-    const commitNow = (requests: ReadonlyArray<CommitRequest>): ReadonlyArray<CommitResult> | undefined => {
-      // An injected outage is the effectful commit's to report.
-      if (faults.failAppends > 0) return undefined
+    const commitNow = (requests: ReadonlyArray<CommitRequest>): ReadonlyArray<CommitResult> => {
       const before = log.length
-      recordedAt = isoTime(clock.currentTimeMillisUnsafe())
-      const results = requests.map(commitOne)
+      const recordedAt = isoTime(clock.currentTimeMillisUnsafe())
+      const results = requests.map((request) => commitOne(request, recordedAt))
       if (log.length > before) signal.notify(log.length)
       return results
     }
-
-    const commit = (requests: ReadonlyArray<CommitRequest>): Effect.Effect<ReadonlyArray<CommitResult>, InfrastructureError> =>
-      Effect.suspend(() => {
-        if (faults.failAppends > 0) {
-          faults.failAppends--
-          return Effect.fail(new InfrastructureError({ service: "EventStore", operation: "commit", detail: "injected fault", retryable: true }))
-        }
-        return Effect.succeed(commitNow(requests)!)
-      })
-
-    const outcomeNow = (msgId: string): Outcome.Outcome | undefined =>
-      finalOf(msgId, records.get(msgId)) ?? (failures.size === 0 ? undefined : failures.get(msgId))
-
-    const sync: SyncEventStore = {
-      outcome: outcomeNow,
-      commit: commitNow,
-      readStream: (source, streamId, afterVersion = 0) => (streamOf(source, streamId) ?? []).slice(afterVersion),
-      loadSnapshot: (source, streamId) => Option.fromUndefinedOr(snapshots.get(key(source, streamId)))
+    const readStream = (source: string, streamId: string, afterVersion = 0) => (streamOf(source, streamId) ?? []).slice(afterVersion)
+    const scan = (after: Event.Position, limit: number, keep: (event: Event.Envelope) => boolean): ReadAllResult => {
+      const events: Array<Event.Envelope> = []
+      let i = Math.max(0, after)
+      for (; i < log.length && events.length < limit; i++) if (keep(log[i]!)) events.push(log[i]!)
+      return { events, through: Math.max(after, i) }
     }
+    const readTagged = ({ after, limit, log: name, query }: { readonly log: string; readonly query: Query; readonly after: Event.Position; readonly limit: number }) =>
+      scan(after, limit, (event) => event.source === name && matches(query, { type: event.type, tags: event.tags ?? [] }))
+    const loadSnapshot = (source: string, streamId: string) => Option.fromUndefinedOr(snapshots.get(key(source, streamId)))
 
-    return EventStore.of({
-      readStream: (source, streamId, afterVersion) => Effect.sync(() => sync.readStream(source, streamId, afterVersion)),
-      readAll: ({ after, limit, sources }) =>
-        Effect.sync(() => {
-          const events: Array<Event.Envelope> = []
-          let i = Math.max(0, after)
-          for (; i < log.length && events.length < limit; i++) {
-            const event = log[i]!
-            if (sources === undefined || sources.has(event.source)) events.push(event)
-          }
-          return { events, through: Math.max(after, i) }
-        }),
-      readTagged: ({ after, limit, log: name, query }) =>
-        Effect.sync(() => {
-          const events: Array<Event.Envelope> = []
-          let i = Math.max(0, after)
-          for (; i < log.length && events.length < limit; i++) {
-            const event = log[i]!
-            if (event.source === name && matches(query, { type: event.type, tags: event.tags ?? [] })) events.push(event)
-          }
-          return { events, through: Math.max(after, i) }
-        }),
+    const made = make({
+      readStream: (source, streamId, afterVersion) => Effect.sync(() => readStream(source, streamId, afterVersion)),
+      readAll: ({ after, limit, sources }) => Effect.sync(() => scan(after, limit, (event) => sources === undefined || sources.has(event.source))),
+      readTagged: (options) => Effect.sync(() => readTagged(options)),
       head: Effect.sync(() => log.length),
-      commit,
-      sync,
-      outcome: (msgId) =>
-        Effect.sync(() => Option.fromUndefinedOr(finalOf(msgId, records.get(msgId)))),
-      awaitOutcome: (msgId, options) => {
-        // Here every operation is synchronous, so looking for the outcome once the message is
-        // sent and registering a waiter when there is none is atomic: nothing is stored in
-        // between. A message handled during its send (the memory topic runs an awaited
-        // command in the sender's fiber) is answered without a waiter at all.
-        const settled = Effect.suspend(() => {
-          const known = outcomeNow(msgId)
-          if (known !== undefined) return Effect.succeed(known)
-          const waiting = waitingOf(records.get(msgId))
-          const deferred = Deferred.makeUnsafe<Outcome.Outcome>()
-          if (waiting !== undefined) waiting.deferreds.push(deferred)
-          else records.set(msgId, { _tag: "Waiting", deferreds: [deferred] })
-          // A waiter that gives up is dropped.
-          return Effect.onInterrupt(Deferred.await(deferred), () =>
-            Effect.sync(() => {
-              const waiting = waitingOf(records.get(msgId))
-              if (waiting === undefined) return
-              const rest = waiting.deferreds.filter((waiter) => waiter !== deferred)
-              if (rest.length === 0) records.delete(msgId)
-              else records.set(msgId, { _tag: "Waiting", deferreds: rest })
-            }))
-        })
-        return options?.send === undefined ? settled : Effect.andThen(options.send, settled)
-      },
+      commit: (requests) => Effect.sync(() => commitNow(requests)),
+      outcome: (msgId) => Effect.sync(() => Option.fromUndefinedOr(finalOf(msgId, records.get(msgId)))),
+      lookUp: (msgIds) =>
+        Effect.sync(() =>
+          msgIds.flatMap((msgId) => {
+            const outcome = finalOf(msgId, records.get(msgId)) ?? failures.get(msgId)
+            return outcome === undefined ? [] : [[msgId, outcome] as const]
+          })
+        ),
+      fail: (failed) => Effect.sync(() => void failures.set(failed.msgId, failed)),
       retry: (msgId) => Effect.sync(() => void failures.delete(msgId)),
-      fail: (failed) =>
-        Effect.sync(() => {
-          failures.set(failed.msgId, failed)
-          const waiting = waitingOf(records.get(failed.msgId))
-          if (waiting === undefined) return
-          records.delete(failed.msgId)
-          wake(waiting, failed)
-        }),
-      loadSnapshot: (source, streamId) => Effect.sync(() => sync.loadSnapshot(source, streamId)),
+      loadSnapshot: (source, streamId) => Effect.sync(() => loadSnapshot(source, streamId)),
       saveSnapshot: (source, streamId, snapshot) => Effect.sync(() => void snapshots.set(key(source, streamId), snapshot))
     })
+    Eager.register(made.store, {
+      readStream: (source, streamId, afterVersion) => Exit.succeed(readStream(source, streamId, afterVersion)),
+      readTagged: (options) => Exit.succeed(readTagged(options)),
+      loadSnapshot: (source, streamId) => Exit.succeed(loadSnapshot(source, streamId)),
+      commit: (requests) => {
+        const results = commitNow(requests)
+        made.settled(results)
+        return Exit.succeed(results)
+      },
+      outcome: (msgId) => finalOf(msgId, records.get(msgId)) ?? (failures.size === 0 ? undefined : failures.get(msgId))
+    })
+    return made.store
   })
 )

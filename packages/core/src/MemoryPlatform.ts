@@ -1,6 +1,6 @@
 /**
  * The embedded platform: every service in process, in memory. It is the default for demos and
- * tests, deterministic under `TestClock`, and takes fault injection (`Faults`) for tests.
+ * tests, deterministic under `TestClock`; fault injection wraps it as any platform (`@reventless/testing` `Faults`).
  *
  * @since 0.1.0
  */

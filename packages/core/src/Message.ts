@@ -8,7 +8,8 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { createHash, randomBytes } from "node:crypto"
+import { createHash } from "node:crypto"
+import * as MsgIds from "./internal/msgIds.ts"
 
 /**
  * Message metadata, as in the seed's `Message.meta`, plus causation and trace context.
@@ -79,9 +80,6 @@ export interface MetaInput {
   readonly traceparent?: string | undefined
 }
 
-const processPrefix = randomBytes(12).toString("base64url")
-let issued = 0
-
 /**
  * A new unique message id: 96 random bits drawn once per process, then a counter. As unique as a
  * random UUID across processes, and several times cheaper to make and to use as a map key (the
@@ -90,30 +88,7 @@ let issued = 0
  * @since 0.1.0
  * @category constructors
  */
-export const newMsgId = (): string => `${processPrefix}.${(issued++).toString(36)}`
-
-/**
- * The sequence number of a message id that `newMsgId` made in this process, or `undefined` for
- * any other id: lets an in-process store keep its records by number instead of hashing the id.
- * Only the canonical spelling counts (no leading zero), so each id has at most one number.
- *
- * @since 0.1.0
- * @category utils
- */
-export const localSequence = (msgId: string): number | undefined => {
-  const start = processPrefix.length + 1
-  const length = msgId.length - start
-  if (length < 1 || length > 10 || msgId.charCodeAt(start - 1) !== 46 || !msgId.startsWith(processPrefix)) return undefined
-  if (length > 1 && msgId.charCodeAt(start) === 48) return undefined
-  let value = 0
-  for (let i = start; i < msgId.length; i++) {
-    const code = msgId.charCodeAt(i)
-    const digit = code >= 48 && code <= 57 ? code - 48 : code >= 97 && code <= 122 ? code - 87 : -1
-    if (digit < 0) return undefined
-    value = value * 36 + digit
-  }
-  return value
-}
+export const newMsgId: () => string = MsgIds.next
 
 let lastMillis = Number.NaN
 let lastIso = ""

@@ -33,13 +33,13 @@ import type * as Event from "./Event.ts"
 import { EventStore } from "./EventStore.ts"
 import { EventTopic } from "./EventTopic.ts"
 import { ExtensionPointTopic } from "./ExtensionPointTopic.ts"
-import { Faults } from "./Faults.ts"
 import type * as InboundTranslationSlice from "./InboundTranslationSlice.ts"
 import * as Leases from "./Leases.ts"
 import * as Limits from "./Limits.ts"
 import * as Access from "./internal/access.ts"
 import * as Activity from "./internal/activity.ts"
 import * as Client from "./internal/client.ts"
+import * as Lanes from "./internal/lanes.ts"
 import * as Idle from "./internal/idle.ts"
 import * as Operations from "./internal/operations.ts"
 import * as Wiring from "./internal/wiring.ts"
@@ -48,7 +48,6 @@ import * as Consumers from "./internal/consumers.ts"
 import * as Extensions from "./internal/extensions.ts"
 import * as Inbound from "./internal/inbound.ts"
 import * as Ownership from "./internal/ownership.ts"
-import * as Slices from "./internal/slices.ts"
 import * as Registry from "./internal/registry.ts"
 import * as Message from "./Message.ts"
 import type * as Outcome from "./Outcome.ts"
@@ -203,20 +202,6 @@ export interface AsUser {
 export type SendError = InvalidJson | UnknownComponent | InvalidCommand | InvalidInput | Unauthorized | MsgIdInUse | InfrastructureError
 
 /**
- * A command the sender holds as its component's typed value, with the codecs that encoded it into
- * the request's `command` (`Aggregate.codecs`, `StateChangeSlice.codecs`). When they are the
- * registered component's own, encoding it has run the schema's checks already: the request is
- * not decoded again, and a processor in this process may decide on this very value.
- *
- * @since 0.1.0
- * @category models
- */
-export interface TypedCommand {
-  readonly codecs: object
-  readonly command: unknown
-}
-
-/**
  * @since 0.1.0
  * @category services
  */
@@ -244,13 +229,11 @@ export class Runtime extends Context.Service<Runtime, {
   /**
    * `submit`, going on with what `onOutcome` makes of the outcome: the way for accessors with an
    * answer of their own (the typed `execute`). Where the platform settles a command in the
-   * sender's call (memory), `onOutcome` runs in the same step. `typed`: the command as the
-   * sender holds it, see `TypedCommand`.
+   * sender's call (memory), `onOutcome` runs in the same step.
    */
   readonly submitWith: <A, E>(
     request: SendRequest,
-    onOutcome: (outcome: Outcome.Outcome) => Effect.Effect<A, E>,
-    typed?: TypedCommand
+    onOutcome: (outcome: Outcome.Outcome) => Effect.Effect<A, E>
   ) => Effect.Effect<A, E | SendError>
   /** Sends and waits for the outcome: the appended events, or the rejection. */
   readonly execute: (request: SendRequest) => Effect.Effect<typeof Outcome.Accepted.Type, SendError | CommandRejected | CommandFailed>
@@ -410,7 +393,6 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   const deadLetters = yield* DeadLetters
   const todos = yield* TodoStore
   const extensionPointTopic = yield* ExtensionPointTopic
-  const faults = yield* Faults
   const leases = yield* Leases.Leases
   const authorization = yield* Authorization.Authorization
   const clock = yield* Clock.Clock
@@ -429,7 +411,6 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     checkpoints,
     deadLetters,
     activity,
-    faults,
     retrySchedule,
     batchSize: options.batchSize ?? 256,
     now
@@ -449,7 +430,6 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     cacheSize: options.cacheSize ?? 100_000,
     limits,
     now,
-    sliceCommand: Slices.sliceCommand(store, queries),
     extensionPointCommand: (entry, message) =>
       Effect.mapError(Extensions.extensionPointCommand(linkDeps, entry, message), (error) =>
         error._tag === "HandlerFailure" && !error.retryable
@@ -458,9 +438,10 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
   })
   const background = options.background ?? true
   if (background) {
+    const lane = Lanes.of(commands)
+    if (lane !== undefined) lane.handler = processor.handleNow
     yield* commands.consume({
       handle: processor.handle,
-      handleNow: processor.handleNow,
       concurrency: options.concurrency ?? 16,
       settled: activity.bump,
       components: [...registry.aggregates.keys(), ...registry.slices.keys(), ...registry.extensionPoints.keys()]
@@ -513,7 +494,7 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
     authorized: client.authorized
   })
 
-  return Runtime.of({
+  const runtime = Runtime.of({
     plugins: options.plugins,
     limits,
     check: client.check,
@@ -550,7 +531,15 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
       }))
     }))
   })
+  typedSubmits.set(runtime, client.submitWith)
+  return runtime
 })
+
+/**
+ * The client side of each runtime, for the typed accessors: they pass the command as the sender
+ * holds it, which a runtime does not decode again (internal/client.ts, `TypedCommand`).
+ */
+const typedSubmits = new WeakMap<Runtime["Service"], ReturnType<typeof Client.make>["submitWith"]>()
 
 /** Each plugin's heartbeat, counted every `heartbeatInterval` seconds (`health`). */
 const startHeartbeats = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>, now: () => string) =>
@@ -643,8 +632,12 @@ const submitTyped = <Command, Event, Rejection>(
         return Effect.fail(new CommandFailed({ component: outcome.component, id: outcome.id, msgId: outcome.msgId, reason: outcome.reason }))
     }
   }
-  return Effect.contextWith((context: Context.Context<Runtime>) =>
-    Context.get(context, Runtime).submitWith({ component, id, command: encoded.success, meta }, settle, { codecs, command }))
+  return Effect.contextWith((context: Context.Context<Runtime>) => {
+    const runtime = Context.get(context, Runtime)
+    const request = { component, id, command: encoded.success, meta }
+    const typed = typedSubmits.get(runtime)
+    return typed !== undefined ? typed(request, settle, { codecs, command }) : runtime.submitWith(request, settle)
+  })
 }
 
 /**

@@ -20,6 +20,7 @@
  * @since 0.1.0
  */
 import { Effect, Predicate, Result, Schema } from "effect"
+import * as Decision_ from "./Decision.ts"
 import * as Codec from "./internal/codec.ts"
 import * as Shape from "./internal/schemaShape.ts"
 import type * as DcbEventStore from "./DcbEventStore.ts"
@@ -33,16 +34,13 @@ import type { QueryEngine } from "./QueryEngine.ts"
 export const TypeId = "~@reventless/core/StateChangeSlice" as const
 
 /**
- * What a decision returns: the events to append, or a rejection. The Effect form may query; a
- * query's `InfrastructureError` is no rejection: the command is tried again on the transient
- * schedule (when the error is retryable), then parked.
+ * What `decide` answers: the events to append, or a rejection (`Decision`, the same for every
+ * decider).
  *
  * @since 0.1.0
  * @category models
  */
-export type Decision<Event, Rejection> =
-  | Result.Result<ReadonlyArray<Event>, Rejection>
-  | Effect.Effect<ReadonlyArray<Event>, Rejection | InfrastructureError, QueryEngine>
+export type Decision<Event, Rejection> = Decision_.Decision<Event, Rejection>
 
 /**
  * @since 0.1.0
@@ -374,7 +372,5 @@ export const decideEffect = <State, Command, Event, Rejection>(
   slice: StateChangeSlice<string, State, Command, Event, unknown, Rejection>,
   state: State,
   command: Command
-): Effect.Effect<ReadonlyArray<Event>, Rejection | InfrastructureError, QueryEngine> => {
-  const decision = slice.decide(state, command)
-  return Result.isResult(decision) ? Effect.fromResult(decision) : decision
-}
+): Effect.Effect<ReadonlyArray<Event>, Rejection | InfrastructureError, QueryEngine> =>
+  Decision_.toEffect(slice.decide(state, command))

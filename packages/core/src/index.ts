@@ -50,6 +50,11 @@ export * as DeadLetters from "./DeadLetters.ts"
 /**
  * @since 0.1.0
  */
+export * as Decision from "./Decision.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Errors from "./Errors.ts"
 
 /**
@@ -86,11 +91,6 @@ export * as ExtensionPointTopic from "./ExtensionPointTopic.ts"
  * @since 0.1.0
  */
 export * as ExtensionPoint from "./ExtensionPoint.ts"
-
-/**
- * @since 0.1.0
- */
-export * as Faults from "./Faults.ts"
 
 /**
  * @since 0.1.0

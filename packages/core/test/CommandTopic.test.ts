@@ -1,10 +1,10 @@
 /**
- * The memory CommandTopic's hand-off of awaited commands to the sender's own fiber: taken only
- * when the shard has nothing outstanding, and never at the expense of per-partition order, the
- * one-handler-per-shard bound, or a command (an interrupted sender, a store outage); and the
- * consumer's synchronous lane (`handleNow`), tried first.
+ * The memory CommandTopic: per-partition order, one handler per shard, no command lost to an
+ * interrupted sender or a store outage; and its in-process lane (internal/lanes.ts), which
+ * settles an awaited command in the sender's call only when its shard has nothing outstanding.
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as Lanes from "../src/internal/lanes.ts"
 import { CommandTopic, Errors, Message } from "@reventless/core"
 import { Deferred, Effect, Fiber, Scheduler, Schema } from "effect"
 import { TestClock } from "effect/testing"
@@ -54,13 +54,12 @@ const run = <A, E>(effect: Effect.Effect<A, E, CommandTopic.CommandTopic | impor
   effect.pipe(Effect.scoped, Effect.provide(CommandTopic.layerMemory))
 
 describe("CommandTopic.layerMemory", () => {
-  it.effect("an awaited command to an idle shard is handled before its publish returns; one not awaited waits for the worker", () =>
+  it.effect("a published command, awaited or not, is queued for its shard's worker and handled in order", () =>
     run(Effect.gen(function*() {
       const { log, topic } = yield* consumer()
       yield* topic.publish([message("a", "awaited")], { awaited: true })
-      assert.deepStrictEqual(log, ["awaited"], "handled in the sender's fiber")
       yield* topic.publish([message("a", "sent")])
-      assert.deepStrictEqual(log, ["awaited"], "queued for the worker")
+      assert.deepStrictEqual(log, [], "queued for the worker")
       yield* Effect.yieldNow
       assert.deepStrictEqual(log, ["awaited", "sent"])
       assert.strictEqual(yield* topic.pending, 0)
@@ -97,10 +96,9 @@ describe("CommandTopic.layerMemory", () => {
       assert.strictEqual(yield* topic.pending, 0)
     })))
 
-  it.effect("an interrupt that reaches the sender just as its command starts never leaves the shard busy", () => {
-    // The run loop yields once right after the synchronous lane declined, and the sender is
-    // interrupted during that yield: the shard's bookkeeping must not have begun outside the
-    // uninterruptible region.
+  it.effect("an interrupt that reaches the sender just as its command is published never leaves the shard stuck", () => {
+    // The run loop yields once as the first command is handled, and its sender is interrupted
+    // during that yield: the shard's bookkeeping must come back.
     let armed = false
     class YieldOnce extends Scheduler.MixedScheduler {
       override shouldYield(fiber: Parameters<Scheduler.MixedScheduler["shouldYield"]>[0]) {
@@ -114,11 +112,11 @@ describe("CommandTopic.layerMemory", () => {
       const log: Array<string> = []
       yield* topic.consume({
         concurrency: 1,
-        handle: (messages) => Effect.sync(() => void log.push(...messages.map(nameOf))),
-        handleNow: (message) => {
-          if (nameOf(message) === "first") armed = true
-          return undefined
-        }
+        handle: (messages) =>
+          Effect.sync(() => {
+            if (messages.some((message) => nameOf(message) === "first")) armed = true
+            log.push(...messages.map(nameOf))
+          })
       })
       const sender = yield* Effect.forkChild(topic.publish([message("a", "first")], { awaited: true }))
       yield* Effect.yieldNow
@@ -130,39 +128,20 @@ describe("CommandTopic.layerMemory", () => {
     }).pipe(Effect.scoped, Effect.provide(CommandTopic.layerMemory), Effect.provideService(Scheduler.Scheduler, new YieldOnce()))
   })
 
-  it.effect("a consumer's synchronous lane (handleNow) settles an awaited command during its publish; when it declines, handle does", () =>
+  it.effect("the in-process lane settles a command in the sender's call, passing on its decoded command, only when the shard is idle and the handler takes it; otherwise it publishes nothing", () =>
     run(Effect.gen(function*() {
       const topic = yield* CommandTopic.CommandTopic
-      const handled: Array<string> = []
-      const now: Array<string> = []
-      let settled = 0
-      yield* topic.consume({
-        concurrency: 2,
-        handle: (messages) => Effect.sync(() => void handled.push(...messages.map(nameOf))),
-        handleNow: (message) => {
-          if (nameOf(message) !== "now") return undefined
-          now.push(nameOf(message))
-          return Effect.void
-        },
-        settled: () => void settled++
-      })
-      yield* topic.publish([message("a", "now")], { awaited: true })
-      yield* topic.publish([message("a", "later")], { awaited: true })
-      assert.deepStrictEqual([now, handled], [["now"], ["later"]])
-      yield* topic.publish([message("b", "now")])
-      assert.deepStrictEqual(now, ["now"], "a command nobody awaits goes through the queue")
-      while ((yield* topic.pending) > 0) yield* Effect.yieldNow
-      assert.deepStrictEqual(handled, ["later", "now"])
-      assert.strictEqual(settled, 3)
-    })))
-
-  it.effect("publishNow settles a command in the sender's call, passing on its decoded command, only when the shard is idle and the lane takes it; otherwise it publishes nothing", () =>
-    run(Effect.gen(function*() {
-      const topic = yield* CommandTopic.CommandTopic
-      const publishNow = topic.publishNow!
+      const lane = Lanes.of(topic)!
       const now: Array<[string, unknown]> = []
       const handled: Array<string> = []
+      let settled = 0
       const release = yield* Deferred.make<void>()
+      assert.isUndefined(lane.settleNow(message("a", "early")), "nothing is settled before a consumer runs")
+      lane.handler = (message, decoded) => {
+        if (nameOf(message) === "declined") return undefined
+        now.push([nameOf(message), decoded])
+        return Effect.void
+      }
       yield* topic.consume({
         concurrency: 1,
         handle: (messages) =>
@@ -170,21 +149,18 @@ describe("CommandTopic.layerMemory", () => {
             Effect.sync(() => void handled.push(...messages.map(nameOf))),
             messages.some((message) => nameOf(message) === "slow") ? Deferred.await(release) : Effect.void
           ),
-        handleNow: (message, decoded) => {
-          if (nameOf(message) === "declined") return undefined
-          now.push([nameOf(message), decoded])
-          return Effect.void
-        }
+        settled: () => void settled++
       })
-      assert.strictEqual(publishNow(message("a", "first"), { decoded: 1 }), Effect.void)
+      assert.strictEqual(lane.settleNow(message("a", "first"), { decoded: 1 }), Effect.void)
       assert.deepStrictEqual(now, [["first", { decoded: 1 }]])
-      assert.isUndefined(publishNow(message("a", "declined")))
+      assert.strictEqual(settled, 1, "a command settled in the lane counts as progress")
+      assert.isUndefined(lane.settleNow(message("a", "declined")))
       assert.strictEqual(yield* topic.pending, 0, "a declined command is not published")
-      // A slow command keeps the shard busy: publishNow leaves the next one to publish.
-      yield* topic.publish([message("a", "slow")])
+      // A slow command keeps the shard busy: the lane leaves the next one to publish.
+      yield* topic.publish([message("a", "slow")], { awaited: true })
       yield* Effect.yieldNow
-      assert.deepStrictEqual(handled, ["slow"])
-      assert.isUndefined(publishNow(message("b", "behind")))
+      assert.deepStrictEqual(handled, ["slow"], "a published command goes through the queue, awaited or not")
+      assert.isUndefined(lane.settleNow(message("b", "behind")))
       assert.strictEqual(yield* topic.pending, 1)
       yield* Deferred.succeed(release, undefined)
       while ((yield* topic.pending) > 0) yield* Effect.yieldNow

@@ -10,13 +10,13 @@ import {
   EventStore,
   Extension,
   ExtensionPoint,
-  Faults,
   MemoryPlatform,
   Plugin,
   Runtime,
   Scheduler,
   StateChangeSlice
 } from "@reventless/core"
+import { Faults } from "@reventless/testing"
 import { Effect, Layer, Result, Schedule, Schema } from "effect"
 
 // Warehouse: stock per sku, and its public contract.
@@ -222,8 +222,7 @@ const fastRetry = Schedule.spaced("1 millis").pipe(Schedule.upTo({ times: 3 }))
 const shop = (faults: Partial<Faults.FaultSwitches> = {}) => {
   const made = makePlugins()
   const layer = Runtime.layer({ plugins: [made.Warehouse, made.Shopfront], retrySchedule: fastRetry }).pipe(
-    Layer.provideMerge(MemoryPlatform.layer),
-    Layer.provideMerge(Layer.succeed(Faults.Faults, { ...Faults.none(), ...faults }))
+    Layer.provideMerge(Faults.inject(faults)(MemoryPlatform.layer))
   )
   return { ...made, layer }
 }

@@ -8,7 +8,6 @@ import {
   BlobStore,
   Errors,
   EventStore,
-  Faults,
   MemoryPlatform,
   Message,
   Plugin,
@@ -17,8 +16,9 @@ import {
   SideEffect,
   Task
 } from "@reventless/core"
+import { Faults } from "@reventless/testing"
 import { Effect, Layer, Option, Result, Schedule, Schema, SchemaGetter } from "effect"
-import { Deposit, Explode, Poison, Deposited, Account, tally, bank, amounts } from "./fixtures/bank.ts"
+import { Deposit, Explode, Poison, Deposited, Account, tally, bank, bankWithFaults, amounts } from "./fixtures/bank.ts"
 
 describe("Runtime: failures", () => {
   it.effect("a decide that throws parks its own command only", () =>
@@ -102,7 +102,7 @@ describe("Runtime: failures", () => {
       yield* runtime.awaitIdle
       const letters = yield* runtime.deadLetters.list()
       assert.deepStrictEqual(letters.map((letter) => letter._tag === "Task" ? letter.notification.key : letter._tag), ["broken-1.json", "broken-2.json"])
-    }).pipe(Effect.provide(bank({ retrySchedule: Schedule.recurs(1) }).pipe(Layer.provideMerge(Layer.succeed(Faults.Faults, Faults.none()))))))
+    }).pipe(Effect.provide(bankWithFaults({ retrySchedule: Schedule.recurs(1) }))))
 
   it.effect("an evolve that throws after a commit stops neither the worker nor other accounts; the account's next command is parked", () =>
     Effect.gen(function*() {
@@ -184,15 +184,12 @@ describe("Runtime: failures", () => {
       // A version 1 event, which only the (broken) upcaster can read.
       yield* Effect.flatMap(Effect.service(EventStore.EventStore), (store) =>
         store.commit([{
-          _tag: "Append",
-          request: {
-            msgId: "legacy",
-            source: "Talk.Voice",
-            streamId: "v",
-            expectedVersion: 0,
-            events: [{ type: "Talk.Voice.Said", schemaVersion: 1, data: { _tag: "Said", text: "old" } }],
-            meta: Message.makeMeta({ msgId: "legacy" }, new Date(0).toISOString())
-          }
+          msgId: "legacy",
+          component: "Talk.Voice",
+          id: "v",
+          boundary: { _tag: "Stream", expectedVersion: 0 },
+          decided: { _tag: "Events", events: [{ type: "Talk.Voice.Said", schemaVersion: 1, data: { _tag: "Said", text: "old" } }] },
+          meta: Message.makeMeta({ msgId: "legacy" }, new Date(0).toISOString())
         }]))
       yield* Runtime.execute(Voice, "w", Say.make({ text: "new" }))
       yield* runtime.awaitIdle

@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import { PgClient } from "@effect/sql-pg"
-import { CommandTopic, Errors, Faults, Limits, type Message } from "@reventless/core"
+import { CommandTopic, Errors, Limits, type Message } from "@reventless/core"
 import { Effect, Layer, Queue, Schedule, Semaphore } from "effect"
 import { hostname } from "node:os"
 import * as Signal from "./internal/signal.ts"
@@ -43,7 +43,6 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
     CommandTopic.CommandTopic,
     Effect.gen(function*() {
       const sql = yield* PgClient.PgClient
-      const faults = yield* Faults.Faults
       const shards = options.shards ?? 64
       const leaseSeconds = options.leaseSeconds ?? 10
       const fetch = options.fetch ?? 512
@@ -90,10 +89,9 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
               return Effect.fail(new Errors.InfrastructureError({ service: "CommandTopic", operation: "publish", detail: `cannot be stored: ${refused.message}`, retryable: false }))
             }
           }
-          const copies = faults.duplicateCommands ? messages.flatMap((message) => [message, message]) : messages
           const worker = options?.awaited === true ? local : undefined
           const stored: Array<Message.CommandMessage> = []
-          for (const message of copies) {
+          for (const message of messages) {
             const shard = CommandTopic.hashKey(message) % shards
             if (worker?.owns(shard) === true) worker.deliver(shard, message)
             else stored.push(message)
@@ -173,7 +171,6 @@ export const layer = (options: Options = {}): Layer.Layer<CommandTopic.CommandTo
            */
           const work = (shard: number, rows: ReadonlyArray<{ readonly seq: number; readonly message: Message.CommandMessage }>, handedOver: ReadonlyArray<Message.CommandMessage>) =>
             Effect.onInterrupt(permits.withPermit(Effect.gen(function*() {
-              if (faults.commandDelayMillis > 0) yield* Effect.sleep(faults.commandDelayMillis)
               yield* Errors.untilItWorks("settling a command batch", handle([...rows.map((row) => row.message), ...handedOver]))
               if (rows.length === 0) return
               yield* Effect.retry(

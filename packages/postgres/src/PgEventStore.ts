@@ -22,7 +22,7 @@
  * @since 0.1.0
  */
 import { PgClient } from "@effect/sql-pg"
-import { DcbEventStore, Errors, Event, EventStore, EventTopic, Faults, type Message, type Outcome } from "@reventless/core"
+import { DcbEventStore, Errors, Event, EventStore, EventTopic, type Message, type Outcome } from "@reventless/core"
 import { Clock, Context, Deferred, Effect, Layer, Option, Queue, Schedule } from "effect"
 import * as Signal from "./internal/signal.ts"
 import { infra, json, num } from "./internal/sql.ts"
@@ -88,7 +88,6 @@ const queryClause = (query: DcbEventStore.Query, first: number): { readonly text
 export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, Errors.InfrastructureError, PgClient.PgClient> = Layer.effectContext(
   Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
-    const faults = yield* Faults.Faults
     const clock = yield* Clock.Clock
     const committed = Signal.make({ latched: true })
     let knownHead = 0
@@ -98,46 +97,30 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
      * `rv_commit` scan every event of the source instead of one stream (8 ms per request).
      */
     let nextAnalyze = 1_000
-    /** Senders waiting for outcomes, by msgId. */
-    const waiting = new Map<string, Array<Deferred.Deferred<Outcome.Outcome>>>()
-
-    /** Drops a waiter that gave up (its send failed, or it was interrupted). */
-    const forget = (msgId: string, deferred: Deferred.Deferred<Outcome.Outcome>) => {
-      const rest = (waiting.get(msgId) ?? []).filter((waiter) => waiter !== deferred)
-      if (rest.length === 0) waiting.delete(msgId)
-      else waiting.set(msgId, rest)
-    }
-
-    const wake = (msgId: string, outcome: Outcome.Outcome) => {
-      const deferreds = waiting.get(msgId)
-      if (deferreds === undefined) return
-      waiting.delete(msgId)
-      for (const deferred of deferreds) Deferred.doneUnsafe(deferred, Effect.succeed(outcome))
-    }
-
     const readHead = infra("EventStore", "head")(
       Effect.map(sql.unsafe<{ head: unknown }>(`SELECT coalesce(max(position), 0) AS head FROM rv_events`), (rows) => num(rows[0]!.head))
     )
 
-    /** Looks up the outcomes (or parked failures) of `ids` and wakes their senders. */
+    /** The outcomes (or parked failures) of `ids`. */
     const lookUp = (ids: ReadonlyArray<string>) =>
       Effect.gen(function*() {
-        if (ids.length === 0) return
+        if (ids.length === 0) return []
         const rows = yield* infra("EventStore", "awaitOutcome")(sql.unsafe<{ msg_id: string; outcome: StoredOutcome }>(
           `SELECT msg_id, outcome FROM rv_outcomes WHERE msg_id = ANY($1::text[])
            UNION ALL SELECT msg_id, outcome FROM rv_failures WHERE msg_id = ANY($1::text[])`,
           [ids]
         ).unprepared)
         const outcomes = yield* expand(rows.map((row) => row.outcome))
-        rows.forEach((row, i) => wake(row.msg_id, outcomes[i]!))
+        return rows.map((row, i) => [row.msg_id, outcomes[i]!] as const)
       })
-    const recheck = Effect.suspend(() => lookUp([...waiting.keys()]))
+    /** Set once the store is made: looks up the outcomes of everyone waiting. */
+    let recheck: Effect.Effect<void, Errors.InfrastructureError> = Effect.void
 
     const heard = (head: number) =>
       Effect.suspend(() => {
         if (head > knownHead) knownHead = head
         committed.bump()
-        return Effect.ignore(recheck)
+        return Effect.ignore(Effect.suspend(() => recheck))
       })
 
     // Other processes' commits: NOTIFY rv_commit with the new head; listening again after a
@@ -172,9 +155,7 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
       Effect.gen(function*() {
         const recordedAt = new Date(clock.currentTimeMillisUnsafe()).toISOString()
         const call = sql.unsafe<{ results: ReadonlyArray<Answer> }>(`SELECT rv_commit($1::jsonb, $2) AS results`, [json(group.map(encode)), recordedAt])
-        const answers = (yield* infra("EventStore", "commit")(
-          faults.commitDelayMillis > 0 ? sql.withTransaction(Effect.tap(call, () => Effect.sleep(faults.commitDelayMillis))) : call
-        ))[0]!.results
+        const answers = (yield* infra("EventStore", "commit")(call))[0]!.results
         const duplicates = yield* expand(answers.flatMap((answer) => answer.r === "D" ? [answer.o] : []))
         let duplicate = 0
         const results = group.map((request, i): EventStore.CommitResult => {
@@ -182,19 +163,12 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
           switch (answer.r) {
             case "D":
               return { _tag: "Duplicate", outcome: duplicates[duplicate++] as Outcome.Final }
-            case "V": {
-              const { component, id } = request._tag === "Append"
-                ? { component: request.request.source, id: request.request.streamId }
-                : request._tag === "Reject" ? request.outcome : { component: "", id: "" }
-              const expected = request._tag === "Append" ? request.request.expectedVersion : request._tag === "Reject" ? request.expectedVersion : 0
-              return { _tag: "Conflict", conflict: new EventStore.VersionConflict({ source: component, streamId: id, expected: expected === "any" ? -1 : expected, actual: answer.a }) }
-            }
-            case "Q": {
-              const condition = request._tag === "AppendTagged" ? request.request.condition : request._tag === "RejectTagged" ? request.condition : undefined
-              return { _tag: "Conflict", conflict: DcbEventStore.conflictOf(condition!, answer.p) }
-            }
+            case "V":
+              return { _tag: "Conflict", conflict: EventStore.versionConflict(request, answer.a) }
+            case "Q":
+              return { _tag: "Conflict", conflict: DcbEventStore.conflictOf(request.boundary._tag === "Query" ? request.boundary.condition! : { failIfEventsMatch: [] }, answer.p) }
             case "C":
-              return { _tag: "Committed", outcome: committedOutcome(request, answer, recordedAt) }
+              return { _tag: "Committed", outcome: EventStore.committedOutcome(request, { version: answer.n ?? 0, position: answer.p ?? 0 }, recordedAt) }
           }
         })
         const head = answers.reduce((top, answer, i) => answer.r === "C" && answer.p !== undefined ? Math.max(top, answer.p + eventCount(group[i]!) - 1) : top, 0)
@@ -203,7 +177,6 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
           nextAnalyze = head * 10
           yield* Effect.forkDetach(Effect.ignore(sql.unsafe(`ANALYZE rv_events, rv_outcomes`)))
         }
-        for (const result of results) if (result._tag !== "Conflict") wake(result.outcome.msgId, result.outcome)
         committed.bump()
         return results
       })
@@ -241,10 +214,6 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
 
     const commit = (requests: ReadonlyArray<EventStore.CommitRequest>): Effect.Effect<ReadonlyArray<EventStore.CommitResult>, Errors.InfrastructureError> =>
       Effect.suspend(() => {
-        if (faults.failAppends > 0) {
-          faults.failAppends--
-          return Effect.fail(new Errors.InfrastructureError({ service: "EventStore", operation: "commit", detail: "injected fault", retryable: true }))
-        }
         if (requests.length === 0) return Effect.succeed([])
         const done = Deferred.makeUnsafe<ReadonlyArray<EventStore.CommitResult>, Errors.InfrastructureError>()
         queue.push({ requests, done })
@@ -282,22 +251,7 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
       ))
     }
 
-    const awaitOutcome = (msgId: string, options?: EventStore.AwaitOptions): Effect.Effect<Outcome.Outcome, Errors.InfrastructureError> =>
-      Effect.gen(function*() {
-        const deferred = Deferred.makeUnsafe<Outcome.Outcome>()
-        const list = waiting.get(msgId)
-        if (list === undefined) waiting.set(msgId, [deferred])
-        else list.push(deferred)
-        // Registered first, then sent and looked up: an outcome committed in between still wakes
-        // us, by this process's commit or by another's notification.
-        return yield* Effect.gen(function*() {
-          if (options?.send !== undefined) yield* options.send
-          if (options?.unseen !== true) yield* lookUp([msgId])
-          return yield* Deferred.await(deferred)
-        }).pipe(Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : Effect.sync(() => forget(msgId, deferred))))
-      })
-
-    const store = EventStore.EventStore.of({
+    const made = EventStore.make({
       readStream: (source, streamId, afterVersion = 0) =>
         infra("EventStore", "readStream")(Effect.map(
           sql.unsafe<EventRow>(`SELECT ${columns} FROM rv_events WHERE source = $1 AND stream_id = $2 AND version > $3 ORDER BY version`, [source, streamId, afterVersion]).unprepared,
@@ -312,7 +266,7 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
           infra("EventStore", "outcome")(sql.unsafe<{ outcome: StoredOutcome }>(`SELECT outcome FROM rv_outcomes WHERE msg_id = $1`, [msgId]).unprepared),
           (rows) => rows.length === 0 ? Effect.succeed(Option.none()) : Effect.map(expand([rows[0]!.outcome]), (outcomes) => Option.some(outcomes[0] as Outcome.Final))
         ),
-      awaitOutcome,
+      lookUp,
       fail: (failed) =>
         Effect.ignore(infra("EventStore", "fail")(Effect.gen(function*() {
           yield* sql.unsafe(
@@ -320,7 +274,6 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
             [failed.msgId, json(failed)]
           )
           yield* sql.unsafe(`SELECT pg_notify('rv_commit', $1)`, [String(knownHead)])
-          wake(failed.msgId, failed)
         }))),
       retry: (msgId) => Effect.ignore(infra("EventStore", "retry")(sql.unsafe(`DELETE FROM rv_failures WHERE msg_id = $1`, [msgId]))),
       loadSnapshot: (source, streamId) =>
@@ -339,7 +292,8 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
     const awaitAfter = (position: Event.Position): Effect.Effect<void, Errors.InfrastructureError> =>
       Effect.suspend(() => knownHead > position ? Effect.void : Effect.andThen(committed.next, awaitAfter(position)))
 
-    return Context.make(EventStore.EventStore, store).pipe(Context.add(EventTopic.EventTopic, EventTopic.EventTopic.of({ awaitAfter })))
+    recheck = made.recheck
+    return Context.make(EventStore.EventStore, made.store).pipe(Context.add(EventTopic.EventTopic, EventTopic.EventTopic.of({ awaitAfter })))
   })
 )
 
@@ -366,76 +320,31 @@ type Answer =
 
 /** A request as `rv_commit` reads it (short keys: the batch travels as one JSON value). */
 const encode = (request: EventStore.CommitRequest): unknown => {
-  switch (request._tag) {
-    case "Append": {
-      const { events, expectedVersion, meta, msgId, source, streamId } = request.request
-      return { t: "A", m: msgId, s: source, i: streamId, x: expectedVersion === "any" ? null : expectedVersion, meta, e: events.map((event) => ({ y: event.type, v: event.schemaVersion, d: event.data })) }
-    }
-    case "Reject":
-      return { t: "R", m: request.outcome.msgId, s: request.outcome.component, i: request.outcome.id, x: request.expectedVersion, o: request.outcome }
-    case "AppendTagged": {
-      const { component, condition, events, id, log, meta, msgId } = request.request
-      return {
-        t: "T",
-        m: msgId,
-        l: log,
-        c: component,
-        i: id,
-        q: condition?.failIfEventsMatch ?? null,
-        a: condition?.after ?? null,
-        meta,
-        e: events.map((event) => ({ y: event.type, v: event.schemaVersion, d: event.data, g: event.tags, ...(event.meta === undefined ? {} : { meta: event.meta }) }))
-      }
-    }
-    case "RejectTagged":
-      return { t: "U", m: request.outcome.msgId, l: request.log, q: request.condition?.failIfEventsMatch ?? null, a: request.condition?.after ?? null, o: request.outcome }
+  const { boundary, component, decided, id, meta, msgId } = request
+  if (boundary._tag === "Stream") {
+    return decided._tag === "Rejected"
+      ? { t: "R", m: msgId, s: component, i: id, x: boundary.expectedVersion === "any" ? null : boundary.expectedVersion, o: EventStore.committedOutcome(request, noPlace, "") }
+      : { t: "A", m: msgId, s: component, i: id, x: boundary.expectedVersion === "any" ? null : boundary.expectedVersion, meta, e: decided.events.map((event) => ({ y: event.type, v: event.schemaVersion, d: event.data })) }
   }
+  const condition = { q: boundary.condition?.failIfEventsMatch ?? null, a: boundary.condition?.after ?? null }
+  return decided._tag === "Rejected"
+    ? { t: "U", m: msgId, l: boundary.log, ...condition, o: EventStore.committedOutcome(request, noPlace, "") }
+    : {
+      t: "T",
+      m: msgId,
+      l: boundary.log,
+      c: component,
+      i: id,
+      ...condition,
+      meta,
+      e: decided.events.map((event) => ({ y: event.type, v: event.schemaVersion, d: event.data, g: event.tags ?? [], ...(event.meta === undefined ? {} : { meta: event.meta }) }))
+    }
 }
 
-const eventCount = (request: EventStore.CommitRequest): number =>
-  request._tag === "Append" || request._tag === "AppendTagged" ? request.request.events.length : 0
+/** A rejection's outcome has no events to place. */
+const noPlace = { version: 0, position: 0 }
 
-/** The outcome of a committed request, its envelopes built from the positions and versions the database gave. */
-const committedOutcome = (request: EventStore.CommitRequest, answer: { readonly p?: number; readonly n?: number }, recordedAt: string): Outcome.Final => {
-  switch (request._tag) {
-    case "Append": {
-      const { events, meta, msgId, source, streamId } = request.request
-      const envelopes = events.map((event, i): Event.Envelope => ({
-        id: Event.eventId(source, streamId, answer.n! + i),
-        type: event.type,
-        source,
-        streamId,
-        version: answer.n! + i,
-        position: answer.p! + i,
-        schemaVersion: event.schemaVersion,
-        data: event.data,
-        meta,
-        recordedAt
-      }))
-      return { _tag: "Accepted", msgId, component: source, id: streamId, events: envelopes }
-    }
-    case "AppendTagged": {
-      const { component, events, id, log, meta, msgId } = request.request
-      const envelopes = events.map((event, i): Event.Envelope => ({
-        id: Event.eventId(log, id, answer.p! + i),
-        type: event.type,
-        source: log,
-        streamId: id,
-        version: answer.p! + i,
-        position: answer.p! + i,
-        schemaVersion: event.schemaVersion,
-        data: event.data,
-        meta: event.meta ?? meta,
-        tags: event.tags,
-        recordedAt
-      }))
-      return { _tag: "Accepted", msgId, component, id, events: envelopes }
-    }
-    case "Reject":
-    case "RejectTagged":
-      return request.outcome
-  }
-}
+const eventCount = (request: EventStore.CommitRequest): number => request.decided._tag === "Events" ? request.decided.events.length : 0
 
 const page = (rows: ReadonlyArray<EventRow & { head: unknown }>, after: number, limit: number): EventStore.ReadAllResult => {
   const head = rows.length === 0 ? after : num(rows[0]!.head)

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { PgClient } from "@effect/sql-pg"
-import { BlobStore, Checkpoints, DeadLetters, Errors, Faults, Leases, ReadModelStore, Scheduler, TodoStore } from "@reventless/core"
+import { BlobStore, Checkpoints, DeadLetters, Errors, Leases, ReadModelStore, Scheduler, TodoStore } from "@reventless/core"
 import { Effect, Layer, Option } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import * as Signal from "./internal/signal.ts"
@@ -351,15 +351,10 @@ export const deadLetters: Layer.Layer<DeadLetters.DeadLetters, never, PgClient.P
   DeadLetters.DeadLetters,
   Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
-    const faults = yield* Faults.Faults
     const decided = Signal.make()
-    const injected = Effect.suspend(() => {
-      faults.failParks--
-      return Effect.fail(new Errors.InfrastructureError({ service: "DeadLetters", operation: "park", detail: "injected fault", retryable: true }))
-    })
     return DeadLetters.DeadLetters.of({
       park: (letter) =>
-        Effect.suspend(() => faults.failParks > 0 ? injected : infra("DeadLetters", "park")(sql.withTransaction(Effect.gen(function*() {
+        infra("DeadLetters", "park")(sql.withTransaction(Effect.gen(function*() {
           // Parked again after a replay: a new decision is wanted. After a skip: the skip stands
           // (the consumer that meets the event again moves past it; the letter stays resolved).
           yield* sql.unsafe(`DELETE FROM rv_resolutions WHERE id = $1 AND resolution <> 'Skip'`, [letter.id])
@@ -368,7 +363,7 @@ export const deadLetters: Layer.Layer<DeadLetters.DeadLetters, never, PgClient.P
              ON CONFLICT (id) DO UPDATE SET letter = excluded.letter`,
             [letter.id, json(letter)]
           )
-        })))),
+        }))),
       list: infra("DeadLetters", "list")(Effect.map(
         sql.unsafe<{ letter: DeadLetters.DeadLetter }>(`SELECT letter FROM rv_dead_letters ORDER BY seq`),
         (rows) => rows.map((row) => row.letter)

@@ -5,39 +5,60 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { EventStore, type EventTopic, Faults, type Message } from "@reventless/core"
+import { EventStore, type EventTopic, type Message } from "@reventless/core"
 import { Context, Effect, Fiber, Layer, Redacted } from "effect"
 import { Migrations, PgEventStore, PostgresPlatform } from "../src/index.ts"
 import { freshDatabase } from "./support.ts"
 
 const meta = (msgId: string): Message.Meta => ({ service: "test", time: "2026-01-01T00:00:00.000Z", ip: "", user: "test", msgId, correlationId: msgId })
 
-/** An EventStore with its own connections and fault switches: another process, as far as the database can tell. */
-const storeOn = (url: string, faults: Partial<Faults.FaultSwitches> = {}) =>
+/** An EventStore with its own connections: another process, as far as the database can tell. */
+const storeOn = (url: string) =>
   PgEventStore.layer.pipe(
     Layer.provide(Layer.effectDiscard(Effect.flatMap(Effect.service(PgClient.PgClient), (sql) => Migrations.migrate(sql)))),
-    Layer.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 4 })),
-    Layer.provide(Layer.succeed(Faults.Faults, { ...Faults.none(), ...faults }))
+    Layer.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 4 }))
   )
+
+/**
+ * A writer whose transactions stay open 150 ms after `rv_commit` wrote their events (a slow
+ * process, a long transaction around the append): the store's commit function, called the way the
+ * store calls it, in a transaction of the writer's own.
+ */
+const slowWriterOn = (url: string) =>
+  Effect.map(Layer.build(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })), (context) => {
+    const sql = Context.get(context, PgClient.PgClient)
+    return (streamId: string, msgId: string) =>
+      sql.withTransaction(Effect.andThen(
+        sql.unsafe(`SELECT rv_commit($1::jsonb, $2)`, [
+          JSON.stringify([{ t: "A", m: msgId, s: "Test.Thing", i: streamId, x: null, meta: meta(msgId), e: [{ y: "Happened", v: 1, d: { msgId } }] }]),
+          "2026-01-01T00:00:00.000Z"
+        ]),
+        Effect.sleep("150 millis")
+      ))
+  })
 
 const storeIn = <E>(layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E>) =>
   Effect.map(Layer.build(layer), (context) => Context.get(context, EventStore.EventStore))
 
 const append = (store: EventStore.EventStore["Service"], streamId: string, msgId: string) =>
   store.commit([{
-    _tag: "Append",
-    request: { msgId, source: "Test.Thing", streamId, expectedVersion: "any", events: [{ type: "Happened", schemaVersion: 1, data: { msgId } }], meta: meta(msgId) }
+    msgId,
+    component: "Test.Thing",
+    id: streamId,
+    boundary: { _tag: "Stream", expectedVersion: "any" },
+    decided: { _tag: "Events", events: [{ type: "Happened", schemaVersion: 1, data: { msgId } }] },
+    meta: meta(msgId)
   }])
 
 describe("PgEventStore", () => {
   it.live("a slow transaction never leaves a gap a consumer could skip: positions follow commit order", () =>
     Effect.gen(function*() {
       const url = yield* freshDatabase("gaps")
-      const slow = yield* storeIn(storeOn(url, { commitDelayMillis: 150 }))
       const fast = yield* storeIn(storeOn(url))
       const reader = yield* storeIn(storeOn(url))
+      const slow = yield* slowWriterOn(url)
       const writers = yield* Effect.forkChild(Effect.all([
-        Effect.forEach([1, 2, 3, 4, 5], (i) => append(slow, "slow", `slow-${i}`), { discard: true }),
+        Effect.forEach([1, 2, 3, 4, 5], (i) => slow("slow", `slow-${i}`), { discard: true }),
         Effect.forEach(Array.from({ length: 40 }, (_, i) => i), (i) => append(fast, `fast-${i % 4}`, `fast-${i}`), { concurrency: 8, discard: true })
       ], { concurrency: "unbounded" }))
       // A consumer tailing the log: every page continues exactly where the last one ended.
@@ -70,15 +91,12 @@ describe("PgEventStore", () => {
       const batches = Array.from({ length: 40 }, (_, i) => i)
       const results = yield* Effect.forEach(batches, (i) =>
         Effect.result(store.commit([{
-          _tag: "Append",
-          request: {
-            msgId: `m-${i}`,
-            source: "Test.Thing",
-            streamId: `s-${i}`,
-            expectedVersion: 0,
-            events: [{ type: "Happened", schemaVersion: 1, data: { text: i % 10 === 0 ? "a\u0000b" : "fine" } }],
-            meta: meta(`m-${i}`)
-          }
+          msgId: `m-${i}`,
+          component: "Test.Thing",
+          id: `s-${i}`,
+          boundary: { _tag: "Stream", expectedVersion: 0 },
+          decided: { _tag: "Events", events: [{ type: "Happened", schemaVersion: 1, data: { text: i % 10 === 0 ? "a\u0000b" : "fine" } }] },
+          meta: meta(`m-${i}`)
         }])), { concurrency: "unbounded" })
       results.forEach((result, i) => {
         if (i % 10 === 0) assert.isTrue(result._tag === "Failure", `batch ${i} should have been refused`)

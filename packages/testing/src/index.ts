@@ -20,6 +20,11 @@ export * as DeciderSpec from "./DeciderSpec.ts"
 /**
  * @since 0.1.0
  */
+export * as Faults from "./Faults.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Fold from "./Fold.ts"
 
 /**

@@ -10,15 +10,15 @@ import { assert, describe, it } from "@effect/vitest"
 import { AddCategory, AddCategorySlice, AddProduct, AddProductSlice, WithdrawProduct, WithdrawProductSlice } from "@online-shop-dcb/catalog"
 import { CancelOrder, CancelOrderSlice, Events, openOrderLimit, Ordering, PlaceOrder, PlaceOrderSlice, ShipOrder, ShipOrderSlice } from "@online-shop-dcb/ordering"
 import { CustomerAggregate, EmailService } from "@online-shop/ordering"
-import { DcbEventStore, Faults, Plugin, Runtime, StateChangeSlice } from "@reventless/core"
+import { DcbEventStore, MemoryPlatform, Plugin, Runtime, StateChangeSlice } from "@reventless/core"
+import { Faults } from "@reventless/testing"
 import { Effect, Layer, Result, Schema, Stream } from "effect"
 import { Shop, story } from "../src/index.ts"
 
 /** The shop, and a DCB view of Ordering's log to check it against. */
-const shop = (faults: Partial<Faults.FaultSwitches> = {}) =>
+const shop = (faults?: Partial<Faults.FaultSwitches>) =>
   DcbEventStore.fromEventStore(Plugin.dcbLog(Ordering)).pipe(
-    Layer.provideMerge(Shop.layer()),
-    Layer.provideMerge(Layer.succeed(Faults.Faults, { ...Faults.none(), ...faults }))
+    Layer.provideMerge(Shop.layer({ platform: faults === undefined ? MemoryPlatform.layer : Faults.inject(faults)(MemoryPlatform.layer) }))
   )
 
 type Story = Effect.Success<typeof story>

@@ -4,8 +4,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Orders } from "@online-shop-dcb/ordering-spec"
-import { Aggregate, CommandTopic, EventStore, ExtensionPoint, Faults, MemoryPlatform, Plugin, Runtime } from "@reventless/core"
-import { SliceSpec } from "@reventless/testing"
+import { Aggregate, CommandTopic, EventStore, ExtensionPoint, MemoryPlatform, Plugin, Runtime } from "@reventless/core"
+import { Faults, SliceSpec } from "@reventless/testing"
 import { Effect, Layer, Option, Result, Schema } from "effect"
 import {
   AddCategory,
@@ -132,8 +132,7 @@ const Ordering = Plugin.make({
 
 describe("hybrid Catalog across plugins", () => {
   const shop = Runtime.layer({ plugins: [Catalog, Ordering] }).pipe(
-    Layer.provideMerge(MemoryPlatform.layer),
-    Layer.provideMerge(Layer.succeed(Faults.Faults, { ...Faults.none(), duplicateEvents: true, duplicateCommands: true }))
+    Layer.provideMerge(Faults.inject({ duplicateEvents: true, duplicateCommands: true })(MemoryPlatform.layer))
   )
 
   it.effect("a supplier feed adds products; Catalog.Products publishes from the DCB log, withdrawals included; orders record demand once", () =>

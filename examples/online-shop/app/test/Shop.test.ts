@@ -7,13 +7,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Catalog, ProductAggregate, ProductDemands, Products } from "@online-shop/catalog"
 import { CatalogProducts, CustomerAggregate, Customers, EmailService, OrderAggregate, Ordering, Orders } from "@online-shop/ordering"
-import { type Aggregate, EventStore, Faults, Message, type ReadModel, Runtime } from "@reventless/core"
-import { Properties } from "@reventless/testing"
-import { Effect, Layer, Option, Schema } from "effect"
+import { type Aggregate, EventStore, MemoryPlatform, Message, type ReadModel, Runtime } from "@reventless/core"
+import { Faults, Properties } from "@reventless/testing"
+import { Effect, Option, Schema } from "effect"
 import { Shop, story } from "../src/index.ts"
 
-const shop = (faults: Partial<Faults.FaultSwitches> = {}) =>
-  Shop.layer().pipe(Layer.provideMerge(Layer.succeed(Faults.Faults, { ...Faults.none(), ...faults })))
+const shop = (faults?: Partial<Faults.FaultSwitches>) =>
+  Shop.layer({ platform: faults === undefined ? MemoryPlatform.layer : Faults.inject(faults)(MemoryPlatform.layer) })
 
 const rowsOf = (result: Effect.Success<typeof story>, name: string) =>
   Object.fromEntries(result.tables.find((table) => table.name === name)!.rows.map(({ id, row }) => [id, row]))

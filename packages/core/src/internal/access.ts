@@ -6,12 +6,13 @@
  */
 import { type PubSub, Effect, Option, Result, Stream } from "effect"
 import * as Authorization from "../Authorization.ts"
-import type { InfrastructureError, InvalidInput, Unauthorized, UnknownComponent } from "../Errors.ts"
+import { InfrastructureError, type InvalidInput, type Unauthorized, type UnknownComponent } from "../Errors.ts"
 import type * as Event from "../Event.ts"
 import type { EventStore } from "../EventStore.ts"
 import * as Limits from "../Limits.ts"
 import type { ListOptions, Page, ReadModelStore, RowWrite } from "../ReadModelStore.ts"
 import type { AsUser } from "../Runtime.ts"
+import * as Deciders from "./deciders.ts"
 import type { Registry } from "./registry.ts"
 
 export interface AccessDeps {
@@ -111,14 +112,12 @@ export const make = (deps: AccessDeps) => {
       Effect.flatMap(streamFor(component, id, options), (entry) => store.readStream(entry.qualified, id)),
     state: (component: string, id: string, options?: AsUser) =>
       Effect.flatMap(streamFor(component, id, options), (entry) =>
-        Effect.map(store.readStream(entry.qualified, id), (events) => {
-          let state = entry.aggregate.initialState
-          for (const event of events) {
-            const decoded = registry.decodeEvent(entry, event)
-            if (Result.isSuccess(decoded)) state = entry.aggregate.evolve(state, decoded.success)
-          }
-          return { version: events.length, state: Result.getOrElse(entry.codecs.encodeState(state), () => state) }
-        })),
+        // The state as the processor loads it: from the snapshot, then the stream after it.
+        Effect.map(
+          Effect.catchTag(Deciders.loadAggregate(registry, entry, store, id), "PermanentFailure", (failure) =>
+            Effect.fail(new InfrastructureError({ service: "Runtime", operation: "state", detail: `${entry.qualified} ${id}: ${failure.reason}`, retryable: false }))),
+          (warm) => ({ version: warm.at, state: Result.getOrElse(entry.codecs.encodeState(warm.state), () => warm.state) })
+        )),
     watch: (name: string, options?: AsUser): Stream.Stream<RowWrite, UnknownComponent | InvalidInput | Unauthorized> =>
       Stream.unwrap(Effect.flatMap(Effect.fromResult(registry.readModel(name)), (entry) => {
         const user = userOf(options)

@@ -22,7 +22,10 @@ import type { EventStore } from "../EventStore.ts"
 import * as Limits from "../Limits.ts"
 import * as Message from "../Message.ts"
 import type * as Outcome from "../Outcome.ts"
-import type { SendError, SendRequest, TypedCommand } from "../Runtime.ts"
+import type { SendError, SendRequest } from "../Runtime.ts"
+import * as Eager from "./eager.ts"
+import * as Lanes from "./lanes.ts"
+import * as MsgIds from "./msgIds.ts"
 import type { Registry, SliceEntry } from "./registry.ts"
 
 export interface ClientDeps {
@@ -70,6 +73,17 @@ const inUse = (message: Message.CommandMessage) => new MsgIdInUse({ msgId: messa
 const invalid = (component: string, id: string, error: Schema.SchemaError, at?: string) => {
   const { detail, path } = describeSchemaError(error)
   return new InvalidCommand({ component, id, path: at ?? path, detail })
+}
+
+/**
+ * A command the sender holds as its component's typed value, with the codecs that encoded it into
+ * the request's `command` (`Aggregate.codecs`, `StateChangeSlice.codecs`). When they are the
+ * registered component's own, encoding it has run the schema's checks already: the request is
+ * not decoded again, and a processor in this process may decide on this very value.
+ */
+export interface TypedCommand {
+  readonly codecs: object
+  readonly command: unknown
 }
 
 /** The request's command, decoded; the sender's typed value when the component's own codecs encoded it. */
@@ -121,20 +135,26 @@ export const make = (deps: ClientDeps) => {
     return Result.succeed({ message: { component: entry.qualified, id: request.id, msgId: meta.msgId, meta, command: request.command }, command: command.success })
   }
 
+  const lane = Lanes.of(commands)
+  const eager = Eager.of(store)
+
   /**
    * Publishes a validated command and goes on with its outcome. Where the platform settles it in
-   * this very call (`CommandTopic.publishNow` over a synchronous store, as in memory), the
-   * outcome is read at once: no effect runs between the request and `onOutcome`.
+   * this very call (the memory topic's lane over the memory store), the outcome is read at once:
+   * no effect runs between the request and `onOutcome`.
    */
   const publishAwaited = <A, E>(
     { command, message }: Validated,
-    unseen: boolean,
+    fresh: boolean,
     onOutcome: (outcome: Outcome.Outcome) => Effect.Effect<A, E>
   ): Effect.Effect<A, E | MsgIdInUse | InfrastructureError> => {
     const answer = (outcome: Outcome.Outcome): Effect.Effect<A, E | MsgIdInUse> => belongsTo(outcome, message) ? onOutcome(outcome) : Effect.fail(inUse(message))
-    const rest = commands.publishNow?.(message, command)
-    if (rest === undefined) return Effect.flatMap(store.awaitOutcome(message.msgId, { send: commands.publish([message], { awaited: true }), unseen }), answer)
-    const outcome = rest === Effect.void ? store.sync?.outcome(message.msgId) : undefined
+    const rest = lane?.settleNow(message, command)
+    if (rest === undefined) {
+      if (fresh) MsgIds.markFresh(message.msgId)
+      return Effect.flatMap(store.awaitOutcome(message.msgId, { send: commands.publish([message], { awaited: true }) }), answer)
+    }
+    const outcome = rest === Effect.void ? eager?.outcome(message.msgId) : undefined
     return outcome !== undefined ? answer(outcome) : Effect.flatMap(Effect.andThen(rest, store.awaitOutcome(message.msgId)), answer)
   }
 
@@ -146,10 +166,10 @@ export const make = (deps: ClientDeps) => {
     Effect.suspend((): Effect.Effect<A, E | SendError> => {
       const validated = validate(request, typed)
       if (Result.isFailure(validated)) return Effect.fail(validated.failure)
-      const unseen = request.meta?.msgId === undefined
+      const fresh = request.meta?.msgId === undefined
       return authorization === Authorization.allowAll
-        ? publishAwaited(validated.success, unseen, onOutcome)
-        : Effect.flatMap(authorized(validated.success.message, validated.success.command), () => publishAwaited(validated.success, unseen, onOutcome))
+        ? publishAwaited(validated.success, fresh, onOutcome)
+        : Effect.flatMap(authorized(validated.success.message, validated.success.command), () => publishAwaited(validated.success, fresh, onOutcome))
     })
 
   const execute = (request: SendRequest) => submitWith(request, settled)

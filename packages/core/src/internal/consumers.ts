@@ -15,7 +15,6 @@ import type * as Event from "../Event.ts"
 import type { EventMapping } from "../EventMapping.ts"
 import { EventStore } from "../EventStore.ts"
 import type { EventTopic } from "../EventTopic.ts"
-import type { FaultSwitches } from "../Faults.ts"
 import type { Lease, LeaseLost } from "../Leases.ts"
 import * as Message from "../Message.ts"
 import type { QueryEngine } from "../QueryEngine.ts"
@@ -74,7 +73,6 @@ export interface ConsumerDeps {
   readonly checkpoints: Checkpoints["Service"]
   readonly deadLetters: DeadLetters["Service"]
   readonly activity: Activity
-  readonly faults: FaultSwitches
   readonly retrySchedule: Schedule.Schedule<unknown, unknown>
   readonly batchSize: number
   readonly now: () => string
@@ -260,10 +258,6 @@ const pages = (deps: ConsumerDeps, handler: Handler, status: ConsumerStatus, lea
     }
     if (handler.prepare !== undefined && events.length > 0) yield* handler.prepare(events)
     yield* handleBatch(events)
-    if (deps.faults.duplicateEvents && events.length > 0) {
-      handler.reset()
-      yield* handleBatch(events)
-    }
     yield* handler.flush(through, lease)
     status.position = through
     deps.activity.bump()

@@ -45,6 +45,10 @@ export interface LinkDeps {
   readonly concurrency: number
 }
 
+/** Extension-point events are appended wherever their stream is: no decision read it. */
+const anyVersion = { _tag: "Stream", expectedVersion: "any" } as const
+const noEvents = { _tag: "Events", events: [] } as const
+
 const permanent = (reason: string) => new HandlerFailure({ reason, retryable: false })
 /** A failure of user code or a service: transient unless the error says it is not retryable. */
 const transient = (what: string) => (error: unknown) =>
@@ -272,15 +276,12 @@ const resolveExtensionPointActions = (
         if (Result.isFailure(data)) return { steps, events, failure: permanent(`${origin.consumer} published an invalid ${spec.name} event: ${data.failure.message}`) }
         const msgId = Message.derivedMsgId(origin.causeId, origin.consumer, index)
         events.push({
-          _tag: "Append",
-          request: {
-            msgId,
-            source: spec.name,
-            streamId: action.id,
-            expectedVersion: "any",
-            events: [{ type: EventType.ofComponent(spec.name, data.success), schemaVersion: 1, data: data.success }],
-            meta: Message.derivedMeta(origin.meta, { msgId, service: origin.consumer, causationId: origin.causeId, time: deps.consumers.now() })
-          }
+          msgId,
+          component: spec.name,
+          id: action.id,
+          boundary: anyVersion,
+          decided: { _tag: "Events", events: [{ type: EventType.ofComponent(spec.name, data.success), schemaVersion: 1, data: data.success }] },
+          meta: Message.derivedMeta(origin.meta, { msgId, service: origin.consumer, causationId: origin.causeId, time: deps.consumers.now() })
         })
         break
       }
@@ -353,15 +354,12 @@ export const extensionPointRelay = (deps: ConsumerDeps, topic: ExtensionPointTop
  */
 export const importExtensionPointEvents = (store: EventStore["Service"]) => (events: ReadonlyArray<Event.Envelope>): Effect.Effect<void, InfrastructureError> =>
   events.length === 0 ? Effect.void : Effect.asVoid(store.commit(events.map((event): CommitRequest => ({
-    _tag: "Append",
-    request: {
-      msgId: `import:${event.id}`,
-      source: event.source,
-      streamId: event.streamId,
-      expectedVersion: "any",
-      events: [{ type: event.type, schemaVersion: event.schemaVersion, data: event.data }],
-      meta: event.meta
-    }
+    msgId: `import:${event.id}`,
+    component: event.source,
+    id: event.streamId,
+    boundary: anyVersion,
+    decided: { _tag: "Events", events: [{ type: event.type, schemaVersion: event.schemaVersion, data: event.data }] },
+    meta: event.meta
   }))))
 
 /**
@@ -388,8 +386,5 @@ export const extensionPointCommand = (
     if (failure !== undefined) return yield* failure
     if (events.length > 0) return yield* permanent(`${spec.name}: a command cannot publish extension-point events; they come from the plugin's own events`)
     yield* perform(deps, steps)
-    yield* deps.store.commit([{
-      _tag: "Append",
-      request: { msgId: message.msgId, source: spec.name, streamId: message.id, expectedVersion: "any", events: [], meta: message.meta }
-    }])
+    yield* deps.store.commit([{ msgId: message.msgId, component: spec.name, id: message.id, boundary: anyVersion, decided: noEvents, meta: message.meta }])
   })

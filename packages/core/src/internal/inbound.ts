@@ -55,15 +55,12 @@ export const receive = (
     const audit = (event: InboundTranslationSlice.Audit) =>
       Effect.map(
         deps.store.commit([{
-          _tag: "Append",
-          request: {
-            msgId: auditId,
-            source: qualified,
-            streamId: requestId,
-            expectedVersion: "any",
-            events: [{ type: EventType.ofComponent(qualified, event), schemaVersion: 1, data: event }],
-            meta
-          }
+          msgId: auditId,
+          component: qualified,
+          id: requestId,
+          boundary: { _tag: "Stream", expectedVersion: "any" },
+          decided: { _tag: "Events", events: [{ type: EventType.ofComponent(qualified, event), schemaVersion: 1, data: event }] },
+          meta
         }]),
         ([result]) => result!
       )

@@ -1,10 +1,10 @@
 /**
  * A map keyed by message id for an in-process store that keeps one record per command for good.
- * Ids this process made (`Message.newMsgId`) are kept in an array by their sequence number: no
+ * Ids this process made (`internal/msgIds.ts`) are kept in an array by their sequence number: no
  * string hashing and no probing of a hash table that grows with every command, which was the
  * largest single cost of a command in memory. Any other id goes to a plain Map.
  */
-import { localSequence } from "../Message.ts"
+import { sequenceOf } from "./msgIds.ts"
 
 export class MsgIdMap<V> {
   private readonly local: Array<V | undefined> = []
@@ -16,7 +16,7 @@ export class MsgIdMap<V> {
   private sequenceOf(msgId: string): number | undefined {
     if (msgId !== this.lastId) {
       this.lastId = msgId
-      this.lastSequence = localSequence(msgId)
+      this.lastSequence = sequenceOf(msgId)
     }
     return this.lastSequence
   }
