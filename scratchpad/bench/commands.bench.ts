@@ -142,12 +142,19 @@ const scenarios = { concurrent: `(a) ${callers} callers / ${aggregates} aggregat
 const counts = { concurrent: concurrentCommands, oneStream: oneStreamEvents }
 type Rates = { readonly name: string; readonly concurrent: number; readonly oneStream: number }
 
+/** A full garbage collection, where the process allows it (`--expose-gc`, as the rounds run it). */
+const collect = () => (globalThis as { gc?: () => void }).gc?.()
+
 /** In a child: one contender, warmed up, both scenarios; prints its rates as JSON. */
 const measure = async (key: ContenderKey): Promise<Rates> => {
   const contender = contenders[key]()
   // Warm the JIT on the same code paths (other aggregate ids), as any benchmark harness does.
   await runCallers(contender, callers, 100, (caller) => `warmup-${caller}`)
+  // Each scenario starts from a collected heap: a full collection left over from the one before
+  // would otherwise land in the next one's window (about 100 ms for (b)) or not, by chance.
+  collect()
   const concurrentRate = concurrentCommands / await concurrent(contender)
+  collect()
   const oneStreamRate = oneStreamEvents / await oneStream(contender)
   await contender.close()
   return { name: contender.name, concurrent: concurrentRate, oneStream: oneStreamRate }
@@ -162,7 +169,7 @@ if (contenderArgument >= 0) {
     const order = keys.map((_, i) => keys[(i + round) % keys.length]!)
     const byKey: Partial<Record<ContenderKey, Rates>> = {}
     for (const key of order) {
-      const { stdout } = await promisify(execFile)(process.execPath, ["--no-warnings", fileURLToPath(import.meta.url), String(scale), "1", "--contender", key])
+      const { stdout } = await promisify(execFile)(process.execPath, ["--no-warnings", "--expose-gc", fileURLToPath(import.meta.url), String(scale), "1", "--contender", key])
       byKey[key] = JSON.parse(stdout.trim().split("\n").at(-1)!) as Rates
     }
     results.push(byKey as Record<ContenderKey, Rates>)

@@ -106,31 +106,29 @@ export const sourceOf = (request: CommitRequest): string => request.boundary._ta
  * @since 0.1.0
  * @category constructors
  */
-export const committedOutcome = (
-  request: CommitRequest,
-  first: { readonly version: number; readonly position: number },
-  recordedAt: string
-): Outcome.Final => {
+export const committedOutcome = (request: CommitRequest, firstVersion: number, firstPosition: number, recordedAt: string): Outcome.Final => {
   const { component, decided, id, meta, msgId } = request
   if (decided._tag === "Rejected") return { _tag: "Rejected", msgId, component, id, error: decided.error, user: meta.user }
   const source = sourceOf(request)
   const tagged = request.boundary._tag === "Query"
-  const events = decided.events.map((event, i): Event.Envelope => {
-    const version = (tagged ? first.position : first.version) + i
+  const events: Array<Event.Envelope> = []
+  for (let i = 0; i < decided.events.length; i++) {
+    const event = decided.events[i]!
+    const version = (tagged ? firstPosition : firstVersion) + i
     const envelope: Event.Envelope = {
       id: Event.eventId(source, id, version),
       type: event.type,
       source,
       streamId: id,
       version,
-      position: first.position + i,
+      position: firstPosition + i,
       schemaVersion: event.schemaVersion,
       data: event.data,
       meta: event.meta ?? meta,
       recordedAt
     }
-    return tagged ? { ...envelope, tags: event.tags ?? [] } : envelope
-  })
+    events.push(tagged ? { ...envelope, tags: event.tags ?? [] } : envelope)
+  }
   return { _tag: "Accepted", msgId, component, id, events }
 }
 
@@ -400,7 +398,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
         if (conflicting !== undefined) return { _tag: "Conflict", conflict: conflicting }
       }
       // 2. Its events, after the log's and the stream's last.
-      const outcome = committedOutcome(request, { version: (stream?.length ?? 0) + 1, position: log.length + 1 }, recordedAt)
+      const outcome = committedOutcome(request, (stream?.length ?? 0) + 1, log.length + 1, recordedAt)
       if (outcome._tag === "Accepted" && outcome.events.length > 0) {
         if (boundary._tag === "Stream" && stream === undefined) {
           let bySource = streams.get(component)
@@ -413,8 +411,8 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
         }
       }
       // 3. Its outcome; an aggregate's accepted command keeps only its events.
-      const events = outcome._tag === "Accepted" && decided._tag === "Events" && boundary._tag === "Stream" ? outcome.events : []
-      records.set(msgId, events.length === 0 ? outcome : events.length === 1 ? events[0]! : events)
+      const events = outcome._tag === "Accepted" && decided._tag === "Events" && boundary._tag === "Stream" ? outcome.events : undefined
+      records.set(msgId, events === undefined || events.length === 0 ? outcome : events.length === 1 ? events[0]! : events)
       if (failures.size > 0) failures.delete(msgId)
       return { _tag: "Committed", outcome }
     }
@@ -422,7 +420,8 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
     const commitNow = (requests: ReadonlyArray<CommitRequest>): ReadonlyArray<CommitResult> => {
       const before = log.length
       const recordedAt = isoTime(clock.currentTimeMillisUnsafe())
-      const results = requests.map((request) => commitOne(request, recordedAt))
+      const results: Array<CommitResult> = []
+      for (const request of requests) results.push(commitOne(request, recordedAt))
       if (log.length > before) signal.notify(log.length)
       return results
     }

@@ -540,6 +540,16 @@ const make = Effect.fnUntraced(function*<R>(options: Options<R>) {
  * holds it, which a runtime does not decode again (internal/client.ts, `TypedCommand`).
  */
 const typedSubmits = new WeakMap<Runtime["Service"], ReturnType<typeof Client.make>["submitWith"]>()
+let lastRuntime: Runtime["Service"] | undefined
+let lastTypedSubmit: ReturnType<typeof Client.make>["submitWith"] | undefined
+/** The typed submit of a runtime; the last one asked for is kept at hand (a process has one runtime, mostly). */
+const typedSubmitOf = (runtime: Runtime["Service"]) => {
+  if (runtime !== lastRuntime) {
+    lastRuntime = runtime
+    lastTypedSubmit = typedSubmits.get(runtime)
+  }
+  return lastTypedSubmit
+}
 
 /** Each plugin's heartbeat, counted every `heartbeatInterval` seconds (`health`). */
 const startHeartbeats = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>, now: () => string) =>
@@ -635,7 +645,7 @@ const submitTyped = <Command, Event, Rejection>(
   return Effect.contextWith((context: Context.Context<Runtime>) => {
     const runtime = Context.get(context, Runtime)
     const request = { component, id, command: encoded.success, meta }
-    const typed = typedSubmits.get(runtime)
+    const typed = typedSubmitOf(runtime)
     return typed !== undefined ? typed(request, settle, { codecs, command }) : runtime.submitWith(request, settle)
   })
 }

@@ -168,7 +168,7 @@ export const layer: Layer.Layer<EventStore.EventStore | EventTopic.EventTopic, E
             case "Q":
               return { _tag: "Conflict", conflict: DcbEventStore.conflictOf(request.boundary._tag === "Query" ? request.boundary.condition! : { failIfEventsMatch: [] }, answer.p) }
             case "C":
-              return { _tag: "Committed", outcome: EventStore.committedOutcome(request, { version: answer.n ?? 0, position: answer.p ?? 0 }, recordedAt) }
+              return { _tag: "Committed", outcome: EventStore.committedOutcome(request, answer.n ?? 0, answer.p ?? 0, recordedAt) }
           }
         })
         const head = answers.reduce((top, answer, i) => answer.r === "C" && answer.p !== undefined ? Math.max(top, answer.p + eventCount(group[i]!) - 1) : top, 0)
@@ -323,12 +323,12 @@ const encode = (request: EventStore.CommitRequest): unknown => {
   const { boundary, component, decided, id, meta, msgId } = request
   if (boundary._tag === "Stream") {
     return decided._tag === "Rejected"
-      ? { t: "R", m: msgId, s: component, i: id, x: boundary.expectedVersion === "any" ? null : boundary.expectedVersion, o: EventStore.committedOutcome(request, noPlace, "") }
+      ? { t: "R", m: msgId, s: component, i: id, x: boundary.expectedVersion === "any" ? null : boundary.expectedVersion, o: EventStore.committedOutcome(request, 0, 0, "") }
       : { t: "A", m: msgId, s: component, i: id, x: boundary.expectedVersion === "any" ? null : boundary.expectedVersion, meta, e: decided.events.map((event) => ({ y: event.type, v: event.schemaVersion, d: event.data })) }
   }
   const condition = { q: boundary.condition?.failIfEventsMatch ?? null, a: boundary.condition?.after ?? null }
   return decided._tag === "Rejected"
-    ? { t: "U", m: msgId, l: boundary.log, ...condition, o: EventStore.committedOutcome(request, noPlace, "") }
+    ? { t: "U", m: msgId, l: boundary.log, ...condition, o: EventStore.committedOutcome(request, 0, 0, "") }
     : {
       t: "T",
       m: msgId,
@@ -340,9 +340,6 @@ const encode = (request: EventStore.CommitRequest): unknown => {
       e: decided.events.map((event) => ({ y: event.type, v: event.schemaVersion, d: event.data, g: event.tags ?? [], ...(event.meta === undefined ? {} : { meta: event.meta }) }))
     }
 }
-
-/** A rejection's outcome has no events to place. */
-const noPlace = { version: 0, position: 0 }
 
 const eventCount = (request: EventStore.CommitRequest): number => request.decided._tag === "Events" ? request.decided.events.length : 0
 

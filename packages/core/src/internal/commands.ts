@@ -41,6 +41,10 @@ type Conflict = VersionConflict | DcbConflict
 /** What is left to do once a command is stored: a snapshot to save, a line to log. */
 type FollowUp = Effect.Effect<void, InfrastructureError> | undefined
 
+const noEvents: ReadonlyArray<unknown> = []
+/** A stored command with nothing left to do, the commonest answer of a step: made once. */
+const nothingLeft: Exit.Exit<Effect.Effect<void>> = Exit.succeed(Effect.void)
+
 /** A decided message waiting to be stored. */
 interface Pending {
   readonly message: CommandMessage
@@ -97,24 +101,34 @@ export const makeProcessor = (options: ProcessorOptions) => {
   /** Steps 1 to 3: the state (warm, else loaded and kept), the decision on it, the request that stores it. */
   const decideOn = (decider: Decider, message: CommandMessage, target: Target): Effect.Effect<Pending, PermanentFailure | InfrastructureError> => {
     const known = warmOf(decider, target.key)
-    const state = known !== undefined ? Exit.succeed(known) : Effect.mapEager(decider.load(reads, target), (loaded) => remember(decider, target.key, loaded))
-    return Effect.flatMapEager(state, (warm) => {
-      // Read now: a slice's warm state is shared by the commands with its query, which other
-      // workers may store meanwhile (bringing it forward) while this decision is in flight.
-      const seen: Warm = { state: warm.state, at: warm.at }
-      const decision = decider.decide(seen.state, target, message)
-      const decided: Effect.Effect<Result.Result<ReadonlyArray<unknown>, unknown>, InfrastructureError> = Result.isResult(decision)
-        ? Exit.succeed(decision)
-        : Effect.flatMap(Effect.result(Effect.provideContext(decision, options.queries)), (result) =>
-          // A query that failed is the infrastructure's failure, not the decider's answer.
-          Result.isFailure(result) && isInfrastructureError(result.failure) ? Effect.fail(result.failure) : Effect.succeed(result))
-      return Effect.flatMapEager(decided, (result) => {
-        const request = decider.request(message, target, seen, result)
-        return Result.isFailure(request)
-          ? Exit.fail(request.failure)
-          : Exit.succeed({ message, decider, target, warm, seen: seen.at, events: Result.isSuccess(result) ? result.success : [], request: request.success })
-      })
-    })
+    return known !== undefined
+      ? decideWith(decider, message, target, known)
+      : Effect.flatMapEager(decider.load(reads, target), (loaded) => decideWith(decider, message, target, remember(decider, target.key, loaded)))
+  }
+
+  const decideWith = (decider: Decider, message: CommandMessage, target: Target, warm: Warm): Effect.Effect<Pending, PermanentFailure | InfrastructureError> => {
+    // Read now: a slice's warm state is shared by the commands with its query, which other
+    // workers may store meanwhile (bringing it forward) while this decision is in flight.
+    const at = warm.at
+    const decision = decider.decide(warm.state, target, message)
+    if (Result.isResult(decision)) return pendingOf(decider, message, target, warm, at, decision)
+    return Effect.flatMap(Effect.result(Effect.provideContext(decision, options.queries)), (result): Effect.Effect<Pending, PermanentFailure | InfrastructureError> =>
+      // A query that failed is the infrastructure's failure, not the decider's answer.
+      Result.isFailure(result) && isInfrastructureError(result.failure) ? Effect.fail(result.failure) : pendingOf(decider, message, target, warm, at, result))
+  }
+
+  const pendingOf = (
+    decider: Decider,
+    message: CommandMessage,
+    target: Target,
+    warm: Warm,
+    at: number,
+    decided: Result.Result<ReadonlyArray<unknown>, unknown>
+  ): Exit.Exit<Pending, PermanentFailure> => {
+    const request = decider.request(message, target, at, decided)
+    return request instanceof PermanentFailure
+      ? Exit.fail(request)
+      : Exit.succeed({ message, decider, target, warm, seen: at, events: Result.isSuccess(decided) ? decided.success : noEvents, request })
   }
 
   /** Step 4, for a stored request: the warm state brought forward; what is left to do. */
@@ -141,13 +155,30 @@ export const makeProcessor = (options: ProcessorOptions) => {
   /** The whole step for one message: decided, stored on its own, brought forward. */
   const attempt = (decider: Decider, message: CommandMessage, command?: unknown): Effect.Effect<Effect.Effect<void>, Conflict | PermanentFailure | InfrastructureError> => {
     const target = decider.target(message, command)
-    if (Result.isFailure(target)) return Exit.fail(target.failure)
-    return Effect.flatMapEager(decideOn(decider, message, target.success), (pending) =>
-      Effect.flatMapEager(commit([pending.request]), ([result]) => {
-        if (result!._tag !== "Conflict") return Exit.succeed(followUp(pending, stored(pending, result!)))
-        forget(decider, target.success.key)
-        return Exit.fail(result!.conflict)
-      }))
+    if (target instanceof PermanentFailure) return Exit.fail(target)
+    // Each part that is done already (an Exit) is taken up at once, without a closure: the
+    // memory platform's whole command is then plain calls.
+    const decided = decideOn(decider, message, target)
+    if (!Exit.isExit(decided)) return Effect.flatMap(decided, commitOne)
+    const exit = decided as Exit.Exit<Pending, PermanentFailure | InfrastructureError>
+    return Exit.isSuccess(exit) ? commitOne(exit.value) : exit as Exit.Exit<never, PermanentFailure | InfrastructureError>
+  }
+
+  /** Step 3's request stored on its own, then step 4. */
+  const commitOne = (pending: Pending): Effect.Effect<Effect.Effect<void>, Conflict | InfrastructureError> => {
+    const committed = commit([pending.request])
+    if (!Exit.isExit(committed)) return Effect.flatMap(committed, (results) => afterCommit(pending, results[0]!))
+    const done = committed as Exit.Exit<ReadonlyArray<CommitResult>, InfrastructureError>
+    return Exit.isSuccess(done) ? afterCommit(pending, done.value[0]!) : done as Exit.Exit<never, InfrastructureError>
+  }
+
+  const afterCommit = (pending: Pending, result: CommitResult): Exit.Exit<Effect.Effect<void>, Conflict> => {
+    if (result._tag !== "Conflict") {
+      const next = stored(pending, result)
+      return next === undefined ? nothingLeft : Exit.succeed(followUp(pending, next))
+    }
+    forget(pending.decider, pending.target.key)
+    return Exit.fail(result.conflict)
   }
 
   /**
@@ -203,11 +234,11 @@ export const makeProcessor = (options: ProcessorOptions) => {
         return safely(message, options.extensionPointCommand(extensionPoint, message))
       }
       const target = decider.target(message)
-      if (Result.isFailure(target)) return park(message, target.failure.reason, 1)
+      if (target instanceof PermanentFailure) return park(message, target.reason, 1)
       // A conflict met in a batch was this command's first try: the schedule's retries follow it.
       let first = conflicted
       const decided = Effect.suspend(() => {
-        if (first === undefined) return attempt(decider, message, target.success.command)
+        if (first === undefined) return attempt(decider, message, target.command)
         const conflict = first
         first = undefined
         return Exit.fail(conflict)
@@ -280,12 +311,12 @@ export const makeProcessor = (options: ProcessorOptions) => {
       const decider = deciders.get(message.component)
       if (decider === undefined) return careful(messages, i, batch)
       const target = decider.target(message)
-      if (Result.isFailure(target)) return careful(messages, i, batch)
-      const known = warmOf(decider, target.success.key)
+      if (target instanceof PermanentFailure) return careful(messages, i, batch)
+      const known = warmOf(decider, target.key)
       if (known !== undefined && inBatch.has(known)) return Effect.andThen(flush(batch), Effect.suspend(() => pass(messages, i, [], new Set())))
       let decided: Effect.Effect<Pending, PermanentFailure | InfrastructureError>
       try {
-        decided = decideOn(decider, message, target.success)
+        decided = decideOn(decider, message, target)
       } catch {
         return careful(messages, i, batch)
       }

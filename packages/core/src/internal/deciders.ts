@@ -13,7 +13,7 @@ import type { Decision } from "../Decision.ts"
 import { matches, type Query } from "../DcbQuery.ts"
 import { describeSchemaError, type InfrastructureError } from "../Errors.ts"
 import type * as Event from "../Event.ts"
-import type { CommitRequest, EventStore, NewEvent } from "../EventStore.ts"
+import type { CommitRequest, Decided, EventStore, NewEvent } from "../EventStore.ts"
 import type { CommandMessage } from "../Message.ts"
 import type * as Outcome from "../Outcome.ts"
 import * as StateChangeSlice from "../StateChangeSlice.ts"
@@ -52,12 +52,12 @@ export interface Target {
 export interface Decider {
   readonly qualified: string
   /** The command decoded (or the sender's decoding of it, when at hand) and what it decides on. */
-  readonly target: (message: CommandMessage, command?: unknown) => Result.Result<Target, PermanentFailure>
+  readonly target: (message: CommandMessage, command?: unknown) => Target | PermanentFailure
   /** The state as stored. */
   readonly load: (reads: Reads, target: Target) => Effect.Effect<Warm, PermanentFailure | InfrastructureError>
   readonly decide: (state: unknown, target: Target, message: CommandMessage) => Decision<unknown, unknown>
-  /** The request that stores a decision taken on `warm`. */
-  readonly request: (message: CommandMessage, target: Target, warm: Warm, decided: Result.Result<ReadonlyArray<unknown>, unknown>) => Result.Result<CommitRequest, PermanentFailure>
+  /** The request that stores a decision taken on the state as of `at`. */
+  readonly request: (message: CommandMessage, target: Target, at: number, decided: Result.Result<ReadonlyArray<unknown>, unknown>) => CommitRequest | PermanentFailure
   /**
    * Brings `warm` forward over a committed outcome (the events decided, and as stored); returns
    * the snapshot to save when one falls due. Throws when `evolve` does.
@@ -65,11 +65,24 @@ export interface Decider {
   readonly advance: (warm: Warm, target: Target, decided: ReadonlyArray<unknown>, outcome: typeof Outcome.Accepted.Type) => Effect.Effect<void, InfrastructureError> | undefined
 }
 
-const rejection = (qualified: string, encode: (error: unknown) => Result.Result<unknown, Schema.SchemaError>, error: unknown) => {
-  const encoded = encode(error)
-  return Result.isFailure(encoded)
-    ? Result.fail(schemaFailure(`${qualified} rejected with an invalid error`, encoded.failure))
-    : Result.succeed({ _tag: "Rejected", error: encoded.success } as const)
+/** What a decider decided, encoded for its request: its events (as `encodeEvent` stores them), or its rejection. */
+const decidedOf = (
+  qualified: string,
+  codecs: { readonly encodeEvent: (event: unknown) => Result.Result<unknown, Schema.SchemaError>; readonly encodeRejection: (error: unknown) => Result.Result<unknown, Schema.SchemaError> },
+  decided: Result.Result<ReadonlyArray<unknown>, unknown>,
+  toNew: (event: unknown, data: unknown) => NewEvent
+): Decided | PermanentFailure => {
+  if (Result.isFailure(decided)) {
+    const encoded = codecs.encodeRejection(decided.failure)
+    return Result.isFailure(encoded) ? schemaFailure(`${qualified} rejected with an invalid error`, encoded.failure) : { _tag: "Rejected", error: encoded.success }
+  }
+  const events: Array<NewEvent> = []
+  for (const event of decided.success) {
+    const data = codecs.encodeEvent(event)
+    if (Result.isFailure(data)) return schemaFailure(`${qualified} emitted an invalid event`, data.failure)
+    events.push(toNew(event, data.success))
+  }
+  return { _tag: "Events", events }
 }
 
 /**
@@ -110,29 +123,23 @@ export const ofAggregate = (
 ): Decider => {
   const { aggregate, codecs, qualified } = entry
   const eventType = EventType.cached()
+  const toNew = (_event: unknown, data: unknown): NewEvent => ({ type: eventType(qualified, data), schemaVersion: aggregate.eventVersion, data })
   /** Whether moving a stream from one version to another crosses a `snapshotEvery` boundary. */
   const snapshotDue = (from: number, to: number) => aggregate.snapshotEvery > 0 && Math.floor(to / aggregate.snapshotEvery) !== Math.floor(from / aggregate.snapshotEvery)
   return {
     qualified,
     target: (message, command) => {
-      if (command !== undefined) return Result.succeed({ command, key: message.id })
+      if (command !== undefined) return { command, key: message.id }
       const decoded = codecs.decodeCommand(message.command)
-      return Result.isFailure(decoded)
-        ? Result.fail(schemaFailure(`invalid command for ${qualified}`, decoded.failure))
-        : Result.succeed({ command: decoded.success, key: message.id })
+      return Result.isFailure(decoded) ? schemaFailure(`invalid command for ${qualified}`, decoded.failure) : { command: decoded.success, key: message.id }
     },
     load: (reads, target) => loadAggregate(registry, entry, reads, target.key),
     decide: (state, target, message) => aggregate.decide(state, target.command, { id: message.id, user: message.meta.user, time: message.meta.time }),
-    request: (message, _target, warm, decided) => {
-      const base = { msgId: message.msgId, component: qualified, id: message.id, meta: message.meta, boundary: { _tag: "Stream", expectedVersion: warm.at } } as const
-      if (Result.isFailure(decided)) return Result.map(rejection(qualified, codecs.encodeRejection, decided.failure), (rejected) => ({ ...base, decided: rejected }))
-      const events: Array<NewEvent> = []
-      for (const event of decided.success) {
-        const data = codecs.encodeEvent(event)
-        if (Result.isFailure(data)) return Result.fail(schemaFailure(`${qualified} emitted an invalid event`, data.failure))
-        events.push({ type: eventType(qualified, data.success), schemaVersion: aggregate.eventVersion, data: data.success })
-      }
-      return Result.succeed({ ...base, decided: { _tag: "Events", events } })
+    request: (message, _target, at, decision) => {
+      const decided = decidedOf(qualified, codecs, decision, toNew)
+      return decided instanceof PermanentFailure
+        ? decided
+        : { msgId: message.msgId, component: qualified, id: message.id, meta: message.meta, boundary: { _tag: "Stream", expectedVersion: at }, decided }
     },
     advance: (warm, target, decided) => {
       if (decided.length === 0) return undefined
@@ -153,6 +160,7 @@ const pageSize = 512
 
 export const ofSlice = (entry: SliceEntry): Decider => {
   const { codecs, log, qualified, slice } = entry
+  const toNew = (event: unknown, data: unknown): NewEvent => ({ type: EventType.ofDcbLog(slice.name, data), schemaVersion: 1, data, tags: StateChangeSlice.tagsOf(event, slice.event) })
   const readAll = (reads: Reads, query: Query, after: number, read: Array<Event.Envelope>): Effect.Effect<Array<Event.Envelope>, InfrastructureError> =>
     Effect.flatMapEager(reads.readTagged({ log, query, after, limit: pageSize }), (page) => {
       read.push(...page.events)
@@ -170,31 +178,25 @@ export const ofSlice = (entry: SliceEntry): Decider => {
       let decoded = command
       if (decoded === undefined) {
         const decoding = codecs.decodeCommand(message.command)
-        if (Result.isFailure(decoding)) return Result.fail(schemaFailure(`invalid command for ${qualified}`, decoding.failure))
+        if (Result.isFailure(decoding)) return schemaFailure(`invalid command for ${qualified}`, decoding.failure)
         decoded = decoding.success
       }
       const query = StateChangeSlice.queryFor(slice, decoded)
-      return Result.succeed({ command: decoded, key: JSON.stringify(query), query })
+      return { command: decoded, key: JSON.stringify(query), query }
     },
     load: (reads, target) =>
       Effect.flatMapEager(readAll(reads, target.query!, 0, []), (events) => Effect.fromResult(folded({ state: slice.initialState, at: 0 }, events))),
     decide: (state, target) => slice.decide(state, target.command),
-    request: (message, target, warm, decided) => {
-      const base = {
+    request: (message, target, at, decision) => {
+      const decided = decidedOf(qualified, codecs, decision, toNew)
+      return decided instanceof PermanentFailure ? decided : {
         msgId: message.msgId,
         component: qualified,
         id: message.id,
         meta: message.meta,
-        boundary: { _tag: "Query", log, condition: { failIfEventsMatch: target.query!, after: warm.at } }
-      } as const
-      if (Result.isFailure(decided)) return Result.map(rejection(qualified, codecs.encodeRejection, decided.failure), (rejected) => ({ ...base, decided: rejected }))
-      const events: Array<NewEvent> = []
-      for (const event of decided.success) {
-        const data = codecs.encodeEvent(event)
-        if (Result.isFailure(data)) return Result.fail(schemaFailure(`${qualified} emitted an invalid event`, data.failure))
-        events.push({ type: EventType.ofDcbLog(slice.name, data.success), schemaVersion: 1, data: data.success, tags: StateChangeSlice.tagsOf(event, slice.event) })
+        boundary: { _tag: "Query", log, condition: { failIfEventsMatch: target.query!, after: at } },
+        decided
       }
-      return Result.succeed({ ...base, decided: { _tag: "Events", events } })
     },
     advance: (warm, target, _decided, outcome) => {
       // The commit's condition held: nothing matching the query arrived between what was read and
