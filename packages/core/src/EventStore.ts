@@ -255,7 +255,7 @@ export interface Storage extends Omit<EventStore["Service"], "awaitOutcome"> {
 }
 
 /**
- * A store and the hooks of its waiters: `settled` wakes the senders of what a commit of this
+ * A store and the hooks of its waiters: `wake` wakes the senders of what a commit of this
  * process stored (`make`'s `commit` calls it; a store that commits by another way too calls it
  * there), `recheck` looks up the outcomes of everyone waiting (another process may have stored
  * them: a store calls it when it hears of a commit elsewhere).
@@ -265,7 +265,7 @@ export interface Storage extends Omit<EventStore["Service"], "awaitOutcome"> {
  */
 export interface Made {
   readonly store: EventStore["Service"]
-  readonly settled: (results: ReadonlyArray<CommitResult>) => void
+  readonly wake: (results: ReadonlyArray<CommitResult>) => void
   readonly recheck: Effect.Effect<void, InfrastructureError>
 }
 
@@ -286,7 +286,7 @@ export const make = (storage: Storage): Made => {
     waiting.delete(msgId)
     for (const deferred of deferreds) Deferred.doneUnsafe(deferred, Effect.succeed(outcome))
   }
-  const settled = (results: ReadonlyArray<CommitResult>) => {
+  const wakeAll = (results: ReadonlyArray<CommitResult>) => {
     if (waiting.size === 0) return
     for (const result of results) if (result._tag !== "Conflict") wake(result.outcome.msgId, result.outcome)
   }
@@ -319,7 +319,7 @@ export const make = (storage: Storage): Made => {
     readAll: storage.readAll,
     readTagged: storage.readTagged,
     head: storage.head,
-    commit: (requests) => Effect.tap(storage.commit(requests), (results) => Effect.sync(() => settled(results))),
+    commit: (requests) => Effect.tap(storage.commit(requests), (results) => Effect.sync(() => wakeAll(results))),
     outcome: storage.outcome,
     awaitOutcome,
     fail: (failed) => Effect.andThen(storage.fail(failed), Effect.sync(() => wake(failed.msgId, failed))),
@@ -327,7 +327,7 @@ export const make = (storage: Storage): Made => {
     loadSnapshot: storage.loadSnapshot,
     saveSnapshot: storage.saveSnapshot
   })
-  return { store, settled, recheck: Effect.suspend(() => lookUp([...waiting.keys()])) }
+  return { store, wake: wakeAll, recheck: Effect.suspend(() => lookUp([...waiting.keys()])) }
 }
 
 /**
@@ -461,7 +461,7 @@ export const layerMemory: Layer.Layer<EventStore, never, LogSignal> = Layer.effe
       loadSnapshot: (source, streamId) => Exit.succeed(loadSnapshot(source, streamId)),
       commit: (requests) => {
         const results = commitNow(requests)
-        made.settled(results)
+        made.wake(results)
         return Exit.succeed(results)
       },
       outcome: (msgId) => finalOf(msgId, records.get(msgId)) ?? (failures.size === 0 ? undefined : failures.get(msgId))

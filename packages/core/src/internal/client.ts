@@ -46,7 +46,7 @@ interface Validated {
 const noMeta: Message.MetaInput = {}
 
 /** What `execute` makes of an outcome: the accepted one, or the rejection or failure as an error. */
-const settled = (outcome: Outcome.Outcome): Effect.Effect<typeof Outcome.Accepted.Type, CommandRejected | CommandFailed> => {
+const acceptedOrError = (outcome: Outcome.Outcome): Effect.Effect<typeof Outcome.Accepted.Type, CommandRejected | CommandFailed> => {
   switch (outcome._tag) {
     case "Accepted":
       return Effect.succeed(outcome)
@@ -172,7 +172,7 @@ export const make = (deps: ClientDeps) => {
         : Effect.flatMap(authorized(validated.success.message, validated.success.command), () => publishAwaited(validated.success, fresh, onOutcome))
     })
 
-  const execute = (request: SendRequest) => submitWith(request, settled)
+  const execute = (request: SendRequest) => submitWith(request, acceptedOrError)
 
   /** The stored outcome of the message's msgId, if any, when it is the message's own; `MsgIdInUse` when another sender's. */
   const ownOutcome = (message: Message.CommandMessage): Effect.Effect<Option.Option<Outcome.Final>, MsgIdInUse | InfrastructureError> =>
