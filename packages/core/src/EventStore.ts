@@ -50,7 +50,7 @@ export type Boundary =
 
 /**
  * An event to store; on a DCB log with its tags, and with metadata of its own when it has some
- * (the command's otherwise).
+ * (the command's otherwise; a stream's events always have the command's).
  *
  * @since 0.1.0
  * @category models
@@ -124,7 +124,8 @@ export const committedOutcome = (request: CommitRequest, firstVersion: number, f
       position: firstPosition + i,
       schemaVersion: event.schemaVersion,
       data: event.data,
-      meta: event.meta ?? meta,
+      // Events of their own metadata only on a DCB log (a stream's events have the command's).
+      meta: tagged ? event.meta ?? meta : meta,
       recordedAt
     }
     events.push(tagged ? { ...envelope, tags: event.tags ?? [] } : envelope)
@@ -301,15 +302,18 @@ export const make = (storage: Storage): Made => {
       else waiting.set(msgId, rest)
     })
   const awaitOutcome = (msgId: string, options?: AwaitOptions): Effect.Effect<Outcome.Outcome, InfrastructureError> => {
-    // Taken when the call is made: the sender made this msgId for the send it passes.
-    const fresh = MsgIds.takeFresh(msgId)
+    // Taken when the call is made: the sender made this msgId for the send it passes. Only the
+    // first run may skip the look-up: a second one comes after that send.
+    let fresh = MsgIds.takeFresh(msgId)
     return Effect.suspend(() => {
+      const skipLookUp = fresh
+      fresh = false
       const deferred = Deferred.makeUnsafe<Outcome.Outcome>()
       const list = waiting.get(msgId)
       if (list === undefined) waiting.set(msgId, [deferred])
       else list.push(deferred)
       const send = options?.send ?? Effect.void
-      return Effect.andThen(fresh ? send : Effect.andThen(send, lookUp([msgId])), Deferred.await(deferred)).pipe(
+      return Effect.andThen(skipLookUp ? send : Effect.andThen(send, lookUp([msgId])), Deferred.await(deferred)).pipe(
         Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : drop(msgId, deferred))
       )
     })

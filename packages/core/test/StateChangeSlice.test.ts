@@ -11,6 +11,7 @@ import {
   EventStore,
   ExtensionPoint,
   InboundTranslationSlice,
+  Message,
   MemoryPlatform,
   Plugin,
   ReadModel,
@@ -19,7 +20,7 @@ import {
   StateViewSlice
 } from "@reventless/core"
 import { SliceSpec } from "@reventless/testing"
-import { Effect, Layer, Option, Result, Schedule, Schema, Stream } from "effect"
+import { Deferred, Effect, Layer, Option, Result, Schedule, Schema, Stream } from "effect"
 
 const OrderPlaced = Schema.TaggedStruct("OrderPlaced", { orderId: Schema.String, customerId: Schema.String, productIds: Schema.Array(Schema.String) })
 const OrderClosed = Schema.TaggedStruct("OrderClosed", { orderId: Schema.String, customerId: Schema.String })
@@ -535,4 +536,54 @@ describe("an async slice", () => {
       assert.deepStrictEqual(yield* read("even"), items.filter((item) => item % 2 === 0))
       assert.deepStrictEqual(yield* read("odd"), items.filter((item) => item % 2 === 1))
     }).pipe(Effect.provide(Runtime.layer({ plugins: [Lists], concurrency: 2 }).pipe(Layer.provideMerge(MemoryPlatform.layer)))))
+})
+
+// One partition, two queries: commands of one order reserve different products, so each reads its
+// own query (its order and its product), yet they stay in the order they were sent.
+const Reserve = Schema.TaggedStruct("Reserve", { orderId: Schema.String, productId: Schema.String })
+const Reserved = Schema.TaggedStruct("Reserved", { orderId: Schema.String, productId: Schema.String })
+const firstDecision = { started: Deferred.makeUnsafe<void>(), go: Deferred.makeUnsafe<void>(), waited: false }
+const ReserveSlice = StateChangeSlice.make({
+  name: "Reserve",
+  command: Reserve,
+  event: Reserved,
+  consumedEvent: Reserved,
+  rejection: Schema.Never,
+  partition: "orderId",
+  initialState: 0,
+  evolve: (count: number) => count + 1,
+  decide: (_count, command) => {
+    const events = [Reserved.make({ orderId: command.orderId, productId: command.productId })]
+    if (command.productId !== "p1" || firstDecision.waited) return Result.succeed(events)
+    // The first decision waits while another writer reserves p1: its commit conflicts.
+    firstDecision.waited = true
+    return Effect.andThen(Deferred.succeed(firstDecision.started, undefined), Effect.as(Deferred.await(firstDecision.go), events))
+  }
+})
+const Reservations = Plugin.make({ name: "Res", heartbeatInterval: 60, aggregates: [], stateChangeSlices: [ReserveSlice] })
+
+describe("StateChangeSlice batches", () => {
+  it.live("two commands of one partition that read different queries are stored in the order sent, even when the first conflicts", () =>
+    Effect.gen(function*() {
+      const runtime = yield* Runtime.Runtime
+      const store = yield* EventStore.EventStore
+      // Sent back to back without waiting: the worker takes both in one batch.
+      yield* runtime.send({ component: "Reserve", id: "", command: Reserve.make({ orderId: "o1", productId: "p1" }) })
+      yield* runtime.send({ component: "Reserve", id: "", command: Reserve.make({ orderId: "o1", productId: "p2" }) })
+      yield* Deferred.await(firstDecision.started)
+      const log = Plugin.dcbLog(Reservations)
+      const [behind] = yield* store.commit([{
+        msgId: "elsewhere",
+        component: "Res.Reserve",
+        id: "o2",
+        boundary: { _tag: "Query", log },
+        decided: { _tag: "Events", events: [{ type: "Reserved", schemaVersion: 1, data: { _tag: "Reserved", orderId: "o2", productId: "p1" }, tags: ["orderId:o2", "productId:p1"] }] },
+        meta: Message.makeMeta({ msgId: "elsewhere" }, new Date(0).toISOString())
+      }])
+      assert.strictEqual(behind!._tag, "Committed")
+      yield* Deferred.succeed(firstDecision.go, undefined)
+      yield* runtime.awaitIdle
+      const o1 = yield* store.readTagged({ log, query: [{ tags: ["orderId:o1"] }], after: 0, limit: 10 })
+      assert.deepStrictEqual(o1.events.map((event) => (event.data as { productId: string }).productId), ["p1", "p2"], "the second command was stored before the first")
+    }).pipe(Effect.provide(Runtime.layer({ plugins: [Reservations], concurrency: 1 }).pipe(Layer.provideMerge(MemoryPlatform.layer)))))
 })

@@ -22,12 +22,12 @@ export interface FaultSwitches {
   failAppends: number
   /** The next this many dead letters fail to be parked (the store behind them is down). */
   failParks: number
-  /** Every command is published twice. */
+  /** Every command is published twice, the copy as a redelivery. */
   duplicateCommands: boolean
   /**
-   * Every page of events is delivered to its consumer twice: the first time the consumer's
-   * checkpoint write finds its lease lost (nothing written), so the consumer stops and starts
-   * again from its durable checkpoint, as after a failover, and handles the page again.
+   * Every page of events is delivered to its consumer twice: every other checkpoint write finds
+   * the consumer's lease lost (nothing written), so the consumer stops and starts again from its
+   * durable checkpoint, as after a failover, and handles the page again.
    */
   duplicateEvents: boolean
   /** Milliseconds to wait before each batch of commands is handled. */
@@ -101,7 +101,12 @@ export const wrapDeadLetters = (switches: FaultSwitches) => (letters: DeadLetter
 export const wrapCommandTopic = (switches: FaultSwitches) => (topic: CommandTopic.CommandTopic["Service"]): CommandTopic.CommandTopic["Service"] =>
   CommandTopic.CommandTopic.of({
     ...topic,
-    publish: (messages, options) => topic.publish(switches.duplicateCommands ? messages.flatMap((message) => [message, message]) : messages, options),
+    // The copy goes as a redelivery, which a transport that drops repeated msgIds itself (SQS
+    // FIFO) lets through: the processor has to meet it.
+    publish: (messages, options) =>
+      switches.duplicateCommands
+        ? Effect.andThen(topic.publish(messages, options), topic.publish(messages, { ...options, redelivery: true }))
+        : topic.publish(messages, options),
     consume: (options) =>
       topic.consume({
         ...options,
@@ -111,48 +116,46 @@ export const wrapCommandTopic = (switches: FaultSwitches) => (topic: CommandTopi
   })
 
 /**
- * The first write of each checkpoint position (`duplicateEvents`) finds the lease lost.
- *
- * @since 0.1.0
- * @category decorators
+ * Every other checkpoint write of a consumer (`duplicateEvents`) finds the lease lost: the first
+ * after each that passed, so each page is handled twice and then goes through, whatever position
+ * it ends at.
  */
-const firstWriteLost = (switches: FaultSwitches) => {
-  const written = new Set<string>()
-  return (lease: { readonly name: string; readonly owner: string; readonly epoch: number }, position: number) => {
+const everyOtherWriteLost = (switches: FaultSwitches) => {
+  const refusedLast = new Set<string>()
+  return (lease: { readonly name: string; readonly owner: string; readonly epoch: number }) => {
     if (!switches.duplicateEvents) return undefined
-    const key = `${lease.name}@${position}`
-    if (written.has(key)) return undefined
-    written.add(key)
+    if (refusedLast.delete(lease.name)) return undefined
+    refusedLast.add(lease.name)
     return new Errors.LeaseLost({ name: lease.name, owner: lease.owner, epoch: lease.epoch })
   }
 }
 
 /**
- * Consumers' checkpoints: the first write of each position is refused (`duplicateEvents`).
+ * Consumers' checkpoints: every other write is refused (`duplicateEvents`).
  *
  * @since 0.1.0
  * @category decorators
  */
 export const wrapCheckpoints = (switches: FaultSwitches) => (checkpoints: Checkpoints.Checkpoints["Service"]): Checkpoints.Checkpoints["Service"] => {
-  const lost = firstWriteLost(switches)
+  const lost = everyOtherWriteLost(switches)
   return Checkpoints.Checkpoints.of({
     ...checkpoints,
-    save: (lease, position) => Effect.suspend(() => lost(lease, position) ?? checkpoints.save(lease, position))
+    save: (lease, position) => Effect.suspend(() => lost(lease) ?? checkpoints.save(lease, position))
   })
 }
 
 /**
- * Projections' commits (rows with their checkpoint): the first of each position is refused
+ * Projections' commits (rows with their checkpoint): every other one is refused
  * (`duplicateEvents`).
  *
  * @since 0.1.0
  * @category decorators
  */
 export const wrapReadModelStore = (switches: FaultSwitches) => (rows: ReadModelStore.ReadModelStore["Service"]): ReadModelStore.ReadModelStore["Service"] => {
-  const lost = firstWriteLost(switches)
+  const lost = everyOtherWriteLost(switches)
   return ReadModelStore.ReadModelStore.of({
     ...rows,
-    commit: (request) => Effect.suspend(() => lost(request.checkpoint.lease, request.checkpoint.position) ?? rows.commit(request))
+    commit: (request) => Effect.suspend(() => lost(request.checkpoint.lease) ?? rows.commit(request))
   })
 }
 

@@ -151,8 +151,9 @@ export const make = (deps: ClientDeps) => {
     const answer = (outcome: Outcome.Outcome): Effect.Effect<A, E | MsgIdInUse> => belongsTo(outcome, message) ? onOutcome(outcome) : Effect.fail(inUse(message))
     const rest = lane?.settleNow(message, command)
     if (rest === undefined) {
+      const send = commands.publish([message], { awaited: true })
       if (fresh) MsgIds.markFresh(message.msgId)
-      return Effect.flatMap(store.awaitOutcome(message.msgId, { send: commands.publish([message], { awaited: true }) }), answer)
+      return Effect.flatMap(store.awaitOutcome(message.msgId, { send }), answer)
     }
     const outcome = rest === Effect.void ? eager?.outcome(message.msgId) : undefined
     return outcome !== undefined ? answer(outcome) : Effect.flatMap(Effect.andThen(rest, store.awaitOutcome(message.msgId)), answer)

@@ -23,7 +23,7 @@ import { DeadLetters } from "../DeadLetters.ts"
 import { describeDefect, InfrastructureError, isInfrastructureError } from "../Errors.ts"
 import type { CommitRequest, CommitResult, EventStore, VersionConflict } from "../EventStore.ts"
 import * as Limits from "../Limits.ts"
-import type { CommandMessage } from "../Message.ts"
+import { type CommandMessage, partitionKey } from "../Message.ts"
 import type { QueryEngine } from "../QueryEngine.ts"
 import * as Deciders from "./deciders.ts"
 import { type Decider, PermanentFailure, type Target, type Warm } from "./deciders.ts"
@@ -305,7 +305,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
   const careful = (messages: ReadonlyArray<CommandMessage>, i: number, batch: ReadonlyArray<Pending>): Effect.Effect<void, InfrastructureError> =>
     Effect.andThen(flush(batch), Effect.andThen(handleOne(messages[i]!), Effect.suspend(() => pass(messages, i + 1, [], new Set()))))
 
-  const pass = (messages: ReadonlyArray<CommandMessage>, from: number, batch: Array<Pending>, inBatch: Set<Warm>): Effect.Effect<void, InfrastructureError> => {
+  const pass = (messages: ReadonlyArray<CommandMessage>, from: number, batch: Array<Pending>, inBatch: Set<Warm | string>): Effect.Effect<void, InfrastructureError> => {
     for (let i = from; i < messages.length; i++) {
       const message = messages[i]!
       const decider = deciders.get(message.component)
@@ -313,7 +313,12 @@ export const makeProcessor = (options: ProcessorOptions) => {
       const target = decider.target(message)
       if (target instanceof PermanentFailure) return careful(messages, i, batch)
       const known = warmOf(decider, target.key)
-      if (known !== undefined && inBatch.has(known)) return Effect.andThen(flush(batch), Effect.suspend(() => pass(messages, i, [], new Set())))
+      // A slice's state is kept per query, its order per partition: two commands of one partition
+      // may read different queries, and the second must not be stored before the first is.
+      const partition = target.query === undefined ? undefined : partitionKey(message)
+      if ((known !== undefined && inBatch.has(known)) || (partition !== undefined && inBatch.has(partition))) {
+        return Effect.andThen(flush(batch), Effect.suspend(() => pass(messages, i, [], new Set())))
+      }
       let decided: Effect.Effect<Pending, PermanentFailure | InfrastructureError>
       try {
         decided = decideOn(decider, message, target)
@@ -324,6 +329,7 @@ export const makeProcessor = (options: ProcessorOptions) => {
         if (Exit.isFailure(exit)) return careful(messages, i, batch)
         batch.push(exit.value)
         inBatch.add(exit.value.warm)
+        if (partition !== undefined) inBatch.add(partition)
         return undefined
       }
       if (Exit.isExit(decided)) {
